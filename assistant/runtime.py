@@ -1,0 +1,72 @@
+"""Builds the pipeline's components once per process; the CLI and the UI share it."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from assistant.offline import prepare_offline
+from assistant.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from assistant.coach import Coach
+    from assistant.embedders import Embedder
+    from assistant.knowledge import Ingestor
+    from assistant.retrieval import HybridRetriever
+    from assistant.safety import SafetyRouter
+    from assistant.sessions import SessionStore
+    from assistant.stores import VectorStore
+
+
+class Runtime:
+    """Lazily constructed components; only what a command touches is loaded."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        prepare_offline(self.settings.data_dir / "cache")
+        logging.basicConfig(level=self.settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        from assistant.embedders import get_embedder
+
+        return get_embedder(self.settings)
+
+    @cached_property
+    def store(self) -> VectorStore:
+        from assistant.stores import open_store
+
+        return open_store(self.settings)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        from assistant.knowledge import Ingestor
+
+        return Ingestor(self.settings, self.store, self.embedder)
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        from assistant.retrieval import HybridRetriever
+
+        self.store.ensure_embedder(self.embedder.name, int(self.embedder.embed(["probe"]).shape[1]))
+        return HybridRetriever(self.store, self.embedder)
+
+    @cached_property
+    def safety(self) -> SafetyRouter:
+        from assistant.safety import SafetyRouter
+
+        return SafetyRouter(self.embedder)
+
+    @cached_property
+    def sessions(self) -> SessionStore:
+        from assistant.sessions import SessionStore
+
+        return SessionStore(self.settings.db_url)
+
+    @cached_property
+    def coach(self) -> Coach:
+        from assistant.coach import Coach
+
+        return Coach(self)

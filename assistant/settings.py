@@ -1,0 +1,79 @@
+"""One typed settings object: every knob of the product, read from the environment once."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Configuration for Mentor Assistant (environment variables prefixed `MENTOR_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="MENTOR_", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default=REPO_ROOT / "data", description="Index, database, uploads, caches.")
+    knowledge_dir: Path = Field(default=REPO_ROOT / "knowledge", description="Curated guidance to index.")
+    prompts_dir: Path = Field(default=REPO_ROOT / "prompts", description="Prompt files.")
+    llm_backend: Literal["auto", "offline", "openai"] = Field(
+        default="auto", description="`auto` uses `openai` when an API key or base URL is set, else `offline`."
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="Chat model name for the `openai` backend.")
+    llm_timeout: float = Field(default=30.0, description="Seconds before an LLM request times out.")
+    llm_max_retries: int = Field(default=2, description="Retries for a failed LLM request.")
+    llm_context_window: int = Field(default=8192, description="Tokens the model accepts (prompt + answer).")
+    llm_max_answer_tokens: int = Field(default=700, description="Upper bound on tokens in one answer.")
+    embedder: Literal["wordllama", "openai"] = Field(default="wordllama", description="Embedding backend.")
+    embedding_model: str = Field(default="text-embedding-3-small", description="Model for `openai` embeddings.")
+    chroma_host: str | None = Field(default=None, description="Chroma server host; unset = embedded index.")
+    chroma_port: int = Field(default=8000, description="Chroma server port.")
+    collection: str = Field(default="mentor_guidance", description="Chroma collection name.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; unset = SQLite in data_dir.")
+    chunk_tokens: int = Field(default=350, description="Token budget for one knowledge chunk.")
+    max_upload_mb: float = Field(default=5.0, description="Largest document accepted by ingest/upload (MB).")
+    max_uploads: int = Field(default=20, description="Most files accepted in one upload.")
+    max_message_chars: int = Field(default=4000, description="Longest accepted user message.")
+    max_history_turns: int = Field(default=20, description="Turns of history kept in a prompt.")
+    redact: bool = Field(default=False, description="Remove emails, phones and names before a remote LLM sees text.")
+    auth: str | None = Field(default=None, description="`user:pass` turns on basic auth for the UI.")
+    host: str = Field(default="127.0.0.1", description="UI bind address.")
+    port: int = Field(default=7860, description="UI port.")
+    concurrency: int = Field(default=8, description="Parallel chat turns in the UI queue.")
+    queue_size: int = Field(default=200, description="Most requests waiting in the UI queue.")
+    log_level: str = Field(default="WARNING", description="Python logging level.")
+    log_messages: bool = Field(default=False, description="Log message text (off: logs never hold what users wrote).")
+    openai_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "MENTOR_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "MENTOR_OPENAI_BASE_URL")
+    )
+
+    @property
+    def backend(self) -> str:
+        """The chat backend actually in use."""
+        if self.llm_backend != "auto":
+            return self.llm_backend
+        return "openai" if (self.openai_api_key or self.openai_base_url) else "offline"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'mentor.db'}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

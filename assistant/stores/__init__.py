@@ -1,0 +1,63 @@
+"""Vector stores behind one Protocol; each backend is one module registering a factory."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from assistant.registry import Registry
+from assistant.settings import Settings
+from assistant.types import Chunk
+
+
+class IndexError_(RuntimeError):
+    """The index cannot be used as it is; the message says how to fix it."""
+
+
+class EmbedderMismatch(IndexError_):
+    pass
+
+
+class IndexLocked(IndexError_):
+    pass
+
+
+class StoreUnavailable(IndexError_):
+    pass
+
+
+class VectorStore(Protocol):
+    """What the pipeline needs from a vector database."""
+
+    name: str
+
+    def ensure_embedder(self, embedder_name: str, dim: int, create: bool = False) -> None: ...
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, extra: Sequence[dict[str, Any]]) -> None: ...
+    def delete(self, ids: Sequence[str]) -> None: ...
+    def all_records(self, with_vectors: bool = False) -> tuple[list[Chunk], list[dict[str, Any]], np.ndarray | None]: ...
+    def query(self, vector: np.ndarray, k: int, topic: str | None = None) -> list[tuple[Chunk, float]]: ...
+    def count(self) -> int: ...
+    def reset(self) -> None: ...
+    def write_lock(self) -> Any: ...
+
+
+STORES: Registry[VectorStore] = Registry("vector store", sys.modules[__name__])
+
+
+def open_store(settings: Settings) -> VectorStore:
+    """The Chroma server when one is configured, else the embedded index under the data directory."""
+    return STORES.create("chroma-http" if settings.chroma_host else "chroma-embedded", settings)
+
+
+__all__ = [
+    "STORES",
+    "EmbedderMismatch",
+    "IndexError_",
+    "IndexLocked",
+    "StoreUnavailable",
+    "VectorStore",
+    "open_store",
+]
