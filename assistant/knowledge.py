@@ -190,14 +190,17 @@ class Chunker:
                     continue
                 chunk_id = f"{doc.source}#{len(chunks)}-{doc.content_hash}"
                 chunks.append(
-                    Chunk(chunk_id, piece.strip(), doc.title, doc.topic, doc.source, heading, doc.tags, doc.step, doc.user_source)
+                    Chunk(
+                        chunk_id, piece.strip(), doc.title, doc.topic, doc.source, heading,
+                        doc.tags, doc.step, doc.user_source, doc.summary,
+                    )
                 )
         return chunks
 
 
 def embedding_text(chunk: Chunk) -> str:
     """What the embedder and BM25 see: the heading path gives a chunk its context."""
-    return f"{chunk.heading}\n{chunk.text}"
+    return f"{chunk.heading}\n{chunk.summary}\n{' '.join(chunk.tags)}\n{chunk.text}"
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:

@@ -20,9 +20,13 @@ from assistant.stores import VectorStore
 from assistant.types import Chunk, Hit
 
 RetrieverMode = Literal["hybrid", "bm25", "dense"]
-RRF_K = 60  # the constant from Cormack et al.; damps the weight of any single list's top ranks
+# Fusion and diversity constants, chosen on evals/datasets/retrieval.jsonl (see docs/evals.md).
+# A small RRF k lets the top ranks of each list count more than Cormack et al.'s default of 60;
+# the static word embeddings are weaker than BM25 on our vocabulary, so their list weighs less.
+RRF_K = 10
+RRF_WEIGHTS = (1.0, 0.6)  # (bm25, dense)
 CANDIDATES = 30
-MMR_LAMBDA = 0.75
+MMR_LAMBDA = 0.6
 MAX_PER_SOURCE = 2
 
 _STEMMER = Stemmer.Stemmer("english")
@@ -31,6 +35,14 @@ _FOLLOW_UP = re.compile(
     r"^\s*(and|but|also|so|then|what if|what about|how about|ok|okay)\b|\b(she|he|they|them|her|him|it|that|this|those)\b",
     re.IGNORECASE,
 )
+
+
+CONTEXT_ONLY_SECTIONS = ("in mentors' own words", "example", "checklist")
+
+
+def is_context_only(chunk: Chunk) -> bool:
+    section = chunk.heading.rsplit(" > ", 1)[-1].strip().lower()
+    return section.startswith(CONTEXT_ONLY_SECTIONS)
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -71,6 +83,27 @@ class HybridRetriever:
         self.refresh()
         return self._chunks
 
+    def document_chunks(self, source: str) -> list[Chunk]:
+        """Every chunk of one document, in document order."""
+        self.refresh()
+        return [c for c in self._chunks if c.source == source]
+
+    def expand(self, hits: list[Hit], limit: int) -> list[Hit]:
+        """Swap chunks that only describe a situation (mentors' own words, examples, checklists) for the
+        advice sections of the same document, so an answer has something to say, not just something matched."""
+        out: list[Hit] = []
+        seen: set[str] = set()
+        for hit in hits:
+            if not is_context_only(hit.chunk):
+                candidates = [hit.chunk]
+            else:
+                candidates = [c for c in self.document_chunks(hit.chunk.source) if not is_context_only(c)]
+            for chunk in candidates:
+                if chunk.id not in seen and len(out) < limit:
+                    seen.add(chunk.id)
+                    out.append(Hit(chunk, hit.score))
+        return out
+
     def bm25_search(self, query: str, n: int, topic: str | None = None) -> list[Hit]:
         self.refresh()
         if not self._chunks or self._bm25 is None:
@@ -98,7 +131,7 @@ class HybridRetriever:
         if mode == "dense":
             return self.dense_search(query, k, topic, qv)
         fused = reciprocal_rank_fusion(
-            [self.bm25_search(query, CANDIDATES, topic), self.dense_search(query, CANDIDATES, topic, qv)]
+            [self.bm25_search(query, CANDIDATES, topic), self.dense_search(query, CANDIDATES, topic, qv)], RRF_WEIGHTS
         )
         return self._mmr(qv, fused, k)
 
@@ -133,12 +166,12 @@ class HybridRetriever:
         return [fused[i] for i in picked]
 
 
-def reciprocal_rank_fusion(rankings: Sequence[list[Hit]]) -> list[Hit]:
+def reciprocal_rank_fusion(rankings: Sequence[list[Hit]], weights: Sequence[float] | None = None) -> list[Hit]:
     scores: dict[str, float] = {}
     chunks: dict[str, Chunk] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, hit in enumerate(ranking):
-            scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + weight / (RRF_K + rank + 1)
             chunks[hit.chunk.id] = hit.chunk
     order = sorted(scores, key=lambda cid: scores[cid], reverse=True)
     return [Hit(chunks[cid], scores[cid]) for cid in order]

@@ -38,6 +38,7 @@ class Chunk:
     tags: tuple[str, ...] = ()
     step: int | None = None
     user_source: bool = False
+    summary: str = ""
 
     def metadata(self) -> dict[str, Any]:
         """Flat metadata for the vector store (Chroma accepts scalars only)."""
@@ -49,6 +50,7 @@ class Chunk:
             "tags": ",".join(self.tags),
             "step": self.step if self.step is not None else 0,
             "user_source": self.user_source,
+            "summary": self.summary,
         }
 
     @classmethod
@@ -65,6 +67,7 @@ class Chunk:
             tags=tags,
             step=step,
             user_source=bool(meta.get("user_source", False)),
+            summary=str(meta.get("summary", "")),
         )
 
 

@@ -39,6 +39,7 @@ _FIRST_PERSON = [
     (r"\bI'd\b", "you'd"), (r"\bI'll\b", "you'll"), (r"\bI\b", "you"), (r"\bmy\b", "your"), (r"\bme\b", "you"),
     (r"\bmyself\b", "yourself"), (r"\bour\b", "your"), (r"\bwe\b", "you"), (r"\bmine\b", "yours"),
 ]
+_SELF_QUESTION = re.compile(r"\bI\b|\bmy\b|\bI'm\b")
 _HOW_DO_I = re.compile(r"^\s*(?:so\s+)?(?:how|what)\s+(?:do|can|should|could|would)\s+i\s+(.+?)[?.!]*$", re.IGNORECASE)
 _HELP_ME = re.compile(r"^\s*(?:please\s+)?help me(?: to)?\s+(.+?)[?.!]*$", re.IGNORECASE)
 
@@ -84,6 +85,8 @@ def split_units(text: str, kind: str, source_index: int) -> list[Unit]:
             piece = piece.strip()
             if 5 <= len(piece.split()) <= 60 and not piece.endswith(":"):
                 unit_kind = kind
+                if kind == "question" and _SELF_QUESTION.search(piece):
+                    continue  # a question the mentor asks themself, not one to put to the mentee
                 if kind == "caution":
                     unit_kind = "caution" if piece.lower().startswith("don") else "do"
                 units.append(Unit(piece, unit_kind, source_index))
@@ -92,11 +95,15 @@ def split_units(text: str, kind: str, source_index: int) -> list[Unit]:
 
 def units_from(request: CoachRequest) -> list[Unit]:
     units: list[Unit] = []
+    seen: set[str] = set()  # neighbouring chunks overlap, so the same sentence can appear twice
     for i, hit in enumerate(request.hits):
         section = hit.chunk.heading.split(" > ")[-1].strip().lower()
         if any(section.startswith(s) for s in _SKIP_SECTIONS):
             continue
-        units.extend(split_units(hit.chunk.text, _KIND_BY_SECTION.get(section, "step"), i))
+        for unit in split_units(hit.chunk.text, _KIND_BY_SECTION.get(section, "step"), i):
+            if unit.text not in seen:
+                seen.add(unit.text)
+                units.append(unit)
     return units
 
 
@@ -129,9 +136,10 @@ class OfflineCoach:
     # --- modes -------------------------------------------------------------------------------
     def _chat(self, request: CoachRequest, ranker: _Ranker) -> list[str]:
         s = self.words["sections"]
+        why = ranker.take({"why"}, 1)
         return [
-            self._chat_lead(request),
-            _section(s["steps"], ranker.take({"step", "do", "why"}, 4)),
+            self._chat_lead(request) + (f" {why[0]}" if why else ""),
+            _section(s["steps"], ranker.take({"step", "do"}, 4)),
             _section(s["phrases"], ranker.take({"phrase"}, 2)),
             _section(s["questions"], ranker.take({"question"}, 2)),
             _section(s["cautions"], ranker.take({"caution"}, 2)),
@@ -144,20 +152,22 @@ class OfflineCoach:
         lead = _pick(self.words["leads"]["prepare"], request.question).format(
             with_name=f" with {d.name}" if d.name else "", when=f" {d.when}" if d.when else ""
         )
-        goal = [self.words["goal_line"].format(name=who.capitalize() if not d.name else who, topic=_topic_phrase(d))]
-        opening = self.words["opening_line"].format(name=d.name or "[name]", topic=topic or "[the topic, in one plain sentence]")
-        if d.is_news and topic:
-            opening = f'"{d.name or "[name]"}, I have some difficult news, and I want to tell you directly: {topic}. ' \
-                      "Take a moment with it; then I'd like to hear how you're taking it.\""
+        goal = self.words["goal_line"].format(name=who if d.name else "Your mentee", topic=_topic_phrase(d))
+        if d.is_news:
+            opening = self.words["news_line"].format(name=d.name or "[name]", topic=topic or "[the news, in one sentence]")
+            issue = _section(s["news"], ranker.take({"step", "do"}, 2, purpose="news"))
+        else:
+            opening = self.words["opening_line"].format(name=d.name or "[name]", topic=topic or "[the topic, in one sentence]")
+            issue = _section(s["sbi"], [_sbi_line(d)])
         return [
             lead,
-            _section(s["goal"], goal + ranker.take({"why", "step"}, 1, query="goal of the conversation outcome")),
-            _section(s["facts"], [self.words["facts_placeholder"]] + ranker.take({"step"}, 1, query="facts specific examples evidence prepare")),
-            _section(s["opening"], [opening] + ranker.take({"phrase"}, 1, query="opening line first words start the conversation")),
-            _section(s["sbi"], [_sbi_line(d)]),
+            _section(s["goal"], [goal, *ranker.take({"why", "step"}, 1, query="the goal of the conversation")]),
+            _section(s["facts"], [self.words["facts_placeholder"], *ranker.take({"step"}, 1, query="facts and specific examples to bring")]),
+            _section(s["opening"], [opening, *ranker.take({"step", "do"}, 1, purpose="news" if d.is_news else "opening")]),
+            issue,
             _section(s["questions"], ranker.take({"question"}, 3)),
-            _section(s["reactions"], ranker.take({"step", "phrase", "do"}, 3, query="reaction defensive upset cries angry respond pause")),
-            _section(s["close"], ranker.take({"step", "phrase", "do"}, 2, query="close agree next steps follow up summarise commitments")),
+            _section(s["reactions"], ranker.take({"step", "phrase", "do"}, 3, purpose="reactions")),
+            _section(s["close"], ranker.take({"step", "phrase", "do"}, 2, purpose="close")),
         ]
 
     def _feedback(self, request: CoachRequest, ranker: _Ranker) -> list[str]:
@@ -218,16 +228,26 @@ class OfflineCoach:
 
 
 class _Ranker:
-    """Scores units against the question (or a section's own query) and hands out the best unused ones."""
+    """Scores units against the question (or a section's purpose) and hands out the best unused ones."""
 
     def __init__(self, embedder: Embedder, request: CoachRequest, units: list[Unit]) -> None:
         self.embedder = embedder
         self.request = request
         self.units = units
         self.used: set[int] = set()
+        purposes = request.extras.get("purposes", {})
+        self.purpose = [purposes.get(request.hits[u.source_index].chunk.id, "main") for u in units]
         self.vectors = embedder.embed([u.text for u in units]) if units else np.zeros((0, 1))
         self.tokens = [set(t) for t in tokenize([u.text for u in units])] if units else []
-        self.base = self._score(request.question)
+        # Documents retrieved earlier are likelier to fit; every section of a document shares its rank.
+        doc_rank: dict[str, int] = {}
+        for hit in request.hits:
+            doc_rank.setdefault(hit.chunk.source, len(doc_rank))
+        self.doc_bonus = np.array([0.25 / (1 + doc_rank[request.hits[u.source_index].chunk.source]) for u in units])
+        # Names in the question must not pull in example sentences that happen to use the same name.
+        name = request.details.name
+        self.question = re.sub(rf"\b{re.escape(name)}\b", "", request.question) if name else request.question
+        self.base = self._score(self.question)
 
     def _score(self, query: str) -> np.ndarray:
         if not self.units:
@@ -235,11 +255,12 @@ class _Ranker:
         qv = self.embedder.embed([query])[0]
         q_tokens = set(tokenize([query])[0])
         overlap = np.array([len(q_tokens & t) / (len(q_tokens) or 1) for t in self.tokens])
-        rank_bonus = np.array([0.1 / (1 + u.source_index) for u in self.units])
-        return self.vectors @ qv + 0.4 * overlap + rank_bonus
+        return self.vectors @ qv + 0.4 * overlap + self.doc_bonus
 
-    def take(self, kinds: set[str], n: int, query: str | None = None) -> list[str]:
-        scores = self.base if query is None else 0.5 * self.base + self._score(f"{query} {self.request.question}")
+    def take(self, kinds: set[str], n: int, query: str | None = None, purpose: str | None = None) -> list[str]:
+        scores = self.base if query is None else 0.5 * self.base + self._score(query)
+        if purpose is not None:
+            scores = scores + np.array([0.6 if p == purpose else 0.0 for p in self.purpose])
         picked: list[int] = []
         for i in np.argsort(-scores):
             i = int(i)
@@ -264,9 +285,7 @@ def _section(title: str, lines: list[str]) -> str:
 
 
 def _topic_phrase(d: Details) -> str:
-    if d.is_news:
-        return "the news"
-    return "what you need to raise"
+    return "the news" if d.is_news else "what you need to raise"
 
 
 def _sbi_line(d: Details) -> str:
