@@ -57,8 +57,15 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
     rt = _runtime()
     hits = rt.retriever.search(_text_arg(args.query), k=args.k, topic=args.topic, mode=args.retriever)
     rows = [
-        {"id": h.chunk.id, "title": h.chunk.title, "topic": h.chunk.topic, "source": h.chunk.source,
-         "heading": h.chunk.heading, "score": round(h.score, 5), "text": h.chunk.text}
+        {
+            "id": h.chunk.id,
+            "title": h.chunk.title,
+            "topic": h.chunk.topic,
+            "source": h.chunk.source,
+            "heading": h.chunk.heading,
+            "score": round(h.score, 5),
+            "text": h.chunk.text,
+        }
         for h in hits
     ]
     if args.json:
@@ -75,7 +82,11 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     rt = _runtime()
     answer = rt.coach.ask(
-        _text_arg(args.question), mode=args.mode, session_id=args.session, mentee_id=args.mentee, persist=not args.no_save
+        _text_arg(args.question),
+        mode=args.mode,
+        session_id=args.session,
+        mentee_id=args.mentee,
+        persist=not args.no_save,
     )
     if args.json:
         _print_json(answer.as_dict())
@@ -131,7 +142,12 @@ def cmd_practice(args: argparse.Namespace) -> int:
         if line.strip():
             print(f"Mentee: {session.reply(line.strip()).text}")
     rt = _runtime()
-    print("\n" + session.debrief(guidance=lambda q: [(h.chunk.title, h.chunk.source) for h in rt.retriever.search(q, k=3)]).as_markdown())
+    print(
+        "\n"
+        + session.debrief(
+            guidance=lambda q: [(h.chunk.title, h.chunk.source) for h in rt.retriever.search(q, k=3)]
+        ).as_markdown()
+    )
     return 0
 
 
@@ -157,8 +173,14 @@ def cmd_mentee(args: argparse.Namespace) -> int:
             print(f"{m.id}  {m.name}  ({m.experience_level or 'level not set'})")
     elif args.action == "add":
         profile = MenteeProfile(
-            id=None, name=_need(args.name), experience_level=args.level or "", goals=args.goals or "",
-            learning_preferences="", communication_preferences=args.communication or "", cultural_notes="", notes="",
+            id=None,
+            name=_need(args.name),
+            experience_level=args.level or "",
+            goals=args.goals or "",
+            learning_preferences="",
+            communication_preferences=args.communication or "",
+            cultural_notes="",
+            notes="",
         )
         print(store.save_mentee(profile))
     elif args.action == "show":
@@ -202,7 +224,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # --- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mentor", description="Mentor Assistant: grounded coaching for mentors and managers.")
+    parser = argparse.ArgumentParser(
+        prog="mentor", description="Mentor Assistant: grounded coaching for mentors and managers."
+    )
     parser.add_argument("--version", action="version", version=f"mentor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -211,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    p = add("ingest", cmd_ingest, "Build or update the knowledge index (knowledge/ plus any files or folders you name).")
+    p = add(
+        "ingest", cmd_ingest, "Build or update the knowledge index (knowledge/ plus any files or folders you name)."
+    )
     p.add_argument("paths", nargs="*", help="your own documents or folders (.md, .txt, .pdf, .docx)")
     p.add_argument("--rebuild", action="store_true", help="drop the index and build it from scratch")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -231,7 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-save", action="store_true", help="do not store the exchange")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    p = add("check-feedback", cmd_check_feedback, "Score a feedback draft: situation, behavior, impact, request, and pitfalls.")
+    p = add(
+        "check-feedback",
+        cmd_check_feedback,
+        "Score a feedback draft: situation, behavior, impact, request, and pitfalls.",
+    )
     p.add_argument("text", help="the feedback ('-' reads standard input)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -253,11 +283,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--communication", help="communication preferences (add)")
 
     p = add("eval", cmd_eval, "Run evaluation suites and write reports (json, md, html, junit).")
-    p.add_argument("--suite", choices=["retrieval", "answers", "feedback", "safety", "conversations", "judge", "all"], default="all")
+    p.add_argument(
+        "--suite",
+        choices=["retrieval", "answers", "feedback", "safety", "conversations", "judge", "all"],
+        default="all",
+    )
     p.add_argument("--dataset", type=Path, help="run the suite on your own JSON Lines file")
     p.add_argument("--out", type=Path, help="write report.json, report.md, report.html and junit.xml here")
     p.add_argument("--json", action="store_true", help="print one JSON object per suite run")
-    p.add_argument("--fail-under", action="append", default=[], metavar="NAME=VALUE", help="fail when a metric is below VALUE (suite.metric or metric)")
+    p.add_argument(
+        "--fail-under",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="fail when a metric is below VALUE (suite.metric or metric)",
+    )
     p.add_argument("--baseline", type=Path, help="compare with an earlier report.json")
     p.add_argument("--repeat", type=int, default=1, help="run non-deterministic suites N times and report the spread")
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.details import Details, extract
+from assistant.details import extract
 from assistant.llm import BACKENDS, BackendError, ChatBackend, CoachRequest, MenteeContext
 from assistant.retrieval import rewrite_query
 from assistant.types import Answer, Hit, SafetyDecision, Source
@@ -107,7 +107,9 @@ class Coach:
         self.settings = runtime.settings
         self.offline: ChatBackend = BACKENDS.create("offline", self.settings, runtime.embedder)
         self.backend: ChatBackend = (
-            self.offline if self.settings.backend == "offline" else BACKENDS.create(self.settings.backend, self.settings, runtime.embedder)
+            self.offline
+            if self.settings.backend == "offline"
+            else BACKENDS.create(self.settings.backend, self.settings, runtime.embedder)
         )
 
     # --- public ------------------------------------------------------------------------------
@@ -158,7 +160,7 @@ class Coach:
         query = self._rewrite(question, user_turns)
         details = extract(" ".join([*user_turns[-2:], question]))
         hits, purposes, relevance = self._retrieve(query, mode, news=details.is_news)
-        if not self._covered(question, mode, relevance, details):
+        if not self._covered(question, mode, relevance):
             return self._abstain(question, mode, query, safety)
         request = CoachRequest(
             question=question,
@@ -212,7 +214,9 @@ class Coach:
                 pass
         return rewrite_query(question, user_turns)
 
-    def _retrieve(self, query: str, mode: str, news: bool = False, k: int = 5) -> tuple[list[Hit], dict[str, str], float]:
+    def _retrieve(
+        self, query: str, mode: str, news: bool = False, k: int = 5
+    ) -> tuple[list[Hit], dict[str, str], float]:
         """Hits for the question plus, per mode, a few for each section's own need; chunk id → purpose;
         and how well the best direct hit covers the question."""
         direct = self.rt.retriever.search(query, k=k)
@@ -230,7 +234,8 @@ class Coach:
         return hits, purposes, relevance
 
     @staticmethod
-    def _covered(question: str, mode: str, relevance: float, details: Details) -> bool:
+    def _covered(question: str, mode: str, relevance: float) -> bool:
+        """Does the knowledge cover the question, or should the coach say so and ask for detail?"""
         if relevance < RELEVANCE_FLOOR:
             return False
         if relevance >= RELEVANCE_CLEAR or mode in ("prepare", "feedback"):
@@ -250,8 +255,14 @@ class Coach:
         words = self.offline.words  # type: ignore[attr-defined]
         text = f"{words['abstain'].strip()}\n\n**A question for you:** {words['abstain_question']}"
         return Answer(
-            answer=text, mode=mode, backend=self.offline.name, model=self.offline.model, safety=safety,
-            prompt_version=self.offline.prompt_version, abstained=True, query=query,
+            answer=text,
+            mode=mode,
+            backend=self.offline.name,
+            model=self.offline.model,
+            safety=safety,
+            prompt_version=self.offline.prompt_version,
+            abstained=True,
+            query=query,
         )
 
     def _escalate(self, question: str, mode: str, safety: SafetyDecision) -> Answer:
@@ -266,8 +277,15 @@ class Coach:
                 text += "\n\n**Guidance on this:** " + "; ".join(f"{s.title} [{s.n}]" for s in sources)
         text, cited = valid_citations(text, len(sources))
         return Answer(
-            answer=text, mode=mode, backend="safety", model="safety-router", sources=sources, citations=cited,
-            grounded=bool(cited), safety=safety, prompt_version=f"safety_{safety.category}",
+            answer=text,
+            mode=mode,
+            backend="safety",
+            model="safety-router",
+            sources=sources,
+            citations=cited,
+            grounded=bool(cited),
+            safety=safety,
+            prompt_version=f"safety_{safety.category}",
         )
 
     def _practice(self, question: str, history: list[tuple[str, str]]) -> Answer:
@@ -305,8 +323,15 @@ class Coach:
             session_id = store.create_session(owner=owner, mentee_id=mentee_id)
         sources = [{k: v for k, v in s.__dict__.items() if k != "text"} for s in answer.sources]
         _, turn_id = store.add_exchange(
-            session_id, question, answer.answer, mode=answer.mode, backend=answer.backend, model=answer.model,
-            prompt_version=answer.prompt_version, sources=sources,
-            safety=answer.safety.as_dict() if answer.safety.escalated else None, owner=owner,
+            session_id,
+            question,
+            answer.answer,
+            mode=answer.mode,
+            backend=answer.backend,
+            model=answer.model,
+            prompt_version=answer.prompt_version,
+            sources=sources,
+            safety=answer.safety.as_dict() if answer.safety.escalated else None,
+            owner=owner,
         )
         return session_id, turn_id

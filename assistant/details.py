@@ -6,16 +6,116 @@ import re
 from dataclasses import dataclass
 
 _NOT_NAMES = {
-    "i", "i'm", "i've", "i'd", "my", "me", "we", "our", "you", "he", "she", "they", "it", "the", "a", "an", "and",
-    "but", "so", "how", "what", "when", "why", "who", "which", "can", "could", "should", "would", "will", "do",
-    "does", "is", "are", "help", "hr", "eap", "ceo", "cto", "vp", "qa", "ui", "ux", "it's", "ok", "okay", "hi",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
-    "april", "may", "june", "july", "august", "september", "october", "november", "december", "tomorrow",
-    "today", "yesterday", "next", "last", "this", "that", "there", "then", "also", "any", "tips", "please",
-    "english", "mentee", "mentor", "manager", "sbi", "grow", "after", "before", "since", "if", "as", "in", "on",
-    "at", "for", "with", "about", "team", "one", "just", "now", "her", "his", "their", "him", "them",
+    "i",
+    "i'm",
+    "i've",
+    "i'd",
+    "my",
+    "me",
+    "we",
+    "our",
+    "you",
+    "he",
+    "she",
+    "they",
+    "it",
+    "the",
+    "a",
+    "an",
+    "and",
+    "but",
+    "so",
+    "how",
+    "what",
+    "when",
+    "why",
+    "who",
+    "which",
+    "can",
+    "could",
+    "should",
+    "would",
+    "will",
+    "do",
+    "does",
+    "is",
+    "are",
+    "help",
+    "hr",
+    "eap",
+    "ceo",
+    "cto",
+    "vp",
+    "qa",
+    "ui",
+    "ux",
+    "it's",
+    "ok",
+    "okay",
+    "hi",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "tomorrow",
+    "today",
+    "yesterday",
+    "next",
+    "last",
+    "this",
+    "that",
+    "there",
+    "then",
+    "also",
+    "any",
+    "tips",
+    "please",
+    "english",
+    "mentee",
+    "mentor",
+    "manager",
+    "sbi",
+    "grow",
+    "after",
+    "before",
+    "since",
+    "if",
+    "as",
+    "in",
+    "on",
+    "at",
+    "for",
+    "with",
+    "about",
+    "team",
+    "one",
+    "just",
+    "now",
+    "her",
+    "his",
+    "their",
+    "him",
+    "them",
 }
-_CUE = r"(?:mentee|report|colleague|intern|engineer|analyst|nurse|teammate|apprentice|employee|tell|with|to|about|for|named|called|give|and)"
+_CUE = (
+    r"(?:mentee|report|colleague|intern|engineer|analyst|nurse|teammate|apprentice|employee|"
+    r"tell|with|to|about|for|named|called|give|and)"
+)
 _NAME_AFTER_CUE = re.compile(rf"\b{_CUE},?\s+([A-Z][a-z]+(?:\s[A-Z][a-z]+)?)\b")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]{2,})\b")
 _WHEN = re.compile(
@@ -29,7 +129,8 @@ _EVENT = (
     r"workshop|interview|sync|handover|hand-off|shift|launch|pitch|planning|huddle|training|rounds|inspection|audit)"
 )
 _SITUATION = re.compile(
-    rf"\b((?:in|during|at|on|to|into)\s+(?:(?:the|our|this|last|yesterday's|today's|this morning's|\w+day's|[A-Z]\w+'s)\s+)?"
+    rf"\b((?:in|during|at|on|to|into)\s+"
+    rf"(?:(?:the|our|this|last|yesterday's|today's|this morning's|\w+day's|[A-Z]\w+'s)\s+)?"
     rf"(?:[\w-]+\s+){{0,3}}?{_EVENT}s?(?:\s+(?:yesterday|today|last week|this morning|on \w+day))?|"
     rf"yesterday(?: morning| afternoon)?|this morning|last (?:week|month|friday|monday|tuesday|wednesday|thursday)|"
     rf"on (?:monday|tuesday|wednesday|thursday|friday))\b",
@@ -41,7 +142,8 @@ _TOPIC = re.compile(
     r"\babout\s+(.+?)(?:[.?!]|$)|\bthat\s+(.+?)(?:[.?!]|$)",
 )
 _IMPACT = re.compile(
-    r"(?:,?\s+(?:which|so that|so|and that|and it|meaning|that meant|as a result|because of (?:that|this))\s+)(.+?)(?:[.?!]|$)",
+    r"(?:,?\s+(?:which|so that|so|and that|and it|meaning|that meant|as a result|because of (?:that|this))\s+)"
+    r"(.+?)(?:[.?!]|$)",
     re.IGNORECASE,
 )
 _SECOND_PERSON = [
@@ -136,14 +238,19 @@ def _behavior(text: str, name: str | None, situation: str | None) -> str | None:
     if not name:
         return None
     match = re.search(
-        rf"\b{re.escape(name)}\s+(?!(?:about|to|for|with|and|that|on|in|at)\b)((?:has been |keeps |kept |was |didn't |did not |hasn't |won't |wouldn't |never |always )?"
+        rf"\b{re.escape(name)}\s+(?!(?:about|to|for|with|and|that|on|in|at)\b)"
+        r"((?:has been |keeps |kept |was |didn't |did not |hasn't |won't |wouldn't |never |always )?"
         r"[a-z]+(?:ed|s|t)\b[^.?!]*)",
         text,
     )
     if not match:
         return None
     clause = match.group(1)
-    clause = re.split(r",?\s+(?:which|so that|so|and that|and it|meaning|that meant|as a result|and i|how do i|can you|help me)\b", clause, maxsplit=1)[0]
+    clause = re.split(
+        r",?\s+(?:which|so that|so|and that|and it|meaning|that meant|as a result|and i|how do i|can you|help me)\b",
+        clause,
+        maxsplit=1,
+    )[0]
     if situation:
         clause = clause.replace(situation, "")
     clause = " ".join(clause.split()).strip(" ,;:")

@@ -191,8 +191,16 @@ class Chunker:
                 chunk_id = f"{doc.source}#{len(chunks)}-{doc.content_hash}"
                 chunks.append(
                     Chunk(
-                        chunk_id, piece.strip(), doc.title, doc.topic, doc.source, heading,
-                        doc.tags, doc.step, doc.user_source, doc.summary,
+                        chunk_id,
+                        piece.strip(),
+                        doc.title,
+                        doc.topic,
+                        doc.source,
+                        heading,
+                        doc.tags,
+                        doc.step,
+                        doc.user_source,
+                        doc.summary,
                     )
                 )
         return chunks
@@ -215,7 +223,9 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
         elif path.suffix.lower() in SUPPORTED_SUFFIXES:
             files.append(path)
         else:
-            skipped.append((str(path), f"unsupported file type {path.suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}"))
+            skipped.append(
+                (str(path), f"unsupported file type {path.suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}")
+            )
     return files, skipped
 
 
@@ -231,7 +241,9 @@ class Ingestor:
         self.embedder = embedder
         self.chunker = Chunker(settings.chunk_tokens)
 
-    def run(self, user_paths: Iterable[Path] = (), rebuild: bool = False, progress: ProgressFn | None = None) -> IngestReport:
+    def run(
+        self, user_paths: Iterable[Path] = (), rebuild: bool = False, progress: ProgressFn | None = None
+    ) -> IngestReport:
         started = time.perf_counter()
         with self.store.write_lock():
             if rebuild:
@@ -260,7 +272,9 @@ class Ingestor:
         user_files, user_skipped = discover(user_paths)
         report.skipped.extend(skipped + user_skipped)
         # User sources already in the index stay unless their file is gone.
-        known_user = [Path(s) if Path(s).is_absolute() else self.settings.data_dir / s for s, e in indexed.items() if e["user"]]
+        known_user = [
+            Path(s) if Path(s).is_absolute() else self.settings.data_dir / s for s, e in indexed.items() if e["user"]
+        ]
         targets = [(p, False) for p in curated] + [(p, True) for p in user_files]
         named = {source_name(p, self.settings) for p, _ in targets}
         targets += [(p, True) for p in known_user if p.exists() and source_name(p, self.settings) not in named]
@@ -277,7 +291,9 @@ class Ingestor:
             progress(len(targets), len(targets), "done")
         return report
 
-    def _ingest_file(self, path: Path, is_user: bool, indexed: dict[str, dict[str, Any]], seen: set[str], report: IngestReport) -> None:
+    def _ingest_file(
+        self, path: Path, is_user: bool, indexed: dict[str, dict[str, Any]], seen: set[str], report: IngestReport
+    ) -> None:
         try:
             doc = load_document(path, self.settings, user_source=is_user)
         except (DocumentError, OSError) as exc:

@@ -32,7 +32,8 @@ MAX_PER_SOURCE = 2
 _STEMMER = Stemmer.Stemmer("english")
 # Follow-ups that lean on the previous turn: "and what if she cries?", "how do I start?"
 _FOLLOW_UP = re.compile(
-    r"^\s*(and|but|also|so|then|what if|what about|how about|ok|okay)\b|\b(she|he|they|them|her|him|it|that|this|those)\b",
+    r"^\s*(and|but|also|so|then|what if|what about|how about|ok|okay)\b"
+    r"|\b(she|he|they|them|her|him|it|that|this|those)\b",
     re.IGNORECASE,
 )
 
@@ -202,5 +203,12 @@ class MentorRetriever(BaseRetriever):
 
 def hit_to_document(hit: Hit) -> LCDocument:
     c = hit.chunk
-    meta = {"id": c.id, "title": c.title, "topic": c.topic, "source": c.source, "heading": c.heading, "score": hit.score}
+    meta = {
+        "id": c.id,
+        "title": c.title,
+        "topic": c.topic,
+        "source": c.source,
+        "heading": c.heading,
+        "score": hit.score,
+    }
     return LCDocument(page_content=c.text, metadata=meta)

@@ -138,7 +138,5 @@ class Answer:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["safety"] = self.safety.as_dict()
-        data["sources"] = [
-            {k: v for k, v in asdict(s).items() if k != "text"} for s in self.sources
-        ]
+        data["sources"] = [{k: v for k, v in asdict(s).items() if k != "text"} for s in self.sources]
         return data

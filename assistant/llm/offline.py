@@ -35,9 +35,19 @@ _KIND_BY_SECTION = {
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+)")
 _FIRST_PERSON = [
-    (r"\bI'm\b", "you're"), (r"\bI am\b", "you are"), (r"\bI was\b", "you were"), (r"\bI've\b", "you've"),
-    (r"\bI'd\b", "you'd"), (r"\bI'll\b", "you'll"), (r"\bI\b", "you"), (r"\bmy\b", "your"), (r"\bme\b", "you"),
-    (r"\bmyself\b", "yourself"), (r"\bour\b", "your"), (r"\bwe\b", "you"), (r"\bmine\b", "yours"),
+    (r"\bI'm\b", "you're"),
+    (r"\bI am\b", "you are"),
+    (r"\bI was\b", "you were"),
+    (r"\bI've\b", "you've"),
+    (r"\bI'd\b", "you'd"),
+    (r"\bI'll\b", "you'll"),
+    (r"\bI\b", "you"),
+    (r"\bmy\b", "your"),
+    (r"\bme\b", "you"),
+    (r"\bmyself\b", "yourself"),
+    (r"\bour\b", "your"),
+    (r"\bwe\b", "you"),
+    (r"\bmine\b", "yours"),
 ]
 _SELF_QUESTION = re.compile(r"\bI\b|\bmy\b|\bI'm\b")
 _HOW_DO_I = re.compile(r"^\s*(?:so\s+)?(?:how|what)\s+(?:do|can|should|could|would)\s+i\s+(.+?)[?.!]*$", re.IGNORECASE)
@@ -154,16 +164,28 @@ class OfflineCoach:
         )
         goal = self.words["goal_line"].format(name=who if d.name else "Your mentee", topic=_topic_phrase(d))
         if d.is_news:
-            opening = self.words["news_line"].format(name=d.name or "[name]", topic=topic or "[the news, in one sentence]")
+            opening = self.words["news_line"].format(
+                name=d.name or "[name]", topic=topic or "[the news, in one sentence]"
+            )
             issue = _section(s["news"], ranker.take({"step", "do"}, 2, purpose="news"))
         else:
-            opening = self.words["opening_line"].format(name=d.name or "[name]", topic=topic or "[the topic, in one sentence]")
+            opening = self.words["opening_line"].format(
+                name=d.name or "[name]", topic=topic or "[the topic, in one sentence]"
+            )
             issue = _section(s["sbi"], [_sbi_line(d)])
         return [
             lead,
             _section(s["goal"], [goal, *ranker.take({"why", "step"}, 1, query="the goal of the conversation")]),
-            _section(s["facts"], [self.words["facts_placeholder"], *ranker.take({"step"}, 1, query="facts and specific examples to bring")]),
-            _section(s["opening"], [opening, *ranker.take({"step", "do"}, 1, purpose="news" if d.is_news else "opening")]),
+            _section(
+                s["facts"],
+                [
+                    self.words["facts_placeholder"],
+                    *ranker.take({"step"}, 1, query="facts and specific examples to bring"),
+                ],
+            ),
+            _section(
+                s["opening"], [opening, *ranker.take({"step", "do"}, 1, purpose="news" if d.is_news else "opening")]
+            ),
             issue,
             _section(s["questions"], ranker.take({"question"}, 3)),
             _section(s["reactions"], ranker.take({"step", "phrase", "do"}, 3, purpose="reactions")),

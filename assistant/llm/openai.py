@@ -36,7 +36,9 @@ class OpenAICompatibleBackend:
 
         self.settings = settings
         self.model = settings.llm_model
-        self.prompt_version = "+".join(load_prompt(n).tag for n in ("system", "mode_chat", "mode_prepare", "mode_feedback"))
+        self.prompt_version = "+".join(
+            load_prompt(n).tag for n in ("system", "mode_chat", "mode_prepare", "mode_feedback")
+        )
         self.chat = ChatOpenAI(
             model=settings.llm_model,
             api_key=settings.openai_api_key or "not-needed",

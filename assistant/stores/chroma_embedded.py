@@ -24,7 +24,9 @@ class EmbeddedChromaStore(ChromaStore):
                 path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=True)
             )
         except Exception as exc:
-            raise IndexError_(f"The knowledge index at {path} is damaged or unreadable ({exc}). {REBUILD_HINT}") from exc
+            raise IndexError_(
+                f"The knowledge index at {path} is damaged or unreadable ({exc}). {REBUILD_HINT}"
+            ) from exc
         super().__init__(client, settings.collection, f"embedded Chroma at {path}")
 
     @contextlib.contextmanager
