@@ -12,7 +12,7 @@ import numpy as np
 
 from assistant.details import extract
 from assistant.llm import BACKENDS, BackendError, ChatBackend, CoachRequest, MenteeContext
-from assistant.retrieval import rewrite_query
+from assistant.retrieval import reciprocal_rank_fusion, rewrite_query
 from assistant.types import Answer, Hit, SafetyDecision, Source
 
 if TYPE_CHECKING:
@@ -132,14 +132,19 @@ class Coach:
         """Yield (text so far, None) while writing, then (final text, Answer)."""
         from assistant.security import check_message
 
+        from assistant.practice_chat import active_practice, practice_turn
+
         question = check_message(question, self.settings.max_message_chars)
-        history = self._history(session_id, owner)
+        turns = self.rt.sessions.history(session_id, owner=owner) if session_id else []
+        history = [(t.role, t.content) for t in turns if t.complete]
         safety = self.rt.safety.classify(question)
         chosen = route_mode(question) if mode == "auto" else mode
+        if mode == "auto" and active_practice(turns):
+            chosen = "practice"  # a running role-play keeps going until the mentor ends it
         if safety.escalated:
             answer = self._escalate(question, chosen, safety)
         elif chosen == "practice":
-            answer = self._practice(question, history)
+            answer = practice_turn(self.rt, question, turns)
         else:
             answer = yield from self._coach(question, chosen, history, mentee_id, owner, safety)
         if persist:
@@ -159,7 +164,7 @@ class Coach:
         user_turns = [t for r, t in history if r == "user"]
         query = self._rewrite(question, user_turns)
         details = extract(" ".join([*user_turns[-2:], question]))
-        hits, purposes, relevance = self._retrieve(query, mode, news=details.is_news)
+        hits, purposes, relevance = self._retrieve(question, query, mode, news=details.is_news)
         if not self._covered(question, mode, relevance):
             return self._abstain(question, mode, query, safety)
         request = CoachRequest(
@@ -215,11 +220,15 @@ class Coach:
         return rewrite_query(question, user_turns)
 
     def _retrieve(
-        self, query: str, mode: str, news: bool = False, k: int = 5
+        self, question: str, query: str, mode: str, news: bool = False, k: int = 5
     ) -> tuple[list[Hit], dict[str, str], float]:
         """Hits for the question plus, per mode, a few for each section's own need; chunk id → purpose;
         and how well the best direct hit covers the question."""
         direct = self.rt.retriever.search(query, k=k)
+        if query != question:
+            # A follow-up's own words say what is new; the history only says what it is about.
+            own = self.rt.retriever.search(question, k=k)
+            direct = reciprocal_rank_fusion([own, direct])[:k]
         relevance = self._relevance(query, direct)
         hits = self.rt.retriever.expand(direct, MAIN_SOURCES)
         purposes = {h.chunk.id: "main" for h in hits}
@@ -288,17 +297,7 @@ class Coach:
             prompt_version=f"safety_{safety.category}",
         )
 
-    def _practice(self, question: str, history: list[tuple[str, str]]) -> Answer:
-        from assistant.practice_chat import practice_turn
-
-        return practice_turn(self.rt, question, history)
-
     # --- storage -----------------------------------------------------------------------------
-    def _history(self, session_id: str | None, owner: str) -> list[tuple[str, str]]:
-        if not session_id:
-            return []
-        return [(t.role, t.content) for t in self.rt.sessions.history(session_id, owner=owner) if t.complete]
-
     def _mentee(self, mentee_id: str | None, owner: str) -> MenteeContext | None:
         if not mentee_id:
             return None

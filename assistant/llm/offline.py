@@ -90,7 +90,7 @@ def split_units(text: str, kind: str, source_index: int) -> list[Unit]:
         is_item = bool(_LIST_MARKER.match(block))
         block = _LIST_MARKER.sub("", block).replace("**", "")
         sentences = _SENTENCE_END.split(block)
-        pieces = [" ".join(sentences[:2])] if is_item else sentences
+        pieces = [_balanced(" ".join(sentences[:3]))] if is_item else sentences
         for piece in pieces:
             piece = piece.strip()
             if 5 <= len(piece.split()) <= 60 and not piece.endswith(":"):
@@ -101,6 +101,11 @@ def split_units(text: str, kind: str, source_index: int) -> list[Unit]:
                     unit_kind = "caution" if piece.lower().startswith("don") else "do"
                 units.append(Unit(piece, unit_kind, source_index))
     return units
+
+
+def _balanced(text: str) -> str:
+    """A list item cut after a few sentences may cut a quotation short; close it."""
+    return text + '"' if text.count('"') % 2 else text
 
 
 def units_from(request: CoachRequest) -> list[Unit]:

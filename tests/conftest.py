@@ -1,0 +1,69 @@
+"""Shared fixtures: real components on temporary data directories; only remote LLMs are ever faked."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.runtime import Runtime
+from assistant.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings isolated from the caller's environment: offline backend, a private data directory."""
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "llm_backend": "offline",
+        "openai_api_key": None,
+        "openai_base_url": None,
+        "chroma_host": None,
+        "database_url": None,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def built_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory whose index holds the whole curated knowledge base (built once per run)."""
+    data_dir = tmp_path_factory.mktemp("built")
+    Runtime(make_settings(data_dir)).ingestor.run()
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def rt(built_dir: Path) -> Runtime:
+    """A read-mostly runtime over the built index; tests that change the index make their own."""
+    return Runtime(make_settings(built_dir))
+
+
+@pytest.fixture
+def fresh_rt(tmp_path: Path) -> Runtime:
+    """An empty data directory: nothing indexed, no sessions."""
+    return Runtime(make_settings(tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _offline_env() -> Iterator[None]:
+    # Any accidental attempt to reach a hub fails fast instead of hanging.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    yield
