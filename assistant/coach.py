@@ -130,9 +130,8 @@ class Coach:
         persist: bool = True,
     ) -> Iterator[tuple[str, Answer | None]]:
         """Yield (text so far, None) while writing, then (final text, Answer)."""
-        from assistant.security import check_message
-
         from assistant.practice_chat import active_practice, practice_turn
+        from assistant.security import check_message
 
         question = check_message(question, self.settings.max_message_chars)
         turns = self.rt.sessions.history(session_id, owner=owner) if session_id else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -11,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import REPO, make_settings
 
 from assistant.coach import compact_sources, route_mode, valid_citations
 from assistant.details import extract, to_second_person
 from assistant.runtime import Runtime
 from assistant.types import Source
-from conftest import REPO, make_settings
 
 CITE = re.compile(r"\[(\d+)\]")
 
@@ -162,7 +163,7 @@ def test_stream_yields_growing_text_then_the_answer(rt) -> None:
     assert len(steps) >= 3
     assert all(answer is None for _, answer in steps[:-1])
     texts = [text for text, _ in steps[:-1]]
-    assert all(a and b.startswith(a) for a, b in zip(texts, texts[1:], strict=False))
+    assert all(a and b.startswith(a) for a, b in itertools.pairwise(texts))
     assert steps[-1][1] is not None and steps[-1][0] == steps[-1][1].answer
 
 
