@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 POSITIVE: tuple[str, ...] = ("situation", "behavior", "impact", "request")
@@ -98,7 +98,8 @@ _IRREGULAR_PAST = _words(
     "got", "went", "held", "hid", "hit", "kept", "led", "lost", "met", "paid", "read", "rode", "rose",
     "saw", "sat", "set", "shut", "sold", "stood", "swore", "taught", "threw", "won", "wore", "spent",
     "dealt", "shared", "cut", "fought", "flew", "grew", "hung", "let", "quit", "rang", "shook",
-    "stuck", "struck", "swept", "tore", "woke", "overrode", "undid", "rewrote", "withdrew", "upheld",
+    "stuck", "struck", "swept", "tore", "woke", "heard", "bought", "sought", "laid", "lent", "bent", "spread",
+    "split", "slid", "swung", "understood", "forgave", "fled", "overrode", "undid", "withdrew", "upheld",
 )
 # Verbs after "you" that report an inner state or an interpretation, not something observable; and words that only
 # look like a past tense ("need").
@@ -133,7 +134,8 @@ _ADVERBS = (
 # "could you let her finish" is a request, not something that happened.
 _NOT_ASKED = r"(?<!could\s)(?<!would\s)(?<!can\s)(?<!will\s)(?<!should\s)(?<!might\s)(?<!did\s)(?<!do\s)(?<!if\s)"
 BEHAVIOR = _rx(
-    rf"{_NOT_ASKED}\byou(?:'ve|\s+have|'d|\s+had)?\s+{_ADVERBS}(?P<verb>[a-z]{{2,}}ed|{_IRREGULAR_PAST})\b"
+    rf"{_NOT_ASKED}\byou(?:'ve|\s+have|'d|\s+had)?\s+{_ADVERBS}"
+    rf"(?P<verb>[a-z]{{2,}}ed|(?:re|over|under|mis|out)?(?:{_IRREGULAR_PAST}))\b"
     r"|\byou\s+(?:did\s+not|didn't|didnt|haven't|have\s+not|hadn't|weren't|wasn't|failed\s+to|forgot\s+to"
     r"|stopped|started|kept|keep|continued|skipped)\b"
     r"|\byou(?:'ve|\s+have)\s+been\s+[a-z]{3,}ing\b"
@@ -202,6 +204,12 @@ IMPACT = _rx(
     r"|\bwhich\s+(?:is|was|would\s+be)\s+(?:a|an)\b"
     r"|\b(?:nobody|no\s+one|people|readers|customers|users|clients)\s+(?:reads?|knows?|uses?|understands?|trusts?"
     r"|follows?|opens?|finishes?|can't|couldn't|don't|didn't|stopped|started|had|have|has)\b"
+    r"|\b(?:the|our|your|their)\s+(?:client|clients|customer|customers|team|manager|director|lead|patient|patients"
+    r"|board|audience|students?|readers?|users?|stakeholders?|room|panel|reviewers?|auditors?|partners?)\s+"
+    r"(?:[\w'-]+\s+)?(?:(?!seemed|appeared|looked|sounded)[a-z]{3,}ed|felt|was|were|said|had|got|left|lost"
+    r"|couldn't|didn't|went|took|gave|made"
+    r"|complained|noticed|thanked|praised|mentioned|renewed|signed|approved|rejected|escalated|called|emailed|wrote"
+    r"|pointed|needed|spent|waited|followed|trusted|missed|cancelled|canceled|raised|walked|went|ended)\b"
     r"|\b(?:saved|cost|took|gave)\s+(?:us|them|me|the\s+team|the\s+client|everyone)\b"
     r"|\bwe\s+(?:shipped|finished|closed|won|hit|delivered|launched|lost|missed|avoided|caught|kept|got|saved"
     r"|spent|wasted|didn't|couldn't|ended|now|went)\b|\bwe\s+met\s+(?:the|our)\s+(?:deadline|target|goal|sla|date)\b"
@@ -284,6 +292,8 @@ JUDGMENTAL = _rx(
     rf"{_INTENS}(?:{_MILD_LABELS})\b"
     rf"|\byou(?:'re|\s+are)\s+(?:such\s+an?|a\s+(?:total|complete|real|right)|an\s+(?:absolute|utter))\s+(?!{_POSITIVE_NOUNS}\b)[a-z-]+"
     r"|\byou\s+(?:just\s+|clearly\s+|obviously\s+|simply\s+)?(?:don't|do\s+not|didn't)\s+care\b"
+    r"|\b(?:stop|quit)\s+being\s+(?:so\s+|such\s+an?\s+|a\s+|an\s+)?[a-z-]{3,}"
+    r"|\bdon't\s+be\s+(?:so|such\s+an?|a|an)\s+[a-z-]{3,}"
     r"|\bwhat's\s+wrong\s+with\s+you\b|\byour\s+attitude\b|\battitude\s+(?:problem|issue)\b"
     r"|\b(?:lack|lacks|lacking)\s+(?:of\s+)?(?:any\s+)?(?:respect|effort|commitment|professionalism|motivation|drive"
     r"|initiative|maturity|common\s+sense|care|focus)\b"
@@ -304,6 +314,9 @@ ABSOLUTE = _rx(
 _ABSOLUTE_OK = _rx(
     r"\b(?:never\s+mind|always\s+welcome|always\s+happy|always\s+here|always\s+glad|always\s+free)\b"
     r"|\b(?:I|we|I'd|I've|we've|we'd)\s+(?:had\s+|have\s+)?never\s+(?:seen|heard|had|been|met|read)\b"
+    # a plain fact about what didn't happen ("so we never reached the recommendation") generalises about no one
+    r"|\b(?:we|I|it|he|she|they|the\s+\w+|(?!You\b)(?-i:[A-Z][a-z]+))\s+never\s+(?:[a-z]{2,}ed"
+    rf"|{_IRREGULAR_PAST})\b"
 )
 
 # --- vague: praise or criticism with nothing concrete ---------------------------------------------------------
@@ -329,7 +342,8 @@ VAGUE_CRITICISM = _rx(
     rf"\b(?:is|was|are|were|'s|'re|seems|seemed|looks|looked)\s+{_INTENS}{_BAD}\b"
     r"|\b(?:be|do|get|communicate|perform|work|make\s+(?:it|this|that|them|things|the\s+next\s+one))\s+"
     r"(?:a\s+lot\s+|much\s+|a\s+bit\s+)?better\b"
-    r"|\bneeds?\s+(?:some\s+|more\s+|a\s+lot\s+of\s+)?(?:improvement|improving|work|to\s+improve|to\s+be\s+better"
+    r"|(?<!would\s)(?<!might\s)(?<!could\s)(?<!will\s)(?<!do\s)(?<!does\s)(?<!what\s)\bneeds?\s+"
+    r"(?:some\s+|more\s+|a\s+lot\s+of\s+)?(?:improvement|improving|work|to\s+improve|to\s+be\s+better"
     r"|to\s+change|to\s+step\s+up)\b"
     r"|\bstep\s+(?:it|things|your\s+game)\s+up\b|\bstep\s+up\b|\bup\s+your\s+game\b|\braise\s+your\s+game\b"
     r"|\bnot\s+(?:good\s+enough|up\s+to\s+(?:scratch|par|standard|the\s+mark)|at\s+the\s+level)\b"
@@ -352,7 +366,9 @@ VAGUE_CRITICISM = _rx(
 # across as sharp", "the students seemed restless", "you're a natural leader").
 EVALUATION = _rx(
     r"\b(?:comes?|came)\s+across\s+as\b"
-    rf"|(?<!I\s)\b(?:seems?|seemed|sounds?|sounded|appears?|appeared)\s+{_INTENS}[a-z]{{3,}}"
+    # "that sounds hard" is empathy, not an impression of the person or their work
+    rf"|(?<!I\s)(?<!that\s)(?<!it\s)(?<!this\s)\b(?:seems?|seemed|sounds?|sounded|appears?|appeared)\s+{_INTENS}"
+    r"[a-z]{3,}"
     r"|\byou(?:'re|\s+are|\s+were)\s+(?:a|an|so|such|really|very|quite|too|the|not|being|pretty|great|amazing|good)"
     r"(?:\s+[a-z-]+){0,2}\b"
     r"|\byour\s+(?:tone|attitude|energy|vibe|approach|style|presence|manner|behaviou?r|performance|communication"
@@ -487,8 +503,7 @@ def _analyse(text: str) -> dict[str, list[_Match]]:
     found["request"] = _merge(_find(REQUEST, text), _imperatives(sentences))
     found["impact"] = _impact(text, sentences, found["behavior"], found["request"])
     found["judgmental"] = _outside(_find(JUDGMENTAL, text), quotes)
-    ok_absolutes = _find(_ABSOLUTE_OK, text)
-    found["absolute"] = [m for m in _outside(_find(ABSOLUTE, text), quotes) if not _inside(m, ok_absolutes)]
+    found["absolute"] = _outside(_outside(_find(ABSOLUTE, text), quotes), _find(_ABSOLUTE_OK, text))
     found["hedging"] = _outside(_find(HEDGING, text), quotes)
     found["vague"] = _outside(_vague(text, found), quotes)
     return found
@@ -518,12 +533,22 @@ def _find(pattern: re.Pattern[str], text: str) -> list[_Match]:
     return [_Match(m.start(), m.end(), m.group(0)) for m in pattern.finditer(text)]
 
 
-def _inside(match: _Match, others: Iterable[_Match]) -> bool:
-    return any(o.start <= match.start and match.end <= o.end for o in others)
+def _covered(spans: list[_Match]) -> Callable[[_Match], bool]:
+    """A test for 'lies inside one of these sorted, non-overlapping spans' that stays fast on huge inputs."""
+    starts = [m.start for m in spans]
+
+    def inside(match: _Match) -> bool:
+        i = bisect.bisect_right(starts, match.start) - 1
+        return i >= 0 and match.end <= spans[i].end
+
+    return inside
 
 
-def _outside(matches: list[_Match], quotes: list[_Match]) -> list[_Match]:
-    return [m for m in matches if not _inside(m, quotes)] if quotes else matches
+def _outside(matches: list[_Match], spans: list[_Match]) -> list[_Match]:
+    if not spans:
+        return matches
+    inside = _covered(spans)
+    return [m for m in matches if not inside(m)]
 
 
 def _merge(*groups: list[_Match]) -> list[_Match]:
@@ -539,7 +564,7 @@ _CLAUSE_BREAK = _rx(r"[,.;!?]|\b(?:and|but|which)\b")
 def _behaviour(text: str) -> list[_Match]:
     """Observable actions, minus inner states ('you seemed'), traits ('you were rude') and mere evaluations."""
     kept: list[_Match] = []
-    relative = _find(_RELATIVE_CLAUSE, text)
+    in_relative_clause = _covered(_find(_RELATIVE_CLAUSE, text))
     # "you handled it really well", "you never pull your weight": a behaviour frame around an evaluation.
     evaluations = sorted(m.start for m in _find(_JUST_EVALUATED, text) + _find(VAGUE_CRITICISM, text))
     for m in BEHAVIOR.finditer(text):
@@ -552,16 +577,10 @@ def _behaviour(text: str) -> list[_Match]:
             continue
         if _DID_EVALUATED.match(text, m.start()):
             continue
-        if _within(relative, m.start()) or _next_in_clause(text, m.start(), evaluations, 80):
+        if in_relative_clause(match) or _next_in_clause(text, m.start(), evaluations, 80):
             continue
         kept.append(match)
     return kept
-
-
-def _within(spans: list[_Match], pos: int) -> bool:
-    """Is `pos` inside one of these sorted, non-overlapping matches?"""
-    i = bisect.bisect_right([m.start for m in spans], pos) - 1
-    return i >= 0 and pos < spans[i].end
 
 
 def _next_in_clause(text: str, pos: int, starts: list[int], reach: int) -> bool:
@@ -597,8 +616,10 @@ def _impact(text: str, sentences: list[_Sentence], behaviour: list[_Match], requ
     hits = _find(IMPACT, text) + _find(_CONSEQUENCE_CLAUSE, text)
     if behaviour:
         first = behaviour[0].start
-        for s in sentences:
-            if s.start > first and _reports_consequence(s, request):
+        starts = [s.start for s in sentences]
+        asking = {bisect.bisect_right(starts, r.start) - 1 for r in request}
+        for i, s in enumerate(sentences):
+            if s.start > first and i not in asking and _reports_consequence(s):
                 words = list(_WORD.finditer(s.text))[:4]
                 hits.append(_Match(s.start + words[0].start(), s.start + words[-1].end(), " ".join(
                     w.group(0) for w in words)))
@@ -611,11 +632,10 @@ _NOT_CONSEQUENCE = _rx(
 )
 
 
-def _reports_consequence(sentence: _Sentence, request: list[_Match]) -> bool:
-    """A statement after the behaviour, by someone or something else, that isn't the ask: in SBI order, the impact."""
-    if len(_WORD.findall(sentence.text)) < 4 or _NOT_CONSEQUENCE.search(sentence.text):
-        return False
-    return not any(sentence.start <= r.start < sentence.end for r in request)
+def _reports_consequence(sentence: _Sentence) -> bool:
+    """A statement after the behaviour, by someone or something else (the caller rules out the ask): in SBI order,
+    the impact."""
+    return len(_WORD.findall(sentence.text)) >= 4 and not _NOT_CONSEQUENCE.search(sentence.text)
 
 
 def _vague(text: str, found: dict[str, list[_Match]]) -> list[_Match]:
@@ -674,23 +694,51 @@ def _suggestions(criteria: dict[str, CriterionResult], good: bool) -> list[str]:
     return tips
 
 
+_TRAILING = re.compile(r"[\s,;:.!?\-–—]+$")
+
+
+def _piece(text: str, start: int, end: int) -> str:
+    """A stretch of the user's text on one line, without trailing punctuation, at most ~300 characters."""
+    return _TRAILING.sub("", " ".join(text[start : min(end, start + 400)].split())[:300])
+
+
 def _template(text: str, found: dict[str, list[_Match]]) -> str:
+    """The feedback as one SBI paragraph: the user's own situation, behaviour, impact and request where found,
+    [placeholders] where not."""
     sentences = [_Sentence(m.start(), m.end(), m.group(0)) for m in _SENTENCE.finditer(text)]
     starts = [s.start for s in sentences]
 
-    def sentence_of(match: _Match) -> int:
-        return bisect.bisect_right(starts, match.start) - 1
+    def sentence_at(pos: int) -> _Sentence:
+        return sentences[max(0, bisect.bisect_right(starts, pos) - 1)]
 
-    def show(index: int) -> str:
-        return " ".join(sentences[index].text[:400].split())[:300]
+    situation = found["situation"][0] if found["situation"] else None
+    behaviour = found["behavior"][0] if found["behavior"] else None
+    impact = next((m for m in found["impact"] if behaviour is None or m.start >= behaviour.end), None)
+    same_sentence = bool(behaviour and impact and sentence_at(impact.start) == sentence_at(behaviour.start))
 
-    situation = " ".join(found["situation"][0].text.split()) if found["situation"] else "[when and where it happened]"
-    behaviour_at = sentence_of(found["behavior"][0]) if found["behavior"] else -1
-    behaviour = show(behaviour_at) if behaviour_at >= 0 else "[what they did or said]"
-    impacts = [i for i in map(sentence_of, found["impact"]) if i != behaviour_at]
-    impact = show(impacts[0]) if impacts else "[what happened as a result]"
-    request = show(sentence_of(found["request"][0])) if found["request"] else "[what you'd like to happen next]"
-    return f"Situation: {situation}\nBehaviour: {behaviour}\nImpact: {impact}\nRequest: {request}"
+    if behaviour is None:
+        opening = f"{_piece(text, situation.start, situation.end) if situation else '[When and where it happened]'}"
+        first = f"{opening}, [what they did or said]"
+    else:
+        end = impact.start if same_sentence and impact else sentence_at(behaviour.start).end
+        clause = _piece(text, behaviour.start, end)
+        if situation and behaviour.start <= situation.start < end:
+            first = clause
+        else:
+            where = _piece(text, situation.start, situation.end) if situation else "[When and where it happened]"
+            first = f"{where}, {clause[:1].lower() + clause[1:] if clause.startswith('You ') else clause}"
+    first = first[:1].upper() + first[1:]
+    if impact is None:
+        effect = ". [What happened as a result]."
+    else:
+        effect = _piece(text, impact.start, sentence_at(impact.start).end)
+        effect = f", {effect}." if same_sentence else f". {effect[:1].upper() + effect[1:]}."
+    if found["request"]:
+        ask = sentence_at(found["request"][0].start)
+        request = " ".join(ask.text[:400].split())[:300]
+    else:
+        request = "[What you'd like to happen next.]"
+    return f"{first}{effect} {request}"
 
 
 def _empty_report(text: str) -> FeedbackReport:

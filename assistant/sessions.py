@@ -348,7 +348,6 @@ class SessionStore:
     """Thread-safe storage for conversations and mentee data; one instance per process is enough."""
 
     def __init__(self, url: str) -> None:
-        self._where = url
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
