@@ -55,9 +55,15 @@ class Runtime:
 
     @cached_property
     def safety(self) -> SafetyRouter:
-        from assistant.safety import SafetyRouter
+        from assistant.safety import SafetyRouter, make_llm_check
 
-        return SafetyRouter(self.embedder)
+        llm_check = None
+        if self.settings.llm_safety_check and self.settings.backend != "offline":
+            from assistant.llm import BACKENDS
+
+            backend = BACKENDS.create(self.settings.backend, self.settings, self.embedder)
+            llm_check = make_llm_check(backend.complete)  # type: ignore[attr-defined]
+        return SafetyRouter(self.embedder, llm_check=llm_check)
 
     @cached_property
     def sessions(self) -> SessionStore:

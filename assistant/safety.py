@@ -44,23 +44,27 @@ ACTIONS: dict[str, str] = {
 PRIORITY: tuple[str, ...] = ("crisis", "harassment", "harmful", "legal", "injection")
 EXAMPLES_PATH = Path(__file__).with_name("safety_examples.yaml")
 
-# Patterns scan this much of a message; the UI caps messages far below it, this only bounds work.
+# Patterns scan at most this much of a message: its start and its end, where a disclosure pasted after a long
+# document would be. The UI caps messages far below it; this only bounds the work on hostile input.
 MAX_SCAN_CHARS = 20_000
+_TAIL_CHARS = 5_000
 # The embedding layer looks at this many sentences of at most SEGMENT_CHARS each.
 MAX_SEGMENTS = 40
 SEGMENT_CHARS = 400
 
-# Tuned on the written examples (leave-one-out) and on held-out sentences: WordLlama is a static
-# embedding, so similarity mostly tracks shared words. The bar is therefore high: the layer
-# catches close rewordings of an example and leaves the rest to the patterns.
+# Tuned on the written examples, hand-written held-out sentences and ~3,000 sentences of ordinary mentoring
+# questions and guidance. WordLlama is a static embedding, so similarity mostly tracks shared words: on its own
+# this layer finds only 10-20% of held-out positives, and any bar below 0.70 starts firing on ordinary questions
+# ("her project is a dead end" ~ "she wishes she were dead"). It therefore catches close rewordings of an
+# example and leaves the rest to the patterns; the margin over the nearest benign look-alike removes idioms.
 THRESHOLDS: dict[str, float] = {
     "crisis": 0.70,
-    "harassment": 0.74,
-    "legal": 0.74,
-    "harmful": 0.74,
+    "harassment": 0.70,
+    "legal": 0.70,
+    "harmful": 0.70,
     "injection": 0.70,
 }
-MARGIN = 0.08
+MARGIN = 0.12
 
 # ---------------------------------------------------------------------------------------------
 # Layer 1: patterns. Written against normalised text: lower case, straight quotes, single spaces.
@@ -76,26 +80,35 @@ _PERSON = (
 )
 _WHO = r"(?:" + _PERSON + r"|[a-z][\w'-]*)"  # a person, or a single word such as a name
 
-# An alternative is a regex, or a pair (regex, regex) that must both match: the first in one sentence,
-# the second anywhere in the message ("...talking about his guns" + "...make sure the VP pays for it").
+# Who a threat of violence is aimed at.
 _TARGET = (
-    r"(?:him|her|them|someone|somebody|people|everyone|everybody|(?:my|his|her|their|the|a|that) (?:boss|manager"
+    r"(?:him|her|them|me|us|someone|somebody|people|everyone|everybody|(?:my|his|her|their|the|a|that) (?:boss|manager"
     r"|supervisor|co-?workers?|colleagues?|team ?lead(?:er)?|lead|director|vp|ceo|wife|husband|partner|ex|family"
     r"|mentee|mentor|teammates?|team|customers?|clients?|people|guy|woman|man)s?)"
 )
+# Vague threats; they count as danger only next to a weapon or "bringing something in" (see CRISIS).
 _THREAT = (
-    r"\b(?:make (?:sure )?(?:\w+ ){1,4}pays?|pays? for (?:it|this|that|what)|sort (?:\w+ ){0,3}out (?:the |that |my |his "
-    r"|her )?(?:supervisor|manager|boss|lead|vp|guy|woman|director|team|him|her|them)|get (?:even|back at)"
+    r"\b(?:make (?:\w+ ){1,3}(?:regret|sorry)|make (?:sure )?(?:\w+ ){1,4}pays?|pays? for (?:it|this|that|what)"
+    r"|sort (?:\w+ ){0,3}out (?:the |that |my |his |her )?(?:supervisor|manager|boss|lead|vp|guy|woman|director"
+    r"|team|him|her|them)|get (?:even|back at)"
     r"|settle (?:the|a|some) score|(?:they|he|she|you|everyone)(?:'ll| will) (?:all )?(?:regret|be sorry|see)"
     r"|take (?:him|her|them) out|won't (?:forget|get away with)|deal with (?:him|her|them) (?:for good|myself))"
 )
+# An alternative is a regex, or a pair (regex, regex) that must both match somewhere in the message
+# ("...talking about his guns" + "...make sure the VP pays for it").
 Table = dict[str, tuple[str | tuple[str, str], ...]]
 
+# "Killing herself trying to finish the deck" is overwork, not self-harm.
+_OVERWORK = (
+    r"(?! (?:trying|working|to (?:finish|meet|hit|get|deliver|keep up|make|please|impress)"
+    r"|over (?:a |the |this |that )?"
+    r"(?:report|project|deadline|presentation|deck|launch|release|spreadsheet|work|job)s?\b))"
+)
 CRISIS: Table = {
     "suicide": (
         # ...but not the topic as someone's job ("on the suicide prevention team").
         r"\bsuicid\w*\b(?! (?:prevention|awareness|research|hotline|helpline|line|squad|doors?|mission|pact film))",
-        r"\bkill(?:ing|ed|s)? " + _SELF + r"\b",
+        r"\bkill(?:ing|ed|s)? " + _SELF + r"\b" + _OVERWORK,
         r"\b(?:end|ending|ended|take|taking|took) (?:it all|" + _POSS + r" (?:own )?life)\b",
     ),
     "not wanting to live": (
@@ -104,19 +117,51 @@ CRISIS: Table = {
         r"\b(?:can't|cannot|can not) go on (?:anymore|any longer|living|like this much longer)\b",
         r"\b(?:disappear|be gone|go away) (?:forever|for good|permanently)\b",
         r"\b(?:hang|drown|poison|shoot) " + _SELF + r"\b",
-        r"\bjump(?:s|ing|ed)? (?:off|from|in front of) (?:a |the )?(?:bridge|roof|building|train|balcony|cliff|car)\b",
-        r"\blife (?:is|isn't|is not) (?:not )?worth living\b",
+        r"\bjump(?:s|ing|ed)? (?:off|from|in front of) (?:a |the |his |her |my |their )?(?:\w+ )?(?:bridge|roof"
+        r"|building"
+        r"|train|balcony|cliff|car|window|tower)\b",
+        r"\blife (?:is|isn't|is not|isn't really) (?:not )?worth (?:living|it)\b",
+        r"\btired of (?:living|life|being alive|existing)\b",
+        r"(?:\bnot|n't|\bno longer)\b(?:\W+\w+){0,4}\W+wants? to (?:be alive|live|go on living"
+        r"|exist)\b(?! (?:in|at|with"
+        r"|near|there|abroad|on|by|alone|together|close|like))",
+        r"\bhow to (?:end (?:it|it all|things|everything|my life|his life|her life|their life)|kill (?:my|him|her|them)"
+        r"self|die)\b",
+        r"\b(?:the only|no other|no) way out\b(?! of (?:this|the|that|my|his|her) (?:project|contract|deal|meeting|job"
+        r"|role|team|situation at work))",
+        r"(?:\bnot|n't) (?:be|being) (?:around|alive) (?:anymore|any more|much longer)\b",
+        r"\b(?:feel|feels|felt|feeling) like (?:a|such a|nothing but a) burden\b",
+        r"\b(?:relieved|happier|better) if (?:i|he|she|they) (?:vanished|disappeared|was gone|were gone|died|wasn't"
+        r" (?:here|around)|weren't (?:here|around))\b",
+        (
+            r"\b(?:sorry|thanks|thank you) for everything\b",
+            r"\b(?:the end|goodbye|last message|final message|won't"
+            r" (?:see|be around)|for the last time|not be here)\b",
+        ),
+        r"\b(?:go to sleep|sleep|fall asleep) and (?:never|not) wake up\b",
+        r"\bhow many (?:pills|tablets|paracetamol\w*|painkillers|sleeping pills)\b",
+        r"\b(?:would )?take to die\b",
+        r"\b(?:nobody|no one|no-one) would (?:miss|notice|care about) (?:me|him|her|them)\b",
+        r"\b(?:nobody|no one|no-one) would (?:miss|notice|care) (?:if|when) (?:i|he|she|they)\b",
+        r"\b(?:doesn't|don't|didn't|does not|do not) care (?:if|whether) (?:i|he|she|they) (?:die|dies|died|live"
+        r"|lives|wake|wakes)\b",
+        r"\b(?:wants?|wanting|wish(?:es)?) to disappear\b(?! (?:from|after|for a|into|under|off))",
+        r"\bend (?:his|her|my|their) (?:suffering|pain)\b",
         r"\b(?:want|wants|wanted|wanting) to die\b",
         r"\bwish(?:es|ed)? (?:i|he|she|they) (?:was|were) dead\b",
         r"\b(?:no|any|the|a) (?:reason|point) (?:in |to |of )?(?:keep(?:ing)? )?(?:living|going on|being alive|to live"
-        r"|life|carrying on|keep going|being here)\b",
+        r"|life|carrying on|keep going|being here|keep on living|go on living)\b",
+        r"\bbetter off (?:if|when) (?:i|he|she|they) (?:was|were|am|is|'m|'re|wasn't|weren't) (?:gone|dead|not"
+        r" (?:here|around|alive))\b",
         r"\bbetter off (?:dead|without (?:me|him|her|them))\b",
     ),
     "self-harm": (
         r"\bself[- ]?harm\w*",
-        r"\b(?:cut|cutting|cuts|burn|burning|hurt|hurting|harm|harming|starv\w+) " + _SELF + r"\b",
+        r"\b(?:cut|cutting|cuts|burn|burning|hurt|hurting|harm|harming|starv\w+|punish|punishing) " + _SELF + r"\b",
         r"\bdo (?:something|anything) (?:stupid )?to " + _SELF + r"\b",
-        r"\boverdos\w*",
+        # ...but not an overdose someone treats for a living.
+        r"(?<!with )(?<!treats )(?<!treating )(?<!treat )\boverdos\w*\b(?! (?:calls|patients|training|cases|prevention"
+        r"|response|kits?|reversal))",
         r"\b(?:can't|cannot|can not) keep " + _SELF + r" safe\b",
     ),
     "goodbye signs": (
@@ -156,6 +201,8 @@ CRISIS: Table = {
         r"\b(?:partner|husband|wife|boyfriend|girlfriend|spouse|ex|father|mother|dad|mum|mom|parent) (?:hits|hit|beats"
         r"|beat|chokes|choked|strangled|hurts|hurt|threatens|threatened|abuses|abused) (?:her|him|them|me)\b",
         r"\bdomestic (?:abuse|violence)\b",
+        r"\b(?:is|are|being|was|were|been) (?:physically |sexually )?abused\b",
+        r"\b(?:scared|afraid|fear\w*|terrified) for (?:her|his|my|their) (?:life|lives|safety)\b",
         r"\bunsafe at home\b",
         r"\b(?:afraid|scared|terrified) (?:to go|of going) home\b",
     ),
@@ -168,8 +215,28 @@ HARASSMENT_STRONG: Table = {
         r"\bgrop\w*",
     ),
     "sexual comments": (
-        r"\b(?:comments?|remarks?|jokes?) (?:about|on) (?:her|his|my|their) (?:body|looks|chest|legs|appearance"
-        r"|figure|sex life|breasts)\b",
+        r"\b(?:comments?|commenting|remarks?|jokes?|joking) (?:about|on) (?:her|his|my|their) (?:body|looks|chest|legs"
+        r"|appearance|figure|sex life|breasts|weight|outfits?|clothes|bum|butt)\b",
+        r"\bhitting on (?:her|him|them|me|my mentee)\b",
+        r"\b(?:comments?|commenting|remarks?|jokes?|joking)\b.{0,40}\b(?:about|on) (?:[\w']+ ){0,2}(?:body|looks|chest"
+        r"|legs|figure|breasts|weight|bum|butt)\b",
+        r"\b(?:comment\w*|remark\w*) on how (?:she|he|they) (?:dresses|looks)\b",
+        r"\b(?:even )?after (?:she|he|they) (?:said|says|told (?:him|her|them)) no\b",
+        r"\bstand\w* too close to (?:her|him|them|me)\b",
+        r"\b(?:alone together|(?:meet|see|visit|drinks with|dinner with) (?:him|her|them) alone)\b",
+        r"\b(?:put|puts|putting|placed?|placing|rest\w*|keeps? \w+ing) (?:his|her|their) hands? on (?:her|his|their"
+        r"|my \w+'s|[\w]+'s) (?:knee|leg|thigh|back|waist|shoulder|hip|bottom|bum|butt|neck|hair|chest|arm)s?\b",
+        r"\b(?:told|said|says|tells|telling)\b(?:\W+\w+){0,4}\W+(?:women|mothers|older (?:people|workers|staff)|young"
+        r" (?:people|women)|people like (?:her|him|them|you|us)|(?:black|asian|gay|disabled|foreign|immigrant|muslim"
+        r"|jewish) (?:people|staff|employees|workers)) (?:don't|can't|cannot|never|aren't|shouldn't|won't|do not|are"
+        r" not) (?:get|be|make|lead|learn|belong|fit|handle|cut it)\b",
+        r"\b(?:texts?|sends?|messages?|emails?) (?:him|her|them|me|my mentee) (?:insults|threats|abuse|slurs)\b",
+        r"\bthreaten\w* (?:his|her|their|my mentee's) job\b",
+        r"\b(?:genitals|nudes?|naked (?:photos?|pictures?)|porn\w*|sexually explicit)\b",
+        r"\bmisgender\w*|\bdeadnam\w*",
+        r"\b(?:told (?:her|him|them|me|my mentee)|(?:was|were|been|being|got|gets) told) (?:that )?(?:she|he"
+        r"|they|i)(?:'s| is| was| are|'re| were) too (?:old"
+        r"|young|emotional|aggressive|pretty|ethnic)\b",
         r"\bsexual (?:comments?|advances?|jokes?|favou?rs?|messages?|remarks?)\b",
         r"\bexplicit (?:pictures?|photos?|images?|messages?)\b",
         r"\bunwanted (?:advances?|attention|contact|messages?|touch\w*)\b",
@@ -192,7 +259,8 @@ HARASSMENT_STRONG: Table = {
         r"\b(?:promot\w+|raise|job|review)\b.{0,40}\b(?:date|sleep) with (?:him|her|them)\b",
     ),
     "slurs": (
-        r"\b(?:racial|racist|homophobic|sexist|ethnic|transphobic) (?:slurs?|jokes?|comments?|remarks?|names?)\b",
+        r"\b(?:racial|racist|homophobic|sexist|ethnic|transphobic|antisemitic|islamophobic) (?:slurs?|jokes?|comments?"
+        r"|remarks?|names?|memes?|messages?|emails?|language|abuse)\b",
         r"\bslurs?\b",
     ),
     "discrimination": (
@@ -208,20 +276,22 @@ HARASSMENT_STRONG: Table = {
         r"\bcall(?:s|ed|ing)? (?:her|him|them|me) (?:names|slurs|sweetheart|honey|babe|darling)\b",
         # A protected characteristic plus a demeaning remark or unequal treatment.
         (
-            r"\b(?:jokes? about (?:it|her|his|their|them|him)|makes? (?:\w+ )?jokes|mock\w*|make fun|making fun"
-            r"|laugh\w* at|fit in better|look more professional|tone it down|without (?:it|the \w+)|take (?:it|that) off"
-            r"|passed over|(?:because|since) (?:she|he|they)(?:'d| would| will|'ll| might)|keeps? forgetting (?:to )?(?:\w+ ){0,3}(?:accessible|accommodat\w+|ramps?|captions|interpreters?"
-            r"|prayer|step-free)"
+            r"\b(?:people like (?:her|him|them)|stop wearing|not (?:to )?wear|remove (?:her|his|their)"
+            r"|jokes? about (?:it|her|his|their|them|him|my \w+)|(?:makes?|making|made) (?:\w+ )?jokes|mock(?:s"
+            r"|ed|ing) (?:her|him|them"
+            r"|his"
+            r"|their)|makes? fun|making fun|laugh\w* at|fit in better|look more professional|tone it down"
+            r"|without (?:it|the \w+)|take (?:it|that) off|passed over|(?:because|since) (?:she|he|they)(?:'d| would"
+            r"| will|'ll| might)|keeps? forgetting (?:to )?(?:\w+ ){0,3}(?:accessible|accommodat\w+|ramps?|captions"
+            r"|interpreters?|prayer|step-free)"
             r"|refus\w+ to (?:hire|promote|accommodate)|won't (?:hire|promote|accommodate)|too (?:old|emotional))\b",
             r"\b(?:wheelchair|disab\w+|blind|deaf|autis\w+|adhd|dyslexi\w+|pregnan\w+|maternity|paternity|hijab"
             r"|headscarf|turban|yarmulke|religio\w+|muslim|jewish|christian|hindu|sikh|race|racial|black|asian"
             r"|latin[oa]|hispanic|accent|gay|lesbian|bisexual|trans|transgender|queer|lgbt\w*|older|age|ethnic\w*"
-            r"|immigrant|foreign|skin|gender|woman|women|female|mother)\b",
+            r"|immigrant|foreign|skin|gender|woman|women|female|mother|stutter|stammer|limp|speech)\b",
         ),
     ),
     "bullying": (
-        r"(?<!nobody )(?<!no one )(?<!never )\b(?:is|are|was|were|been|being|gets|getting|got) (?:bullied|harass\w+|intimidated|humiliated|belittled"
-        r"|ostraci[sz]ed|victimi[sz]ed|singled out|picked on|sexually harass\w+)\b",
         r"\b(?:keeps?|kept|always|constantly|repeatedly|regularly|routinely|won't stop) (?:yelling|shouting|screaming"
         r"|swearing|belittling|humiliating|mocking|insulting|berating|intimidating|harass\w+|bullying|threatening)\b",
         r"\b(?:screams|yells|shouts|swears|snaps) at (?:her|him|them|me|my mentee)\b",
@@ -233,7 +303,8 @@ HARASSMENT_STRONG: Table = {
     "retaliation": (
         r"\b(?:after|since|ever since|because) (?:she|he|they|i|my mentee) (?:reported|complained|raised (?:a|the|an)"
         r" (?:concern|complaint|issue|grievance)|filed (?:a|an) \w* ?(?:complaint|grievance|report)|blew the whistle"
-        r"|went to hr|spoke up|turned (?:him|her) down|said no)\b.{0,120}\b(?:cut|fired|demoted|moved|removed"
+        r"|went to hr|spoke up|turned (?:him|her) down|turned down (?:his|her|their) \w+"
+        r"|said no)\b.{0,120}\b(?:cut|fired|demoted|moved|removed"
         r"|excluded|ignored|punish\w*|bad reviews?|poor reviews?|worse|shifts|hours|pay|passed over|off the project"
         r"|threaten\w*|retaliat\w*|freez\w+|frozen)",
         r"\b(?:cut|fired|demoted|moved|removed|excluded|punished|passed over|taken off|reassigned|sidelined)\b.{0,60}"
@@ -248,7 +319,7 @@ _NOT_ABOUT = r"(?<!like )(?<!as )(?<!avoid )(?<!considered )"
 # "runs harassment investigations", "anti-bullying training": the topic as a job, not an incident.
 _NOT_WORK = (
     r"\b(?! (?:investigations?|investigators?|training|policy|policies|prevention|awareness|procedures?|workshops?"
-    r"|module|course|officer|team|programm?e|cases? (?:she|he) handles|law|lawyer|specialist))"
+    r"|module|course|officer|team|programm?e|cases? (?:she|he) handles|law|lawyer|specialist|claims?|lawsuits?|suits?))"
 )
 HARASSMENT_MENTION: Table = {
     "harassment named": (_NOT_ABOUT + r"\bharass\w*" + _NOT_WORK, r"\bhostile (?:work )?environment\b"),
@@ -257,6 +328,13 @@ HARASSMENT_MENTION: Table = {
         r"\b(?:racism|sexism|ageism|homophobia|transphobia|misogyny)\b",
     ),
     "bullying named": (_NOT_ABOUT + r"\bbull(?:y|ies|ied|ying)\b" + _NOT_WORK,),
+    # Passive reports ("she is being bullied") are disclosures unless asked about in general.
+    "bullying reported": (
+        r"(?<!nobody )(?<!no one )(?<!never )(?<!not )\b(?:is|are|was|were|been|being|gets|getting|got|'s"
+        r"|'re) (?:bullied"
+        r"|harass\w+|intimidated|humiliated|belittled|ostraci[sz]ed|victimi[sz]ed|singled out|picked on"
+        r"|sexually harass\w+)\b",
+    ),
     "retaliation named": (_NOT_ABOUT + r"\bretaliat\w*", r"\breprisals?\b"),
 }
 
@@ -271,25 +349,31 @@ LEGAL_MENTION: Table = {
         r"\blitigat\w*",
         r"\b(?:legal action|legal claim|class action|small claims|tribunal|arbitration|settlement offer)\b",
     ),
+    # Someone who needs or has a lawyer, not someone who is one ("my mentee is a lawyer").
     "lawyer": (
-        r"(?<!become a )(?<!becoming a )(?<!be a )(?<!being a )(?<!as a )(?<!trained )"
-        r"\b(?:lawyer|attorney|solicitor|barrister|legal counsel|employment counsel)s?\b",
+        r"\b(?:get|gets|getting|hire|hired|hiring|see|seeing|consult\w*|talk(?:ed|ing)? to|speak(?:ing)? to|spoke to"
+        r"|call|contact\w*|ask|asked|find|need|needs|letter from|email from|call from|advice from|retain\w*|his|her"
+        r"|their|my|our|company's|employer's|mentee's) (?:a |an |the |own )?(?:\w+ ){0,2}(?:lawyer|attorney"
+        r"|solicitor|barrister|legal counsel|employment counsel)s?\b",
         r"\b(?:legal|law) advice\b",
         r"\benforceab\w+",
     ),
     "contract": (
         r"\b(?:non-?compete|non-?solicit\w*|nda|non-?disclosure agreement|severance|settlement agreement"
         r"|breach of contract|employment contract|contract clause|ip clause|intellectual property clause"
-        r"|garden leave|notice period|misclassif\w+|wage theft|unpaid (?:wages|overtime)"
+        r"|garden leave|misclassif\w+|wage theft|unpaid (?:wages|overtime)"
         r"|final pay ?(?:check|cheque))\b",
     ),
     "immigration": (
-        r"\b(?:immigration (?:status|lawyer|law|case|rules|problem|issue)|deport\w*|citizenship)\b",
+        r"\b(?:immigration (?:status|case|rules|problem|issue|hearing|appeal)|deport\w*|citizenship application)\b",
         # A visa alone is not a legal question ("nervous about her visa interview"); its status or loss is.
-        r"\b(?:visas?|h-?1b|green card|work permit|residence permit|right to work)\b.{0,60}\b(?:lose|losing|lost|status"
+        r"\b(?:visas?|h-?1b|green card|work permit|residence permit|right to work)\b.{0,60}\b(?:lose|loses"
+        r"|losing|lost|status"
         r"|sponsor\w*|expir\w+|revok\w+|cancel\w+|depend\w*|tied to|rights|legal\w*|laid off|fired|terminat\w+"
-        r"|change jobs|changing jobs|switch\w* jobs|quit\w*|renew\w*|transfer\w*|extension|overstay\w*|days)\b",
-        r"\b(?:lose|losing|lost|sponsor\w*|revok\w+|cancel\w+|depends? on|tied to|renew\w*|transfer\w*) (?:\w+ ){0,3}"
+        r"|change jobs|changing jobs|switch\w* jobs|quit\w*|renew\w*|transfer\w*|extension|overstay\w*|days|need|needs"
+        r"|requir\w+|apply\w*|application|eligib\w*|qualif\w*|allowed)\b",
+        r"\b(?:lose|loses|losing|lost|sponsor\w*|revok\w+|cancel\w+|depends? on|tied to|renew\w*"
+        r"|transfer\w*|need|needs|require\w*|apply for|get|getting|eligible for) (?:\w+ ){0,3}"
         r"(?:visas?|h-?1b|green card|work permit|residence permit)\b",
     ),
     "termination law": (
@@ -307,6 +391,20 @@ LEGAL_MENTION: Table = {
         r" (?:legally |actually |really )?(?:fire|dismiss|terminate|sack|withhold|deduct|refuse to pay|force|sue"
         r"|deny)\b",
         r"\b(?:in|to|into|before|out of) court\b",
+        r"\b(?:can|could|may) (?:my mentee|she|he|they|i|we|\w+) (?:legally )?be (?:fired|dismissed|sacked|terminated"
+        r"|let go|disciplined|sued|deported)\b",
+        r"\b(?:repay|pay back|reimburse) (?:\w+ ){0,2}(?:training|relocation|sign-on|signing|tuition|bonus|costs)\b",
+        r"\b(?:refus\w+|fail\w+) to pay (?:her|his|their|my) (?:commission|wages|salary|bonus|overtime|final)\b",
+        r"\bcan (?:he|she|they|my mentee|i|we) (?:claim|sue|recover|demand|enforce) (?:it|them|this|that|the|her|his"
+        r"|their)\b",
+        r"\b(?:under|by|according to|within) (?:the )?law\b|\bwhistle-?blowers?\b",
+        r"\b(?:stop|prevent|bar|ban) (?:her|him|them|my mentee) from (?:contacting|working|joining|competing|soliciting"
+        r"|poaching)\b",
+        r"\blegal (?:recourse|options|grounds|standing|protection|obligations?|requirements?)\b|\brecourse\b",
+        r"\b(?:legally )?entitled to (?:any )?(?:redundancy|severance|compensation|notice|back ?pay|overtime|maternity"
+        r"|paternity|sick pay|damages|unemployment)\b",
+        r"\b(?:labou?r board|ombudsman|employment standards|claw(?:ing)? back|clawback)\b",
+        r"\b(?:arrested|criminal record|criminal charges?|charged with|police (?:caution|record|charges?)|dui|dwi)\b",
         r"\b(?:legal proceedings|compensation claim|discrimination claim|whistle-?blower protection)\b",
     ),
 }
@@ -315,8 +413,10 @@ LEGAL_MENTION: Table = {
 # "how can I humiliate", "I want to spread"), so a disclosure ("a colleague is falsifying records",
 # "he humiliated her") is not mistaken for a request.
 _ASKED = (
-    r"(?:^|(?<=\bto )|(?<=\bi )|(?<=\bwe )|(?<=\bme )|(?<=\bus )|(?<=\bcan )|(?<=\bcould )|(?<=\bshould )"
-    r"|(?<=\bwould )|(?<=\bwill )|(?<='ll )|(?<=\bplease )|(?<=\bsubtly )|(?<=\bquietly )|(?<=\bsecretly ))"
+    r"(?:^|(?<=[.!?;:] )|(?<=\bto )|(?<=\bi )|(?<=\bwe )|(?<=\bme )|(?<=\bus )|(?<=\bcan )|(?<=\bcould )|(?<=\bshould )"
+    r"|(?<=\bwould )|(?<=\bwill )|(?<='ll )|(?<=\bplease )|(?<=\bsubtly )|(?<=\bquietly )|(?<=\bsecretly )"
+    r"|(?<=\bpublicly )"
+    r"|(?<=\bdeliberately ))"
 )
 HARMFUL: Table = {
     "get someone fired": (
@@ -328,7 +428,8 @@ HARMFUL: Table = {
         r"|their) notice)\b",
         r"\bmak(?:e|ing) (?:(?!less|more|not)\w+ ){1,6}(?:so |really |very |feel )?(?:uncomfortable|miserable"
         r"|unwelcome|unbearable) (?:that|until|so) (?:she|he|they)\b",
-        r"\b(?:uncomfortable|miserable|unbearable|unpleasant|hostile) (?:for (?:him|her|them) )?(?:that|so|until) (?:she"
+        r"\b(?:uncomfortable|miserable|unbearable|unpleasant|hostile) (?:for (?:him|her|them) )?(?:that|so"
+        r"|until) (?:she"
         r"|he|they) (?:\w+ ){0,2}(?:quits?|resigns?|leaves?|gives? up)\b",
         r"\bso (?:that )?(?:hr|they|the company|management|we|i) (?:will|can|would|could|has to|have to) (?:fire|sack"
         r"|dismiss|terminate|let (?:him|her|them) go|get rid of)\b",
@@ -341,17 +442,38 @@ HARMFUL: Table = {
         r"|bully) " + _PERSON + r"\b",
         r"\bmak(?:e|es|ing) " + _PERSON + r" (?:feel|look) (?:stupid|worthless|small|useless|incompetent|like an idiot"
         r"|bad|dumb|like a failure)\b",
-        r"\b(?:crush|destroy|ruin|wreck|tank) (?:her|his|their|my (?:mentee|report)'s) (?:confidence|spirit|ego"
+        r"\b(?:crush|destroy|ruin|wreck|tank)(?:s|es)? (?:her|his|their|my (?:mentee|report)'s) (?:confidence"
+        r"|spirit|ego"
         r"|career|reputation|self-esteem|review|rating|chances)\b",
         r"\bput " + _PERSON + r" in (?:her|his|their) place\b",
-        r"\b(?:tear|rip) " + _PERSON + r" (?:apart|to shreds)\b",
+        r"\b(?:tear|tears|tearing|rip|rips|ripping) " + _PERSON + r" (?:apart|to shreds)\b",
+        r"\b(?:write|draft|compose|give me|send)\b.{0,60}\b(?:humiliates?|belittles?|embarrass(?:es)?|insults?"
+        r"|degrades?|shames?|mocks?|destroys?) (?:him|her|them|my \w+)\b",
+        r"\bso (?:it|that it) (?:looks|seems) like (?:she|he|they) (?:did|said|broke|caused|was|were)\b",
+        r"\b(?:something|things|stuff) (?:she|he|they) (?:didn't|did not|never) (?:do|say|did|said)\b",
+        _ASKED + r"(?:exclude|isolate|ostraci[sz]e|sideline) " + _PERSON + r"\b",
+        r"\b(?:scare|intimidate|threaten|pressure|bully|push)\b (?:\w+ ){1,3}into\b",
+        r"\binto (?:not |never )(?:reporting|complaining|speaking up|going to hr|filing)\b",
+        r"\binto (?:withdrawing|dropping|retracting) (?:her|his|their|the) (?:complaint|grievance|report|allegation"
+        r"|claim)\b",
+        r"\b(?:something|anything|dirt|ammunition|stuff) (?:i can |we can |to )?use against (?:her|him|them)\b",
+        r"\b(?:blame|pin) (?:it|this|my mistake|the mistake|the blame) on (?:her|him|them|my \w+)\b",
+        r"\bwhen it was (?:really |actually )?my (?:mistake|fault)\b",
         r"\bmake " + _WHO + r"(?:'s)? life (?:miserable|hell|difficult|unbearable)\b",
         r"\bset " + _PERSON + r" up to fail\b",
         _ASKED + r"(?:freeze|ice|cut|shut) " + _PERSON + r" out\b",
         r"\bmake an example of " + _PERSON + r"\b",
+        r"\bmake " + _WHO + r" cry\b",
+        r"\bexaggerat\w* (?:her|his|their|my mentee's|my report's) (?:mistakes|errors|failures|problems|weaknesses)\b",
+        r"\bso (?:she|he|they) (?:doesn't|don't|won't|can't|does not|will not|cannot) get (?:promoted|the promotion"
+        r"|a raise|the raise|the job|the role|a bonus|the bonus|hired)\b",
+        r"\btake (?:the )?credit for (?:her|his|their|my \w+'s) (?:work|idea|ideas|project|results)\b",
+        r"\b(?:bad|negative|poor|terrible) (?:reference|review|rating) (?:\w+ ){0,3}(?:even though|although|despite"
+        r"|though)\b",
+        r"\bout (?:him|her|them|my \w+) as (?:gay|lesbian|trans|bi|queer|pregnant)\b",
     ),
     "manipulate": (
-        _ASKED + r"(?:manipulate|gaslight|guilt-?trip|blackmail|coerce|pressure)\b",
+        _ASKED + r"(?:manipulate|gaslight|guilt-?trip|blackmail|coerce|pressure)\b(?! me\b| us\b)",
         r"\btrick " + _WHO + r" into\b",
         r"\bmak(?:e|ing) " + _WHO + r" (?:doubt|question|second-guess) (?:herself|himself|themselves|themself|her|his"
         r"|their)\b",
@@ -378,8 +500,11 @@ HARMFUL: Table = {
         _ASKED + r"(?:falsify|backdate|fabricate|doctor|fudge|alter|forge|cook)\b",
         r"\b(?:write|create|make|draft|file|submit|put|add|invent|make up|give (?:her|him|them)) (?:a |an |some )?"
         r"(?:fake|false|made-up|bogus|invented|fabricated) (?:performance |negative |bad )?(?:review|records?|evidence"
-        r"|complaints?|incidents?|warnings?|timesheets?|numbers|reports?|reference|feedback)\b",
+        r"|complaints?|incidents?|warnings?|timesheets?|numbers|reports?|reference|feedback|claims|allegations"
+        r"|accusations)\b",
         r"\b(?:make up|invent) (?:some |a few )?(?:incidents|complaints|problems|reasons|evidence|issues)\b",
+        r"\b(?:write|draft|post|send|submit)\b.{0,50}\b(?:made-up|fake|false|fabricated|bogus|invented) (?:claims"
+        r"|allegations|accusations|complaints?|evidence|incidents?|stories)\b",
         _ASKED + r"(?:change|alter|edit|rewrite) the (?:dates?|records?|timesheets?|logs?) (?:on|in|of)\b",
         _ASKED + r"lie (?:on|in|about) (?:her|his|their|my mentee's|the) (?:review|evaluation|reference|record|file)\b",
     ),
@@ -399,7 +524,8 @@ INJECTION: Table = {
         r"\bobey only me\b",
     ),
     "system prompt": (
-        r"\b(?:system|hidden|initial|original|secret|developer|internal) (?:prompt|instructions?|message"
+        r"\b(?:system|hidden|initial|original|secret|developer|internal) (?:prompt|instructions?|message|text"
+        r"|programming"
         r"|configuration|rules)\b",
         r"\b(?:reveal|print|show|repeat|output|dump|leak|display|recite|translate|copy|paste) (?:me )?(?:all "
         r"|everything |the text |the words )?(?:above|before this|your (?:instructions|prompt|rules|configuration"
@@ -413,17 +539,35 @@ INJECTION: Table = {
         r"\b(?:developer|god|admin|debug|unrestricted|jailbreak) mode\b",
         r"\bjailbr\w+",
         r"\bdo anything now\b",
-        r"\b(?:you are|you're|act as|pretend (?:to be|you are|you're)|role-?play as|become) (?:now )?(?:an? |the )?"
+        r"\b(?:you are|you're|act as|pretend (?:to be|you are|you're)|role-?play as|become) (?:now )?(?:an? |the |my "
+        r"|your )?"
         r"(?:unrestricted|unfiltered|uncensored|evil|rogue|dan\b|different ai|(?:ai|assistant|model|chatbot) "
         r"(?:with|without) (?:no|any))",
         r"\b(?:you|yourself|assistant|ai|model|chatbot|bot)\b.{0,30}\b(?:with|without|have|has) (?:no|any) (?:rules"
-        r"|restrictions|filters|guidelines|limits|guardrails|safety (?:guidelines|rules|filters))\b",
+        r"|restrictions|filters|guidelines|limits|guardrails|safety (?:guidelines|rules|filters)|content polic(?:y|ies)"
+        r"|polic(?:y|ies)|limitations|boundaries)\b",
         r"\b(?:stop|quit) (?:being|acting as) (?:a |the )?(?:mentoring |mentor )?(?:assistant|coach)\b",
         r"\bforget (?:that )?you(?:'re| are) (?:a |the )?(?:mentoring |mentor )?(?:assistant|coach)\b",
         r"</?\s*(?:system|assistant|instructions?)\s*>",
         r"\[\s*(?:system|inst)\s*\]",
         r"^#{2,} ?system\b",
         r"\bfrom now on,? you (?:are|will|must)\b",
+        r"\b(?:comes|came|is|are) before (?:my|this) message\b",
+        r"^\s*(?:system|developer|admin|administrator)\s*:",
+        r"\b(?:safety|content) (?:checks?|filters?|rules|mode) (?:are|is) (?:now )?(?:off|disabled|removed"
+        r"|turned off)\b",
+        r"\b(?:paragraph|line|sentence|part|section|words?) of your (?:instructions|prompt|rules|system)\b",
+        r"\b(?:rules|instructions|prompt|guidelines) you (?:were|have been|are) (?:configured|given|programmed|set up"
+        r"|told|trained)\b",
+        r"\bobey (?:my|me|only me)\b",
+        r"\brules (?:don't|do not|no longer) apply to you\b",
+        r"\b(?:end|start|begin|finish|sign|prefix) (?:every|each|all|your) (?:reply|replies|answer|answers|response"
+        r"|responses|message|messages) with\b",
+        r"\bdisable (?:the |your )?(?:safety|content|moderation) ?(?:filters?|checks?|rules|mode|settings)?\b",
+        r"\bi am (?:your|the) (?:developer|admin|administrator|creator|owner|programmer)\b",
+        r"\bignore (?:the |all the |this )?(?:mentoring|coaching) (?:stuff|part|role|context|persona|thing)\b",
+        r"\b(?:write|create|generate|draft|code) (?:me )?(?:a |an |some )?(?:phishing|malware|ransomware|keylogger"
+        r"|virus|exploit)\b",
         r"\b(?:answer|respond|reply|talk|speak|write|continue)\b.{0,40}\b(?:with no|without (?:any )?)(?:filters?"
         r"|restrictions|rules|guidelines|limits|censorship|guardrails)\b",
         r"\b(?:guidelines|rules|restrictions|filters|instructions|safeguards) (?:were|have been|are|got|has been)"
@@ -492,7 +636,9 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": 
 
 def normalise(text: str) -> str:
     """Lower case, NFKC, straight quotes, control characters and runs of spaces removed."""
-    text = unicodedata.normalize("NFKC", text[:MAX_SCAN_CHARS])
+    if len(text) > MAX_SCAN_CHARS:
+        text = text[: MAX_SCAN_CHARS - _TAIL_CHARS] + "\n" + text[-_TAIL_CHARS:]
+    text = unicodedata.normalize("NFKC", text)
     text = text.translate(_QUOTES).lower()
     text = "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = re.sub(r"[ \t]+", " ", text)
@@ -501,13 +647,27 @@ def normalise(text: str) -> str:
     return re.sub(r"\b(\w+) n't\b", r"\1n't", text)
 
 
-def _framed(sentence: str, start: int) -> bool:
+def _framed(text: str, start: int) -> bool:
     """True when the text before a mention, in its sentence, frames it as a question about the topic."""
-    before = sentence[:start]
+    sentence_start = max(text.rfind(mark, 0, start) for mark in ".!?;\n") + 1
+    before = text[sentence_start:start]
     framing = list(_FRAMING.finditer(before))
     if not framing:
         return False
     return not _CONCRETE.search(before, framing[-1].end())
+
+
+# "I don't want to embarrass him", "how do I avoid making her feel stupid": the mentor is trying NOT to do harm.
+_HESITANT = re.compile(
+    r"\b(?:not|never|avoid\w*|stop\w*|prevent\w*|worried|afraid|scared|concerned|careful|accidentally"
+    r"|unintentionally)\b|n't\b"
+)
+
+
+def _hesitant(text: str, start: int) -> bool:
+    """True when the few words before a harmful-request match say the mentor wants to avoid it."""
+    sentence_start = max(text.rfind(mark, 0, start) for mark in ".!?;\n") + 1
+    return bool(_HESITANT.search(text, max(sentence_start, start - 40), start))
 
 
 def _sentences(text: str) -> list[str]:
@@ -517,15 +677,16 @@ def _sentences(text: str) -> list[str]:
 def pattern_matches(text: str) -> dict[str, list[str]]:
     """Category → names of the patterns that matched (layer 1); text must be `normalise`d."""
     found: dict[str, list[str]] = {}
-    for sentence in _sentences(text):
-        for rule in RULES:
-            if rule.name in found.get(rule.category, []) or (rule.also and not rule.also.search(text)):
+    for rule in RULES:
+        if rule.also is not None and not rule.also.search(text):
+            continue
+        for match in rule.regex.finditer(text):
+            if rule.mention and _framed(text, match.start()):
                 continue
-            for match in rule.regex.finditer(sentence):
-                if rule.mention and _framed(sentence, match.start()):
-                    continue
-                found.setdefault(rule.category, []).append(rule.name)
-                break
+            if rule.category == "harmful" and _hesitant(text, match.start()):
+                continue
+            found.setdefault(rule.category, []).append(rule.name)
+            break
     return found
 
 
@@ -538,7 +699,11 @@ def pattern_matches(text: str) -> dict[str, list[str]]:
 def load_examples(path: Path = EXAMPLES_PATH) -> dict[str, tuple[str, ...]]:
     """Category (plus `benign`) → example sentences."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(k): tuple(str(s) for s in v or ()) for k, v in data.items()}
+    for label, sentences in data.items():
+        bad = [s for s in sentences or () if not isinstance(s, str)]
+        if bad:  # e.g. an unquoted "SYSTEM: ..." that YAML reads as a mapping
+            raise ValueError(f"{path.name}: every example under `{label}` must be a plain string; quote {bad[0]!r}")
+    return {str(k): tuple(v or ()) for k, v in data.items()}
 
 
 class _ExampleIndex:

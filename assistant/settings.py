@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     max_uploads: int = Field(default=20, description="Most files accepted in one upload.")
     max_message_chars: int = Field(default=4000, description="Longest accepted user message.")
     max_history_turns: int = Field(default=20, description="Turns of history kept in a prompt.")
+    llm_safety_check: bool = Field(
+        default=False, description="Also ask the LLM to classify messages (it can add an escalation, never remove one)."
+    )
     redact: bool = Field(default=False, description="Remove emails, phones and names before a remote LLM sees text.")
     auth: str | None = Field(default=None, description="`user:pass` turns on basic auth for the UI.")
     host: str = Field(default="127.0.0.1", description="UI bind address.")
