@@ -185,8 +185,9 @@ class Coach:
             log.warning("LLM backend failed, falling back to the offline coach: %s", exc)
             fallback, backend = f"{exc} Answered by the offline coach instead.", self.offline
             text = "".join(self.offline.stream(request))
-        text, cited = valid_citations(text, len(hits))
-        sources = [Source.from_hit(i + 1, h) for i, h in enumerate(hits)]
+        shown = len(hits) if backend is self.offline else request.extras.get("sources_shown", len(hits))
+        text, cited = valid_citations(text, shown)
+        sources = [Source.from_hit(i + 1, h) for i, h in enumerate(hits[:shown])]
         if backend is self.offline:
             # The offline coach draws on many candidate chunks; show only the ones it cited.
             text, sources, cited = compact_sources(text, sources, cited)

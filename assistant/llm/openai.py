@@ -14,8 +14,8 @@ from assistant.tokens import count_tokens, trim_history
 _SAFETY_MARGIN = 64  # tokens for message framing the count cannot see
 
 
-def format_context(request: CoachRequest, budget: int) -> str:
-    """Numbered guidance blocks, best first, as many as fit in `budget` tokens."""
+def format_context(request: CoachRequest, budget: int) -> tuple[str, int]:
+    """Numbered guidance blocks, best first, as many as fit in `budget` tokens; and how many fitted."""
     blocks: list[str] = []
     used = 0
     for n, hit in enumerate(request.hits, start=1):
@@ -25,7 +25,7 @@ def format_context(request: CoachRequest, budget: int) -> str:
             break
         blocks.append(block)
         used += cost
-    return "\n\n".join(blocks) if blocks else "(no guidance found)"
+    return ("\n\n".join(blocks) if blocks else "(no guidance found)"), len(blocks)
 
 
 class OpenAICompatibleBackend:
@@ -39,6 +39,8 @@ class OpenAICompatibleBackend:
         self.prompt_version = "+".join(
             load_prompt(n).tag for n in ("system", "mode_chat", "mode_prepare", "mode_feedback")
         )
+        # llama.cpp, vLLM and Ollama read the classic `max_tokens`; OpenAI itself rejects it on newer models.
+        compatible = bool(settings.openai_base_url) and "api.openai.com" not in (settings.openai_base_url or "")
         self.chat = ChatOpenAI(
             model=settings.llm_model,
             api_key=settings.openai_api_key or "not-needed",
@@ -46,22 +48,28 @@ class OpenAICompatibleBackend:
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
             max_completion_tokens=settings.llm_max_answer_tokens,
+            extra_body={"max_tokens": settings.llm_max_answer_tokens} if compatible else None,
             streaming=True,
             temperature=0.3,
         )
 
-    def messages(self, request: CoachRequest) -> list[BaseMessage]:
-        """System prompt with fenced guidance, trimmed history, then the mode prompt — all within budget."""
+    def clean(self, text: str) -> str:
+        """What may leave the machine: with MENTOR_REDACT, no emails, phone numbers or names."""
         from assistant.security import redact
 
-        clean = redact if self.settings.redact else (lambda text: text)
+        return redact(text) if self.settings.redact else text
+
+    def messages(self, request: CoachRequest) -> list[BaseMessage]:
+        """System prompt with fenced guidance, trimmed history, then the mode prompt — all within budget."""
+        clean = self.clean
         mode = request.mode if request.mode in ("prepare", "feedback") else "chat"
         user = load_prompt(f"mode_{mode}").format(question=clean(request.question))
         window = self.settings.llm_context_window - self.settings.llm_max_answer_tokens - _SAFETY_MARGIN
         system_frame = load_prompt("system").format(mentee="", context="")
         room = window - count_tokens(system_frame) - count_tokens(user)
         mentee = f"Mentee profile:\n{request.mentee.describe()}" if request.mentee else ""
-        context = format_context(request, max(room * 2 // 3, 200))
+        context, shown = format_context(request, max(room * 2 // 3, 200))
+        request.extras["sources_shown"] = shown  # citations beyond these point at nothing the model saw
         system = load_prompt("system").format(mentee=clean(mentee), context=context)
         history_budget = max(window - count_tokens(system) - count_tokens(user), 0)
         history = trim_history([(r, clean(t)) for r, t in request.history], history_budget)
@@ -71,24 +79,29 @@ class OpenAICompatibleBackend:
         return messages
 
     def stream(self, request: CoachRequest) -> Iterator[str]:
+        started = finished = False
         try:
             for chunk in self.chat.stream(self.messages(request)):
+                finished |= bool(chunk.response_metadata.get("finish_reason"))
                 text = chunk.content if isinstance(chunk.content, str) else ""
                 if text:
+                    started = True
                     yield text
         except Exception as exc:  # openai/httpx raise many types; the user needs one readable message
-            raise BackendError(describe_failure(exc)) from exc
+            raise BackendError(describe_failure(exc, mid_answer=started)) from exc
+        if not finished:
+            raise BackendError("The language model's answer was cut off before it finished.")
 
     def complete(self, prompt: str) -> str:
         """One non-streamed completion (query rewriting, safety checks, judging)."""
         try:
-            reply = self.chat.invoke([HumanMessage(prompt)])
+            reply = self.chat.invoke([HumanMessage(self.clean(prompt))], stream=False)
         except Exception as exc:
             raise BackendError(describe_failure(exc)) from exc
         return reply.content if isinstance(reply.content, str) else ""
 
 
-def describe_failure(exc: Exception) -> str:
+def describe_failure(exc: Exception, mid_answer: bool = False) -> str:
     import openai
 
     if isinstance(exc, openai.RateLimitError):
@@ -96,12 +109,16 @@ def describe_failure(exc: Exception) -> str:
     if isinstance(exc, openai.APITimeoutError):
         return "The language model did not answer in time."
     if isinstance(exc, openai.APIConnectionError):
+        if mid_answer:
+            return "The connection to the language model broke off mid-answer, so the answer was cut off."
         return "Cannot reach the language model server."
     if isinstance(exc, openai.AuthenticationError):
         return "The language model rejected the API key (check OPENAI_API_KEY)."
     if isinstance(exc, openai.APIStatusError):
         return f"The language model server returned an error (HTTP {exc.status_code})."
-    return f"The language model failed ({type(exc).__name__})."
+    if isinstance(exc, ValueError):  # json.JSONDecodeError and pydantic validation errors
+        return "The language model server sent a malformed response (invalid JSON)."
+    return "The language model failed unexpectedly."
 
 
 @BACKENDS.register("openai")
