@@ -37,14 +37,18 @@ _PREPARE = re.compile(
 # Prepare answers need guidance beyond the question's own topic; each extra search feeds one section.
 _AUX_QUERIES: dict[str, dict[str, str]] = {
     "prepare": {
+        "prepare": "preparing for a difficult conversation: the goal, the facts to bring, likely reactions",
         "opening": "opening a difficult conversation: the first minute, naming the topic plainly",
         "reactions": "when the mentee gets defensive, angry, cries or gets upset: how to respond",
         "close": "closing a hard conversation with agreed next steps and a follow-up date",
     },
-    "feedback": {"sbi": "situation behavior impact feedback: describe behavior, not personality"},
+    "feedback": {
+        "sbi": "how to give specific feedback: situation, behavior, impact, and a request",
+        "delivery": "delivering corrective feedback privately and soon, then agreeing the next step",
+    },
 }
 MAIN_SOURCES = 10  # chunks drawn from the question's own hits
-AUX_SOURCES = 3  # chunks per section-specific search
+AUX_SOURCES = 5  # chunks per section-specific search
 # Abstention: cosine between the question and its best chunk, measured on evals/datasets/answers.jsonl.
 # Off-topic questions scored 0.04-0.25 and mentoring questions 0.20 and up, so the middle band also
 # needs a sign that the question is about people at work (a role word, a name, a conversation).
@@ -64,7 +68,8 @@ def route_mode(question: str) -> str:
         return "practice"
     details = extract(question)
     # "How do I give feedback to defensive people?" is a general question; a described incident is a draft.
-    if _FEEDBACK.search(question) and (details.behavior or details.situation or _DRAFT.search(question)):
+    described = details.situation or (details.behavior and details.name)
+    if _FEEDBACK.search(question) and (described or _DRAFT.search(question)):
         return "feedback"
     if _PREPARE.search(question):
         return "prepare"
@@ -221,9 +226,9 @@ class Coach:
 
     def _retrieve(
         self, question: str, query: str, mode: str, news: bool = False, k: int = 5
-    ) -> tuple[list[Hit], dict[str, str], float]:
-        """Hits for the question plus, per mode, a few for each section's own need; chunk id → purpose;
-        and how well the best direct hit covers the question."""
+    ) -> tuple[list[Hit], dict[str, set[str]], float]:
+        """Hits for the question plus, per mode, a few for each section's own need; chunk id → the
+        purposes it serves; and how well the best direct hit covers the question."""
         direct = self.rt.retriever.search(query, k=k)
         if query != question:
             # A follow-up's own words say what is new; the history only says what it is about.
@@ -231,7 +236,7 @@ class Coach:
             direct = reciprocal_rank_fusion([own, direct])[:k]
         relevance = self._relevance(query, direct)
         hits = self.rt.retriever.expand(direct, MAIN_SOURCES)
-        purposes = {h.chunk.id: "main" for h in hits}
+        purposes = {h.chunk.id: {"main"} for h in hits}
         aux_queries = dict(_AUX_QUERIES.get(mode, {}))
         if mode == "prepare" and news:
             aux_queries["news"] = "delivering bad news: say it early and plainly, then stop and listen"
@@ -239,7 +244,7 @@ class Coach:
             for hit in self.rt.retriever.expand(self.rt.retriever.search(aux, k=2), AUX_SOURCES):
                 if hit.chunk.id not in purposes:
                     hits.append(hit)
-                    purposes[hit.chunk.id] = purpose
+                purposes.setdefault(hit.chunk.id, set()).add(purpose)
         return hits, purposes, relevance
 
     @staticmethod

@@ -133,7 +133,7 @@ _SITUATION = re.compile(
     rf"(?:(?:the|our|this|last|yesterday's|today's|this morning's|\w+day's|[A-Z]\w+'s)\s+)?"
     rf"(?:[\w-]+\s+){{0,3}}?{_EVENT}s?(?:\s+(?:yesterday|today|last week|this morning|on \w+day))?|"
     rf"yesterday(?: morning| afternoon)?|this morning|last (?:week|month|friday|monday|tuesday|wednesday|thursday)|"
-    rf"on (?:monday|tuesday|wednesday|thursday|friday))\b",
+    rf"on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?: night| morning| afternoon| evening)?)\b",
     re.IGNORECASE,
 )
 _NEWS = re.compile(r"\b(?:tell|telling|inform|break(?:ing)? (?:it|the news) to|let)\b", re.IGNORECASE)
@@ -144,6 +144,11 @@ _TOPIC = re.compile(
 _IMPACT = re.compile(
     r"(?:,?\s+(?:which|so that|so|and that|and it|meaning|that meant|as a result|because of (?:that|this))\s+)"
     r"(.+?)(?:[.?!]|$)",
+    re.IGNORECASE,
+)
+_REQUEST = re.compile(
+    r"\b(?:i(?:'d| would) like (?:him|her|them|[A-Z]\w+) to|i want (?:him|her|them|[A-Z]\w+) to|"
+    r"(?:he|she|they|[A-Z]\w+) (?:should|needs to|need to) (?:start|stop)?)\s*([^.?!]+)",
     re.IGNORECASE,
 )
 _SECOND_PERSON = [
@@ -157,8 +162,12 @@ _SECOND_PERSON = [
     (r"\bisn't\b", "aren't"),
     (r"\bis\b", "are"),
     (r"\bwasn't\b", "weren't"),
+    (r"^was\b", "were"),
     (r"\bdoesn't\b", "don't"),
 ]
+
+
+_VERB_FIRST = re.compile(r"^(?!(?:was|is|has|its|this|his|hers|yours|us|as|less|process|business|class)\b)[a-z]+s\b")
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,7 @@ class Details:
     behavior: str | None = None
     impact: str | None = None
     topic: str | None = None
+    request: str | None = None
     is_news: bool = False
 
     @property
@@ -187,7 +197,21 @@ def to_second_person(text: str, name: str | None) -> str:
     out = re.sub(r"\b(him|them)\b", "you", out)
     for pattern, repl in _SECOND_PERSON:
         out = re.sub(pattern, repl, out, flags=re.IGNORECASE)
-    return out
+    # "gets defensive" → "get defensive": a clause that opens with a third-person verb
+    return _base_verb(out) if _VERB_FIRST.match(out) else out
+
+
+def _base_verb(clause: str) -> str:
+    first, _, rest = clause.partition(" ")
+    if first in ("goes", "does"):
+        first = first[:-2]
+    elif re.search(r"(?:[sxz]|ch|sh)es$", first):
+        first = first[:-2]
+    elif re.search(r"[^aeiou]ies$", first):
+        first = first[:-3] + "y"
+    else:
+        first = first[:-1]
+    return f"{first} {rest}".strip()
 
 
 def find_name(text: str) -> str | None:
@@ -221,6 +245,7 @@ def extract(text: str) -> Details:
         behavior=_behavior(text, name, situation.group(1) if situation else None),
         impact=impact.group(1).strip() if impact else None,
         topic=_clean_topic(topic),
+        request=_REQUEST.search(text).group(1).strip() if _REQUEST.search(text) else None,
         is_news=bool(_NEWS.search(text)),
     )
 
@@ -233,10 +258,15 @@ def _clean_topic(topic: str | None) -> str | None:
     return topic if 2 <= len(topic.split()) <= 25 else None
 
 
+_WHO_CLAUSE = re.compile(r"\b(?:a|an|the|my|our)\s+(?:[\w-]+\s+){0,2}?[\w-]+\s+who\s+([^.?!]+)", re.IGNORECASE)
+
+
 def _behavior(text: str, name: str | None, situation: str | None) -> str | None:
-    """The clause after the person's name that says what they did: 'Sam interrupted the client…'."""
+    """What the person did: the clause after their name ('Sam interrupted the client…') or after a role
+    ('a nurse who didn't double-check the dose…')."""
     if not name:
-        return None
+        who = _WHO_CLAUSE.search(text)
+        return _trim_clause(who.group(1), situation) if who else None
     match = re.search(
         rf"\b{re.escape(name)}\s+(?!(?:about|to|for|with|and|that|on|in|at)\b)"
         r"((?:has been |keeps |kept |was |didn't |did not |hasn't |won't |wouldn't |never |always )?"
@@ -245,7 +275,10 @@ def _behavior(text: str, name: str | None, situation: str | None) -> str | None:
     )
     if not match:
         return None
-    clause = match.group(1)
+    return _trim_clause(match.group(1), situation)
+
+
+def _trim_clause(clause: str, situation: str | None) -> str | None:
     clause = re.split(
         r",?\s+(?:which|so that|so|and that|and it|meaning|that meant|as a result|and i|how do i|can you|help me)\b",
         clause,

@@ -115,8 +115,19 @@ def test_feedback_answer_drafts_and_checks(rt) -> None:
     assert answer.mode == "feedback"
     assert "**Draft feedback**" in answer.answer
     assert "you interrupted the client three times" in answer.answer
-    assert re.search(r"Score \d+/100", answer.answer)
+    assert "[what you would like them to do differently]" in answer.answer
+    assert "Fill in the parts in [brackets] (request)" in answer.answer
     _assert_well_cited(answer)
+
+
+def test_feedback_with_every_part_given_is_scored(rt) -> None:
+    answer = rt.coach.ask(
+        "Sam interrupted the client three times in Monday's demo, which made the client stop sharing concerns. "
+        "I'd like him to let clients finish before he answers. Help me word the feedback.",
+        persist=False,
+    )
+    assert "let clients finish before you answer" in answer.answer
+    assert re.search(r"Score \d+/100 — ready to deliver", answer.answer)
 
 
 def test_off_topic_questions_get_an_honest_abstention(rt) -> None:

@@ -192,7 +192,7 @@ class OfflineCoach:
                 s["opening"], [opening, *ranker.take({"step", "do"}, 1, purpose="news" if d.is_news else "opening")]
             ),
             issue,
-            _section(s["questions"], ranker.take({"question"}, 3)),
+            _section(s["questions"], ranker.take({"question"}, 3, purpose=("news", "reactions", "opening"))),
             _section(s["reactions"], ranker.take({"step", "phrase", "do"}, 3, purpose="reactions")),
             _section(s["close"], ranker.take({"step", "phrase", "do"}, 2, purpose="close")),
         ]
@@ -201,23 +201,34 @@ class OfflineCoach:
         from assistant.feedback import FeedbackChecker, draft_feedback
 
         s, d = self.words["sections"], request.details
+        gaps = self.words["gaps"]
         lead = _pick(self.words["leads"]["feedback"], request.question).format(name_or_they=d.name or "they")
-        draft = draft_feedback(
-            situation=d.situation or "[when and where it happened]",
-            behavior=f"you {to_second_person(d.behavior, d.name)}" if d.behavior else "[what you saw or heard them do]",
-            impact=d.impact or "[the effect it had on the work, the team or the client]",
-            request="[what you would like them to do next time]",
-        )
-        report = FeedbackChecker().check(draft)
-        notes = [f"Score {report.score}/100 — {'ready to deliver' if report.good else 'not ready yet'}."]
-        notes += report.suggestions[:3]
+        parts = {
+            "situation": d.situation,
+            "behavior": f"you {to_second_person(d.behavior, d.name)}" if d.behavior else None,
+            "impact": d.impact,
+            "request": to_second_person(d.request, d.name) if d.request else None,  # never guessed
+        }
+        draft = draft_feedback(**{k: v or gaps[k] for k, v in parts.items()})
+        missing = [k for k, v in parts.items() if not v]
+        report = FeedbackChecker().check(draft_feedback(**{k: v or "" for k, v in parts.items()}))
+        flagged = [
+            f"{name}: {', '.join(r.evidence)}" for name, r in report.criteria.items() if not r.passed and r.evidence
+        ]
+        notes = [self.words["fill_gaps"].format(parts=", ".join(missing))] if missing else []
+        notes += [self.words["flagged"].format(words=w) for w in flagged]
+        if not missing and not flagged:
+            notes.append(f"Score {report.score}/100 — ready to deliver.")
         return [
             lead,
             _section(s["draft"], ["> " + draft]),
             _section(s["notes"], notes),
-            _section(s["steps"], ranker.take({"step", "do"}, 3)),
-            _section(s["phrases"], ranker.take({"phrase"}, 2)),
-            _section(s["cautions"], ranker.take({"caution"}, 1)),
+            _section(
+                s["steps"],
+                ranker.take({"step", "do"}, 2, purpose="sbi") + ranker.take({"step", "do"}, 1, purpose="delivery"),
+            ),
+            _section(s["phrases"], ranker.take({"phrase"}, 2, purpose="sbi")),
+            _section(s["cautions"], ranker.take({"caution"}, 1, purpose="delivery")),
         ]
 
     # --- framing -----------------------------------------------------------------------------
@@ -227,8 +238,11 @@ class OfflineCoach:
             match = pattern.match(question)
             if match:
                 return f"You want to {second_person(match.group(1))}."
-        if not question.rstrip().endswith("?") and len(question.split()) <= 40:
-            return f"It sounds like {second_person(question)}."
+        if not question.rstrip().endswith("?") and len(question.split()) <= 25 and not _SENTENCE_END.search(question):
+            echo = second_person(question)
+            if request.details.name is None or not echo.startswith(request.details.name):
+                echo = echo[0].lower() + echo[1:]
+            return f"It sounds like {echo}."
         focus = "this" if not request.details.name else f"this with {request.details.name}"
         return _pick(self.words["leads"]["chat"], question).format(focus=focus)
 
@@ -263,7 +277,7 @@ class _Ranker:
         self.units = units
         self.used: set[int] = set()
         purposes = request.extras.get("purposes", {})
-        self.purpose = [purposes.get(request.hits[u.source_index].chunk.id, "main") for u in units]
+        self.purpose = [purposes.get(request.hits[u.source_index].chunk.id, {"main"}) for u in units]
         self.vectors = embedder.embed([u.text for u in units]) if units else np.zeros((0, 1))
         self.tokens = [set(t) for t in tokenize([u.text for u in units])] if units else []
         # Documents retrieved earlier are likelier to fit; every section of a document shares its rank.
@@ -284,10 +298,11 @@ class _Ranker:
         overlap = np.array([len(q_tokens & t) / (len(q_tokens) or 1) for t in self.tokens])
         return self.vectors @ qv + 0.4 * overlap + self.doc_bonus
 
-    def take(self, kinds: set[str], n: int, query: str | None = None, purpose: str | None = None) -> list[str]:
+    def take(self, kinds: set[str], n: int, query: str | None = None, purpose: str | tuple[str, ...] = ()) -> list[str]:
         scores = self.base if query is None else 0.5 * self.base + self._score(query)
-        if purpose is not None:
-            scores = scores + np.array([0.6 if p == purpose else 0.0 for p in self.purpose])
+        wanted = (purpose,) if isinstance(purpose, str) else purpose
+        if wanted:
+            scores = scores + np.array([0.6 if p & set(wanted) else 0.0 for p in self.purpose])
         picked: list[int] = []
         for i in np.argsort(-scores):
             i = int(i)
