@@ -203,9 +203,7 @@ def to_second_person(text: str, name: str | None) -> str:
 
 def _base_verb(clause: str) -> str:
     first, _, rest = clause.partition(" ")
-    if first in ("goes", "does"):
-        first = first[:-2]
-    elif re.search(r"(?:[sxz]|ch|sh)es$", first):
+    if first in ("goes", "does") or re.search(r"(?:[sxz]|ch|sh)es$", first):
         first = first[:-2]
     elif re.search(r"[^aeiou]ies$", first):
         first = first[:-3] + "y"
