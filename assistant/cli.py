@@ -285,8 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("eval", cmd_eval, "Run evaluation suites and write reports (json, md, html, junit).")
     p.add_argument(
         "--suite",
-        choices=["retrieval", "answers", "feedback", "safety", "conversations", "judge", "all"],
         default="all",
+        help="retrieval, answers, feedback, safety, conversations, judge, all, or a comma-separated list",
     )
     p.add_argument("--dataset", type=Path, help="run the suite on your own JSON Lines file")
     p.add_argument("--out", type=Path, help="write report.json, report.md, report.html and junit.xml here")

@@ -15,7 +15,7 @@ from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharac
 
 from assistant.embedders import Embedder
 from assistant.settings import REPO_ROOT, Settings
-from assistant.stores import VectorStore
+from assistant.stores import IndexError_, SchemaMismatch, VectorStore
 from assistant.types import TOPICS, Chunk
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".pdf", ".docx")
@@ -53,6 +53,7 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    rebuilt: bool = False
 
     @property
     def changed(self) -> bool:
@@ -245,14 +246,40 @@ class Ingestor:
         self, user_paths: Iterable[Path] = (), rebuild: bool = False, progress: ProgressFn | None = None
     ) -> IngestReport:
         started = time.perf_counter()
+        rebuilt = False
+        user_paths = list(user_paths)
         with self.store.write_lock():
             if rebuild:
+                user_paths += self._user_sources()
                 self.store.reset()
-            probe = self.embedder.embed(["dimension probe"])
-            self.store.ensure_embedder(self.embedder.name, int(probe.shape[1]), create=True)
-            report = self._sync(list(user_paths), progress)
+            dim = int(self.embedder.embed(["dimension probe"]).shape[1])
+            try:
+                self.store.ensure_embedder(self.embedder.name, dim, create=True)
+            except SchemaMismatch:
+                # Built by an older version of this program: ingesting is exactly how to bring it up to date.
+                user_paths += self._user_sources()
+                self.store.reset()
+                self.store.ensure_embedder(self.embedder.name, dim, create=True)
+                rebuilt = True
+            report = self._sync(user_paths, progress)
+            report.rebuilt = rebuild or rebuilt
         report.seconds = time.perf_counter() - started
         return report
+
+    def source_path(self, source: str) -> Path:
+        """The file behind a source name (the inverse of `source_name`)."""
+        path = Path(source)
+        if path.is_absolute():
+            return path
+        in_repo = REPO_ROOT / source
+        return in_repo if in_repo.exists() else self.settings.data_dir / source
+
+    def _user_sources(self) -> list[Path]:
+        """Users' own documents in the index, kept across a rebuild (their files are still on disk)."""
+        try:
+            return [p for s, e in self._indexed().items() if e["user"] and (p := self.source_path(s)).exists()]
+        except IndexError_:
+            return []
 
     def _indexed(self) -> dict[str, dict[str, Any]]:
         """source → {hash, n_chunks, ids, user}: what the index holds now."""
@@ -272,9 +299,7 @@ class Ingestor:
         user_files, user_skipped = discover(user_paths)
         report.skipped.extend(skipped + user_skipped)
         # User sources already in the index stay unless their file is gone.
-        known_user = [
-            Path(s) if Path(s).is_absolute() else self.settings.data_dir / s for s, e in indexed.items() if e["user"]
-        ]
+        known_user = [self.source_path(s) for s, e in indexed.items() if e["user"]]
         targets = [(p, False) for p in curated] + [(p, True) for p in user_files]
         named = {source_name(p, self.settings) for p, _ in targets}
         targets += [(p, True) for p in known_user if p.exists() and source_name(p, self.settings) not in named]

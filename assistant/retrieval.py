@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -19,6 +21,7 @@ from assistant.knowledge import embedding_text
 from assistant.stores import VectorStore
 from assistant.types import Chunk, Hit
 
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import and logs every index build
 RetrieverMode = Literal["hybrid", "bm25", "dense"]
 # Fusion and diversity constants, chosen on evals/datasets/retrieval.jsonl (see docs/evals.md).
 # A small RRF k lets the top ranks of each list count more than Cormack et al.'s default of 60;
@@ -28,6 +31,7 @@ RRF_WEIGHTS = (1.0, 0.6)  # (bm25, dense)
 CANDIDATES = 30
 MMR_LAMBDA = 0.6
 MAX_PER_SOURCE = 2
+REFRESH_SECONDS = 1.0
 
 _STEMMER = Stemmer.Stemmer("english")
 # Follow-ups that lean on the previous turn: "and what if she cries?", "how do I start?"
@@ -58,15 +62,23 @@ class HybridRetriever:
         self.embedder = embedder
         self._lock = threading.Lock()
         self._loaded_count = -1
+        self._checked_at = -float("inf")
+        self._loaded_generation = -1
         self._chunks: list[Chunk] = []
         self._vectors = np.zeros((0, 1), dtype=np.float32)
         self._row: dict[str, int] = {}
         self._bm25: bm25s.BM25 | None = None
 
     def refresh(self, force: bool = False) -> None:
-        """Reload the lexical index when the store changed (cheap check: the chunk count)."""
+        """Reload the lexical index when the store changed (checked by chunk count, at most once a second:
+        another process may have written to a shared Chroma server)."""
+        now = time.monotonic()
+        written_here = self.store.generation != self._loaded_generation
+        if not force and not written_here and now - self._checked_at < REFRESH_SECONDS:
+            return
+        self._checked_at = now
         count = self.store.count()
-        if count == self._loaded_count and not force:
+        if count == self._loaded_count and not force and not written_here:
             return
         with self._lock:
             chunks, _, vectors = self.store.all_records(with_vectors=True)
@@ -78,6 +90,7 @@ class HybridRetriever:
             self._row = {c.id: i for i, c in enumerate(chunks)}
             self._topic_of = np.array([c.topic for c in chunks])
             self._loaded_count = count
+            self._loaded_generation = self.store.generation
 
     @property
     def chunks(self) -> list[Chunk]:

@@ -11,11 +11,14 @@ from typing import Any
 SUITES: tuple[str, ...] = ("retrieval", "answers", "feedback", "safety", "conversations", "judge")
 
 # Metrics where a smaller number is better; `--fail-under` treats their bound as a ceiling.
-LOWER_IS_BETTER: frozenset[str] = frozenset({"false_positive_rate", "false_abstention_rate", "unscored"})
+LOWER_IS_BETTER: frozenset[str] = frozenset(
+    {"false_positive_rate", "false_abstention_rate", "unscored", "planted_text_echoed"}
+)
 # Descriptive numbers (counts, averages) that are reported but never called a regression.
 NEUTRAL: frozenset[str] = frozenset(
     {"cases", "scored", "mean_words", "flesch", "turns", "conversations", "detailed_feedback_cases", "answerable",
-     "unanswerable", "escalated", "injection_doc_retrieved"}
+     "unanswerable", "escalated", "injection_doc_retrieved",
+     "followup_hit_without_history"}
 )
 
 Case = dict[str, Any]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.feedback import NEGATIVE, POSITIVE
 from assistant.settings import REPO_ROOT
 from assistant.types import MODES, SAFETY_CATEGORIES, TOPICS
 
@@ -17,9 +18,7 @@ DATASET_FOR: dict[str, str] = {
     "retrieval": "retrieval", "answers": "answers", "feedback": "feedback", "safety": "safety",
     "conversations": "conversations", "judge": "answers",
 }
-FEEDBACK_CRITERIA: tuple[str, ...] = (
-    "situation", "behavior", "impact", "request", "judgmental", "absolute", "vague", "hedging",
-)
+FEEDBACK_CRITERIA: tuple[str, ...] = POSITIVE + NEGATIVE
 MAX_TURNS = 10
 _COMMON = {"id", "notes"}
 

@@ -108,6 +108,12 @@ def _balanced(text: str) -> str:
     return text + '"' if text.count('"') % 2 else text
 
 
+def _reads_as_instruction(text: str) -> bool:
+    from assistant.safety import normalise, pattern_matches
+
+    return "injection" in pattern_matches(normalise(text))
+
+
 def units_from(request: CoachRequest) -> list[Unit]:
     units: list[Unit] = []
     seen: set[str] = set()  # neighbouring chunks overlap, so the same sentence can appear twice
@@ -116,6 +122,8 @@ def units_from(request: CoachRequest) -> list[Unit]:
         if any(section.startswith(s) for s in _SKIP_SECTIONS):
             continue
         for unit in split_units(hit.chunk.text, _KIND_BY_SECTION.get(section, "step"), i):
+            if hit.chunk.user_source and _reads_as_instruction(unit.text):
+                continue  # uploaded documents are data; a sentence aimed at the assistant is never advice
             if unit.text not in seen:
                 seen.add(unit.text)
                 units.append(unit)

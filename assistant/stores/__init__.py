@@ -21,6 +21,10 @@ class EmbedderMismatch(IndexError_):
     pass
 
 
+class SchemaMismatch(IndexError_):
+    pass
+
+
 class IndexLocked(IndexError_):
     pass
 
@@ -33,6 +37,7 @@ class VectorStore(Protocol):
     """What the pipeline needs from a vector database."""
 
     name: str
+    generation: int  # bumped by every write through this object, so readers in-process can see changes
 
     def ensure_embedder(self, embedder_name: str, dim: int, create: bool = False) -> None: ...
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, extra: Sequence[dict[str, Any]]) -> None: ...
@@ -59,6 +64,7 @@ __all__ = [
     "EmbedderMismatch",
     "IndexError_",
     "IndexLocked",
+    "SchemaMismatch",
     "StoreUnavailable",
     "VectorStore",
     "open_store",

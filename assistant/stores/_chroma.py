@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from assistant.stores import EmbedderMismatch, IndexError_, StoreUnavailable
+from assistant.stores import EmbedderMismatch, IndexError_, SchemaMismatch, StoreUnavailable
 from assistant.types import Chunk
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: chunks carry their document summary, which is part of what gets embedded
 _BATCH = 2000
 REBUILD_HINT = "Rebuild it with `mentor ingest --rebuild` (or the Rebuild button in the Knowledge tab)."
 
@@ -24,6 +24,7 @@ class ChromaStore:
         self._client = client
         self._collection_name = collection
         self._collection: Any = None
+        self.generation = 0
 
     def _col(self) -> Any:
         if self._collection is None:
@@ -48,7 +49,7 @@ class ChromaStore:
             )
         meta = self._col().metadata or {}
         if meta.get("schema") != SCHEMA_VERSION:
-            raise IndexError_(
+            raise SchemaMismatch(
                 f"The knowledge index was built by another version (schema {meta.get('schema')}, "
                 f"this one reads {SCHEMA_VERSION}). {REBUILD_HINT}"
             )
@@ -59,6 +60,7 @@ class ChromaStore:
             )
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, extra: Sequence[dict[str, Any]]) -> None:
+        self.generation += 1
         for start in range(0, len(chunks), _BATCH):
             part = chunks[start : start + _BATCH]
             self._col().upsert(
@@ -69,6 +71,7 @@ class ChromaStore:
             )
 
     def delete(self, ids: Sequence[str]) -> None:
+        self.generation += 1
         for start in range(0, len(ids), _BATCH):
             self._col().delete(ids=list(ids[start : start + _BATCH]))
 
@@ -116,6 +119,7 @@ class ChromaStore:
             raise StoreUnavailable(f"The knowledge index ({self.name}) is not answering: {exc}") from exc
 
     def reset(self) -> None:
+        self.generation += 1
         with contextlib.suppress(Exception):
             self._client.delete_collection(self._collection_name)
         self._collection = None

@@ -1,0 +1,1245 @@
+"""The Gradio workspace: Coach, Sessions, Feedback studio, Practice, Mentees, Knowledge and Evals.
+
+Every callback here only translates between widgets and the core (coach, sessions, feedback, practice, knowledge,
+evals); the decisions live in those modules. Everything that reaches the page is escaped or passed through
+`sanitize_markdown`, so no text a user, a document or a model wrote can run script or load an outside resource.
+"""
+
+# No `from __future__ import annotations`: Gradio reads the real type hints (gr.Request, gr.LikeData, the /chat
+# endpoint's types) at runtime.
+
+import functools
+import html
+import itertools
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import gradio as gr
+from markdown_it import MarkdownIt
+
+from assistant.errors import USER_ERRORS
+from assistant.feedback import NEGATIVE, WEIGHTS, FeedbackChecker, FeedbackReport, draft_feedback
+from assistant.runtime import Runtime
+from assistant.security import LimitError, check_upload, safe_upload_name, sanitize_markdown
+from assistant.sessions import EXPERIENCE_LEVELS, JOURNEY_STEPS, MenteeProfile
+from assistant.settings import Settings
+from assistant.types import TOPICS, Answer, Chunk, Source
+
+log = logging.getLogger(__name__)
+
+APP_TITLE = "Mentor Assistant"
+MODE_CHOICES: list[tuple[str, str]] = [
+    ("Auto", "auto"),
+    ("Ask a question", "chat"),
+    ("Prepare a conversation", "prepare"),
+    ("Word feedback", "feedback"),
+    ("Practise a conversation", "practice"),
+]
+EXAMPLES: list[str] = [
+    "How do I give feedback to a mentee who gets defensive?",
+    "Help me prepare to tell my mentee their project is cancelled",
+    "What should I cover in my first meeting with a new mentee?",
+    "My mentee is very quiet in our one-on-ones. How do I draw them out?",
+    "How can I tell whether our mentoring is actually working?",
+]
+CRITERION_LABELS: dict[str, str] = {
+    "situation": "Situation: when and where",
+    "behavior": "Behaviour: what you saw or heard",
+    "impact": "Impact: what it led to",
+    "request": "Request: what to do next",
+    "judgmental": "No labels or judgements",
+    "absolute": "No always / never",
+    "vague": "Specific, not vague",
+    "hedging": "Direct, not hedged",
+}
+SAFETY_TITLES: dict[str, str] = {
+    "crisis": "Someone's safety may be at risk",
+    "harassment": "This may be harassment or discrimination",
+    "legal": "This is a legal question",
+    "harmful": "This request is declined",
+    "injection": "Those instructions were ignored",
+}
+SUITE_NOTES: dict[str, str] = {
+    "retrieval": "Does the search find the right guidance? Recall, MRR and nDCG over labelled questions.",
+    "answers": "Are answers grounded, cited and shaped for their mode? Checks every claim against its sources.",
+    "feedback": "Does the feedback checker agree with labelled drafts? Per-criterion precision and recall.",
+    "safety": "Are crises, harassment, legal questions, harmful requests and injections escalated, and ordinary "
+              "work stress left alone? Recall and false-positive rate.",
+    "conversations": "Multi-turn conversations: follow-ups stay on topic and keep citing.",
+    "judge": "An LLM grades answer quality; skipped when no LLM is configured.",
+}
+INTERNAL_ERROR = "Something went wrong on our side. The details are in the server log; please try again."
+NO_MENTEE = ""
+CANCELLED = "__cancelled__"
+NEW_MENTEE = ""
+
+# Raw HTML off and images off: document text becomes markup we control, never markup the document controls.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).disable("image")
+_CITATION = re.compile(r"\[(\d{1,3})\]")
+
+CSS = """
+.ma-header {display:flex; justify-content:space-between; align-items:center; flex-wrap:wrap; gap:12px;
+  padding:14px 18px; border-radius:10px; border:1px solid var(--border-color-primary);
+  background:var(--background-fill-secondary);}
+.ma-title {font-size:1.45rem; font-weight:600; letter-spacing:-0.01em;}
+.ma-tagline {color:var(--body-text-color-subdued); font-size:0.95rem; margin-top:2px;}
+.ma-status {display:flex; gap:8px; flex-wrap:wrap; align-items:center;}
+.ma-pill {display:inline-block; padding:4px 11px; border-radius:999px; font-size:0.85rem;
+  border:1px solid var(--border-color-primary); background:var(--background-fill-primary);}
+.ma-pill-backend {border-color:#0f766e; color:#0f766e; font-weight:600;}
+.ma-pill-llm {border-color:#4338ca; color:#4338ca; font-weight:600;}
+.ma-pill-warn {border-color:#b45309; color:#b45309; font-weight:600;}
+.ma-banner {padding:10px 14px; border-radius:8px; margin:2px 0 6px; border-left:5px solid; line-height:1.45;}
+.ma-banner strong {display:block; margin-bottom:2px;}
+.ma-safety {border-color:#b91c1c; background:rgba(220,38,38,0.09);}
+.ma-fallback {border-color:#b45309; background:rgba(245,158,11,0.12);}
+.ma-info {border-color:#1d4ed8; background:rgba(59,130,246,0.09);}
+.ma-error {border-color:#b91c1c; background:rgba(220,38,38,0.09);}
+.ma-ok {border-color:#15803d; background:rgba(34,197,94,0.10);}
+.ma-sources h3 {margin:0 0 8px; font-size:1.05rem;}
+.ma-muted {color:var(--body-text-color-subdued); font-size:0.9rem;}
+.ma-source {border:1px solid var(--border-color-primary); border-radius:8px; padding:8px 10px; margin-bottom:8px;
+  background:var(--background-fill-primary);}
+.ma-source summary {cursor:pointer; list-style:revert;}
+.ma-source-n {font-weight:600; color:#0f766e; margin-right:4px;}
+.ma-source-title {font-weight:600;}
+.ma-tag {display:inline-block; font-size:0.75rem; padding:1px 8px; border-radius:999px; margin-left:6px;
+  background:var(--background-fill-secondary); border:1px solid var(--border-color-primary);}
+.ma-cited {border-color:#0f766e; color:#0f766e;}
+details[open] + .ma-snippet {display:none;}
+.ma-snippet {margin:6px 0 0; font-size:0.9rem; color:var(--body-text-color-subdued);}
+.ma-full {margin-top:8px; padding-top:8px; border-top:1px dashed var(--border-color-primary); font-size:0.92rem;}
+.ma-full p, .ma-full li {margin:0.25em 0;}
+.ma-score {display:flex; align-items:baseline; gap:10px; margin-bottom:10px;}
+.ma-score-n {font-size:2.2rem; font-weight:600;}
+.ma-verdict-good {color:#15803d; font-weight:600;}
+.ma-verdict-bad {color:#b45309; font-weight:600;}
+.ma-bars {display:grid; grid-template-columns:minmax(150px, 230px) 1fr 52px; gap:6px 10px; align-items:center;
+  margin:8px 0 14px; font-size:0.9rem;}
+.ma-bar {height:12px; border-radius:6px; background:var(--background-fill-secondary);
+  border:1px solid var(--border-color-primary); overflow:hidden;}
+.ma-bar > span {display:block; height:100%;}
+.ma-bar-pass {background:#16a34a;}
+.ma-bar-fail {background:#dc2626;}
+.ma-bar-mid {background:#d97706;}
+.ma-bar-value {text-align:right; font-variant-numeric:tabular-nums;}
+.ma-highlight {white-space:pre-wrap; line-height:1.7; padding:10px 12px; border-radius:8px;
+  border:1px solid var(--border-color-primary); background:var(--background-fill-primary);}
+.ma-highlight mark {padding:1px 2px; border-radius:3px; color:inherit;}
+.ma-mark-good {background:rgba(34,197,94,0.25);}
+.ma-mark-bad {background:rgba(239,68,68,0.30); text-decoration:underline wavy #dc2626;}
+.ma-legend span {margin-right:10px; font-size:0.85rem;}
+.ma-chart {display:grid; grid-template-columns:minmax(160px, 260px) 1fr 64px; gap:6px 10px; align-items:center;
+  font-size:0.9rem;}
+.ma-chart .ma-bar > span {background:#0f766e;}
+.ma-tension {font-size:0.9rem;}
+#coach-input textarea {font-size:1rem;}
+.ma-table-wrap {max-height:520px; overflow:auto; border:1px solid var(--border-color-primary); border-radius:8px;}
+.ma-table {width:100%; border-collapse:collapse; font-size:0.9rem; border:none !important; margin:0 !important;}
+.ma-table th, .ma-table td {border:none !important; border-bottom:1px solid var(--border-color-primary) !important;
+  padding:6px 10px !important; text-align:left; vertical-align:top;}
+.ma-table th {position:sticky; top:0; background:var(--background-fill-secondary); font-weight:600;}
+.ma-table tr:last-child td {border-bottom:none !important;}
+.ma-source-heading {display:block; font-size:0.85rem; color:var(--body-text-color-subdued); margin-left:1.3em;}
+#session-preview, #knowledge-viewer {max-height:640px; overflow:auto; padding-right:6px;}
+#session-preview h1, #knowledge-viewer h1 {font-size:1.3rem;}
+#session-preview h2, #knowledge-viewer h2 {font-size:1.08rem;}
+#session-preview h3, #knowledge-viewer h3 {font-size:1rem;}
+#rating-row {align-items:center;}
+"""
+
+
+# --- small helpers --------------------------------------------------------------------------------------------
+
+
+def owner_of(request: gr.Request | None) -> str:
+    """Per-user data when auth is on (the login name), one shared local owner otherwise."""
+    name = getattr(request, "username", None) if request is not None else None
+    return str(name) if name else "local"
+
+
+def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
+    """`user:pass` from settings → the credentials Gradio expects; None when auth is off."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user.strip() or not password:
+        raise ValueError("MENTOR_AUTH must look like user:password (both parts non-empty).")
+    return [(user.strip(), password)]
+
+
+def md_to_html(text: str) -> str:
+    """Markdown from documents or answers as HTML we control: sanitised, raw HTML escaped, images dropped."""
+    return _MARKDOWN.render(sanitize_markdown(text or ""))
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def banner(kind: str, title: str, body: str = "") -> str:
+    """A coloured notice; `title` and `body` are plain text and are escaped here."""
+    text = f"<strong>{esc(title)}</strong>{esc(body)}" if body else f"<strong>{esc(title)}</strong>"
+    return f'<div class="ma-banner ma-{kind}" role="status">{text}</div>'
+
+
+def error_banner(message: str) -> str:
+    return banner("error", "That didn't work", message)
+
+
+def gradio_temp_dir(settings: Settings) -> Path:
+    """Where Gradio keeps uploads and downloads: a folder of its own inside the data directory, nothing else."""
+    return settings.data_dir / "gradio-tmp"
+
+
+def blocked_paths(settings: Settings) -> list[str]:
+    """Defence in depth: even if a path leaked, the database, index, caches and copies are never served."""
+    paths = [settings.chroma_dir, settings.uploads_dir, settings.data_dir / "cache", settings.data_dir / "reports",
+             settings.knowledge_dir, settings.prompts_dir]
+    if settings.db_url.startswith("sqlite:///"):
+        db = Path(settings.db_url.removeprefix("sqlite:///"))
+        paths += [db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal")]
+    return [str(p) for p in paths]
+
+
+def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Show user errors as a readable message in the page and log the rest; never a stack trace."""
+
+    def translate(exc: Exception) -> gr.Error:
+        if isinstance(exc, USER_ERRORS):
+            return gr.Error(str(exc), title="That didn't work", print_exception=False)
+        log.exception("UI callback %s failed", fn.__name__)
+        return gr.Error(INTERNAL_ERROR, title="Unexpected error", print_exception=False)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as exc:
+            raise translate(exc) from None
+
+    return wrapper
+
+
+def _download(folder: Path, name: str, content: str) -> str:
+    """Write a download into its own fresh folder under Gradio's temp dir (so two users never share a file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = Path(tempfile.mkdtemp(dir=folder)) / name
+    target.write_text(content, encoding="utf-8")
+    return str(target)
+
+
+def _shown(path: str) -> Any:
+    """A download widget that appears only once it has a file (an update, so the live widget copies it)."""
+    return gr.update(value=path, visible=True)
+
+
+def _slug(text: str, fallback: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48]
+    return slug or fallback
+
+
+# --- renderers (pure functions: text in, escaped HTML out) -------------------------------------------------------
+
+
+def backend_label(settings: Settings) -> tuple[str, str]:
+    """(css class, text) saying who writes the answers."""
+    if settings.backend == "offline":
+        return "ma-pill-backend", "Offline coach · answers are composed on this machine"
+    host = urlparse(settings.openai_base_url).hostname if settings.openai_base_url else "api.openai.com"
+    return "ma-pill-llm", f"LLM: {settings.llm_model} via {host} (offline coach as fallback)"
+
+
+def header_html(
+    settings: Settings, documents: int | None = None, chunks: int | None = None, problem: str | None = None
+) -> str:
+    css, label = backend_label(settings)
+    if problem:
+        index = f'<span class="ma-pill ma-pill-warn">{esc(problem)}</span>'
+    elif chunks is None:
+        index = '<span class="ma-pill">Checking the knowledge index…</span>'
+    elif chunks == 0:
+        index = ('<span class="ma-pill ma-pill-warn">Knowledge index is empty: open Knowledge → Rebuild index '
+                 "or run <code>mentor ingest</code></span>")
+    else:
+        index = f'<span class="ma-pill">{documents} guides · {chunks} passages indexed</span>'
+    return (
+        '<div class="ma-header"><div>'
+        f'<div class="ma-title">{esc(APP_TITLE)}</div>'
+        '<div class="ma-tagline">Grounded coaching for your next one-on-one: ask, prepare, word feedback, practise.'
+        "</div></div>"
+        f'<div class="ma-status"><span id="backend-banner" class="ma-pill {css}">{esc(label)}</span>{index}</div>'
+        "</div>"
+    )
+
+
+def _source_fields(source: Source | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(source, Source):
+        return dict(source.__dict__)
+    return dict(source)
+
+
+def render_sources(sources: Sequence[Source | dict[str, Any]], cited: Iterable[int] = ()) -> str:
+    """The sources panel: one collapsible card per retrieved passage, the full text on expand."""
+    head = '<div class="ma-sources" id="sources-list"><h3>Guidance behind the last answer</h3>'
+    if not sources:
+        return head + ('<p class="ma-muted">Ask a question and the passages the answer draws on appear here, '
+                       "numbered like the [n] marks in the answer.</p></div>")
+    cited_set = set(cited)
+    cards = []
+    for raw in sources:
+        s = _source_fields(raw)
+        n = int(s.get("n", 0))
+        badge = '<span class="ma-tag ma-cited">cited</span>' if n in cited_set else ""
+        full = s.get("text") or s.get("snippet") or ""
+        where = esc(s.get("source") or "")
+        # Headings are stored as "Title > Section"; the title is already on the card.
+        section = str(s.get("heading") or "").split(" > ")[-1]
+        heading = f'<span class="ma-source-heading">{esc(section)}</span>' if section else ""
+        cards.append(
+            f'<div class="ma-source" data-n="{n}"><details><summary>'
+            f'<span class="ma-source-n">[{n}]</span><span class="ma-source-title">{esc(s.get("title", ""))}</span>'
+            f'<span class="ma-tag">{esc(s.get("topic", ""))}</span>{badge}{heading}</summary>'
+            f'<div class="ma-full"><div class="ma-muted">{where}</div>{md_to_html(full)}</div></details>'
+            f'<p class="ma-snippet">{esc(s.get("snippet", ""))}</p></div>'
+        )
+    return head + "".join(cards) + "</div>"
+
+
+def render_notice(answer: Answer) -> str:
+    """Banners for the last answer: safety first, then a failed LLM, then 'the guidance does not cover this'."""
+    parts: list[str] = []
+    category = answer.safety.category
+    if category:
+        title = SAFETY_TITLES.get(category, "This needs more than coaching")
+        reason = f" ({answer.safety.reason})" if answer.safety.reason else ""
+        parts.append(banner("safety", f"Safety: {title}", f"The answer below puts this first{reason}."))
+    if answer.fallback:
+        parts.append(banner("fallback", "The language model could not answer", answer.fallback))
+    if answer.abstained:
+        parts.append(banner("info", "Outside the guidance",
+                            "The knowledge base does not cover this question, so the coach did not guess."))
+    return "".join(parts)
+
+
+def highlight(text: str, spans: Sequence[tuple[int, int, str]]) -> str:
+    """The draft with the words that triggered each criterion marked; problems win over strengths on overlap."""
+    if not text:
+        return ""
+    bounds = sorted({0, len(text), *(max(0, min(len(text), p)) for s, e, _ in spans for p in (s, e))})
+    out: list[str] = []
+    for start, end in itertools.pairwise(bounds):
+        covering = [c for s, e, c in spans if s <= start and end <= e and s < e]
+        piece = esc(text[start:end])
+        if not covering:
+            out.append(piece)
+            continue
+        bad = [c for c in covering if c in NEGATIVE]
+        kind = "bad" if bad else "good"
+        label = ", ".join(CRITERION_LABELS.get(c, c) for c in (bad or covering))
+        out.append(f'<mark class="ma-mark-{kind}" data-criterion="{esc((bad or covering)[0])}" '
+                   f'title="{esc(label)}">{piece}</mark>')
+    return "".join(out)
+
+
+def render_feedback(report: FeedbackReport) -> str:
+    """Score, one bar per criterion (points earned out of its weight), the highlighted draft and suggestions."""
+    verdict = ('<span class="ma-verdict-good">Ready to deliver</span>' if report.good
+               else '<span class="ma-verdict-bad">Not ready yet</span>')
+    rows = []
+    for name, result in report.criteria.items():
+        weight = WEIGHTS.get(name, 0)
+        earned = weight if result.passed else 0
+        # A failed criterion keeps a short red stub so "0 points" still reads as a bar, not a gap.
+        fill, width = ("pass", 100) if result.passed else ("fail", 6)
+        evidence = f' title="{esc(", ".join(result.evidence))}"' if result.evidence else ""
+        rows.append(
+            f'<div{evidence}>{esc(CRITERION_LABELS.get(name, name))}</div>'
+            f'<div class="ma-bar" role="meter" aria-label="{esc(name)}" aria-valuenow="{earned}" '
+            f'aria-valuemax="{weight}" data-criterion="{esc(name)}" data-pass="{str(result.passed).lower()}">'
+            f'<span class="ma-bar-{fill}" style="width:{width}%"></span></div>'
+            f'<div class="ma-bar-value">{earned}/{weight}</div>'
+        )
+    tips = "".join(f"<li>{esc(tip)}</li>" for tip in report.suggestions)
+    template = (f'<p class="ma-muted">Try this shape:</p><blockquote>{esc(report.template)}</blockquote>'
+                if report.template and not report.good else "")
+    return (
+        f'<div class="ma-feedback" id="feedback-report"><div class="ma-score"><span class="ma-score-n" '
+        f'id="feedback-score">{report.score}</span><span>/ 100</span>{verdict}</div>'
+        f'<div class="ma-bars">{"".join(rows)}</div>'
+        '<div class="ma-legend"><span><mark class="ma-mark-good">green</mark> what works</span>'
+        '<span><mark class="ma-mark-bad">red</mark> what to change</span></div>'
+        f'<div class="ma-highlight">{highlight(report.text, report.spans)}</div>'
+        f'<h4>Suggestions</h4><ul id="feedback-suggestions">{tips or "<li>Nothing to change.</li>"}</ul>'
+        f"{template}</div>"
+    )
+
+
+def render_chart(metrics: dict[str, float], title: str) -> str:
+    """Horizontal CSS bars for the metrics that live in [0, 1]; others are listed in the table only."""
+    rows = []
+    for name, value in metrics.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            continue
+        rows.append(
+            f'<div>{esc(name)}</div><div class="ma-bar" role="meter" aria-label="{esc(name)}" '
+            f'aria-valuenow="{value:.3f}"><span style="width:{value * 100:.1f}%"></span></div>'
+            f'<div class="ma-bar-value">{value:.2f}</div>'
+        )
+    if not rows:
+        return f'<p class="ma-muted">{esc(title)}: no metric between 0 and 1 to chart.</p>'
+    return f'<h4>{esc(title)}</h4><div class="ma-chart" id="eval-chart">{"".join(rows)}</div>'
+
+
+def documents_of(chunks: Sequence[Chunk]) -> list[dict[str, Any]]:
+    """One row per source document, in title order."""
+    docs: dict[str, dict[str, Any]] = {}
+    for c in chunks:
+        doc = docs.setdefault(c.source, {"title": c.title, "topic": c.topic, "step": c.step or "",
+                                         "source": c.source, "chunks": 0, "mine": c.user_source})
+        doc["chunks"] += 1
+    return sorted(docs.values(), key=lambda d: (d["title"].lower(), d["source"]))
+
+
+def chat_message(role: str, text: str) -> dict[str, str]:
+    return {"role": role, "content": sanitize_markdown(text)}
+
+
+def html_table(headers: Sequence[str], rows: Sequence[Sequence[object]], table_id: str, empty: str) -> str:
+    """A plain, escaped table; each row carries its cells as data attributes for tests and scripts."""
+    if not rows:
+        return f'<p class="ma-muted" id="{esc(table_id)}">{esc(empty)}</p>'
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td data-col="{esc(h)}">{esc(v)}</td>' for h, v in zip(headers, row, strict=True)) + "</tr>"
+        for row in rows
+    )
+    return f'<div class="ma-table-wrap"><table class="ma-table" id="{esc(table_id)}"><thead><tr>{head}</tr></thead>' \
+           f"<tbody>{body}</tbody></table></div>"
+
+
+# --- the callbacks ----------------------------------------------------------------------------------------------
+
+
+class Workspace:
+    """Callbacks for every tab; each takes widget values and returns widget values, nothing more."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.settings = rt.settings
+        self.checker = FeedbackChecker()
+        self.downloads = gradio_temp_dir(self.settings) / "downloads"
+
+    # --- header -------------------------------------------------------------------------------------------------
+    def header(self) -> str:
+        try:
+            docs = documents_of(self.rt.retriever.chunks)
+        except USER_ERRORS as exc:
+            log.warning("index not readable: %s", exc)
+            return header_html(self.settings, problem=str(exc))
+        return header_html(self.settings, len(docs), sum(d["chunks"] for d in docs))
+
+    # --- coach --------------------------------------------------------------------------------------------------
+    def chat_api(self, message: str, mode: str = "auto", request: gr.Request | None = None) -> str:
+        """The `/chat` endpoint: one grounded answer (Markdown with [n] citations); nothing is stored."""
+        if mode not in {m for _, m in MODE_CHOICES}:
+            raise gr.Error(f"Unknown mode {mode!r}: use one of auto, chat, prepare, feedback, practice.")
+        try:
+            answer = self.rt.coach.ask(message, mode=mode, owner=owner_of(request), persist=False)
+        except USER_ERRORS as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return answer.answer
+
+    def respond(
+        self,
+        message: str,
+        history: list[dict[str, str]],
+        turns: list[int | None],
+        mode: str,
+        mentee_id: str,
+        session_id: str,
+        request: gr.Request | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream one answer into the chat; yields (chatbot, input, sources, notice, history, turns, session)."""
+        history, turns = list(history or []), list(turns or [])
+        sources_now = gr.skip()
+        if not (message or "").strip():
+            yield history, message, sources_now, banner("info", "Type a question first."), history, turns, session_id
+            return
+        pending = [*history, chat_message("user", message), {"role": "assistant", "content": "…"}]
+        yield pending, "", sources_now, "", history, turns, session_id
+        try:
+            stream = self.rt.coach.stream(
+                message, mode=mode or "auto", session_id=session_id or None, mentee_id=mentee_id or None,
+                owner=owner_of(request),
+            )
+            for text, answer in stream:
+                pending[-1] = chat_message("assistant", text or "…")
+                if answer is None:
+                    yield pending, "", sources_now, "", history, turns, session_id
+                    continue
+                turns = [*turns, None, answer.extras.get("turn_id")]
+                yield (pending, "", render_sources(answer.sources, answer.citations), render_notice(answer),
+                       pending, turns, answer.session or session_id)
+        except USER_ERRORS as exc:
+            yield history, message, sources_now, error_banner(str(exc)), history, turns, session_id
+        except Exception:
+            log.exception("chat turn failed")
+            yield history, message, sources_now, error_banner(INTERNAL_ERROR), history, turns, session_id
+
+    def new_conversation(self) -> tuple[Any, ...]:
+        """(chatbot, history, turns, session, sources, notice, rating status)"""
+        return [], [], [], "", render_sources([]), "", ""
+
+    @_friendly
+    def rate_last(self, value: int, comment: str, turns: list[int | None], request: gr.Request | None = None) -> str:
+        turn_id = next((t for t in reversed(turns or []) if t), None)
+        if turn_id is None:
+            return "Ask a question first; then you can rate the answer."
+        self.rt.sessions.rate(int(turn_id), value, (comment or "").strip(), owner=owner_of(request))
+        return "Thanks: your rating was saved with the conversation." + (" Comment included." if comment else "")
+
+    def rate_up(self, comment: str, turns: list[int | None], request: gr.Request | None = None) -> str:
+        return self.rate_last(1, comment, turns, request)
+
+    def rate_down(self, comment: str, turns: list[int | None], request: gr.Request | None = None) -> str:
+        return self.rate_last(-1, comment, turns, request)
+
+    @_friendly
+    def rate_message(self, data: gr.LikeData, comment: str, turns: list[int | None],
+                     request: gr.Request | None = None) -> str:
+        """The thumbs under each answer in the chat."""
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        turn_id = turns[index] if 0 <= index < len(turns or []) else None
+        if not turn_id:
+            return "That message cannot be rated."
+        value = 1 if data.liked is True or data.liked == "Like" else -1
+        self.rt.sessions.rate(int(turn_id), value, (comment or "").strip(), owner=owner_of(request))
+        return "Thanks: your rating was saved with the conversation."
+
+    def mentee_choices(self, request: gr.Request | None = None) -> Any:
+        mentees = self.rt.sessions.list_mentees(owner=owner_of(request))
+        return gr.Dropdown(choices=[("No mentee selected", NO_MENTEE)] + [(m.name, m.id or "") for m in mentees])
+
+    # --- sessions -----------------------------------------------------------------------------------------------
+    @_friendly
+    def sessions_overview(self, request: gr.Request | None = None) -> tuple[Any, Any]:
+        """(dropdown, table) of the user's conversations, newest first."""
+        records = self.rt.sessions.list_sessions(owner=owner_of(request))
+        choices = [(f"{r.title} · {r.updated_at:%d %b %H:%M}", r.id) for r in records]
+        table = html_table(
+            ["Conversation", "Questions", "Last activity (UTC)"],
+            [[r.title, r.turns // 2, f"{r.updated_at:%Y-%m-%d %H:%M}"] for r in records],
+            "sessions-table", "No conversations yet: questions you ask in the Coach tab are saved here.",
+        )
+        return gr.Dropdown(choices=choices, value=choices[0][1] if choices else None), table
+
+    @_friendly
+    def preview_session(self, session_id: str | None, request: gr.Request | None = None) -> str:
+        if not session_id:
+            return "*No conversation selected. Conversations you have in the Coach tab are saved here.*"
+        return sanitize_markdown(self.rt.sessions.export_markdown(session_id, owner=owner_of(request)))
+
+    @_friendly
+    def open_session(self, session_id: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
+        """Load a stored conversation into the Coach tab: (chatbot, history, turns, session, mentee, sources,
+        notice, tabs)."""
+        if not session_id:
+            raise gr.Error("Choose a conversation to open.")
+        owner = owner_of(request)
+        record = self.rt.sessions.get_session(session_id, owner=owner)
+        if record is None:
+            raise gr.Error("That conversation no longer exists; refresh the list.")
+        history: list[dict[str, str]] = []
+        turns: list[int | None] = []
+        last_sources: list[dict[str, Any]] = []
+        for turn in self.rt.sessions.history(session_id, owner=owner):
+            history.append(chat_message(turn.role, turn.content))
+            turns.append(turn.id if turn.role == "assistant" else None)
+            if turn.role == "assistant":
+                last_sources = turn.sources
+        cited = [int(n) for n in _CITATION.findall(history[-1]["content"])] if history else []
+        notice = banner("info", f"Resumed: {record.title}", " New questions continue this conversation.")
+        return (history, history, turns, session_id, record.mentee_id or NO_MENTEE,
+                render_sources(last_sources, cited), notice, gr.Tabs(selected="coach"))
+
+    @_friendly
+    def rename_session(self, session_id: str | None, title: str, request: gr.Request | None = None) -> tuple[Any, ...]:
+        if not session_id:
+            raise gr.Error("Choose a conversation to rename.")
+        self.rt.sessions.rename_session(session_id, title, owner=owner_of(request))
+        dropdown, table = self.sessions_overview(request)
+        return banner("ok", "Renamed."), gr.Dropdown(choices=dropdown.choices, value=session_id), table, ""
+
+    @_friendly
+    def delete_session(self, session_id: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
+        if session_id == CANCELLED:
+            return gr.skip(), gr.skip(), gr.skip()
+        if not session_id:
+            raise gr.Error("Choose a conversation to delete.")
+        self.rt.sessions.delete_session(session_id, owner=owner_of(request))
+        dropdown, table = self.sessions_overview(request)
+        return banner("ok", "Deleted the conversation and its ratings."), dropdown, table
+
+    @_friendly
+    def export_session(self, session_id: str | None, request: gr.Request | None = None) -> Any:
+        if not session_id:
+            raise gr.Error("Choose a conversation to export.")
+        owner = owner_of(request)
+        text = self.rt.sessions.export_markdown(session_id, owner=owner)
+        record = self.rt.sessions.get_session(session_id, owner=owner)
+        return _shown(_download(self.downloads, f"{_slug(record.title if record else '', 'conversation')}.md", text))
+
+    # --- feedback studio ----------------------------------------------------------------------------------------
+    def check_feedback(self, text: str) -> str:
+        if not (text or "").strip():
+            return banner("info", "Paste or write a draft first.", " Then check it here.")
+        if len(text) > self.settings.max_message_chars:
+            return error_banner(f"The draft is {len(text)} characters; the limit is "
+                                f"{self.settings.max_message_chars}. Check one piece of feedback at a time.")
+        return render_feedback(self.checker.check(text))
+
+    def draft(self, situation: str, behavior: str, impact: str, request: str) -> tuple[str, str]:
+        """(draft text, its check) from the four parts of the form."""
+        if not any((p or "").strip() for p in (situation, behavior, impact, request)):
+            return "", banner("info", "Fill in at least the situation and the behaviour.")
+        text = draft_feedback(situation or "", behavior or "", impact or "", request or "")
+        return text, self.check_feedback(text)
+
+    # --- practice -----------------------------------------------------------------------------------------------
+    def practice_options(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        from assistant.practice import PERSONAS, SCENARIOS
+
+        return ([(s.title, key) for key, s in SCENARIOS.items()], [(p.label, key) for key, p in PERSONAS.items()])
+
+    def scenario_brief(self, scenario_id: str | None, persona_id: str | None = None) -> str:
+        from assistant.practice import PERSONAS, SCENARIOS
+
+        scenario, persona = SCENARIOS.get(scenario_id or ""), PERSONAS.get(persona_id or "")
+        parts = [f"**The situation.** {scenario.brief}" if scenario else "",
+                 f"**Your mentee.** {persona.description}" if persona else ""]
+        return sanitize_markdown("\n\n".join(p for p in parts if p))
+
+    @_friendly
+    def start_practice(self, scenario_id: str | None, persona_id: str | None) -> tuple[Any, ...]:
+        """(practice chat, state, debrief, tension)"""
+        from assistant.practice import PracticeSession
+
+        if not scenario_id or not persona_id:
+            raise gr.Error("Choose a scenario and a persona first.")
+        session = PracticeSession(scenario_id, persona_id)
+        chat = [chat_message("assistant", session.opening())]
+        return chat, session.to_dict(), "", tension_html(session.transcript[0])
+
+    @_friendly
+    def practice_reply(self, message: str, chat: list[dict[str, str]], state: dict[str, Any] | None) -> tuple[Any, ...]:
+        """(practice chat, input, state, tension)"""
+        from assistant.practice import PracticeSession
+
+        if not state:
+            raise gr.Error("Start a practice session first: choose a scenario and a persona, then press Start.")
+        if not (message or "").strip():
+            raise gr.Error("Type what you would say to your mentee.")
+        if len(message) > self.settings.max_message_chars:
+            raise LimitError(f"Your message is {len(message)} characters; the limit is "
+                             f"{self.settings.max_message_chars}.")
+        session = PracticeSession.from_dict(state)
+        turn = session.reply(message.strip())
+        chat = [*(chat or []), chat_message("user", message), chat_message("assistant", turn.text)]
+        return chat, "", session.to_dict(), tension_html(turn)
+
+    @_friendly
+    def end_practice(self, state: dict[str, Any] | None) -> tuple[str, Any]:
+        """(debrief Markdown, cleared state)"""
+        from assistant.practice import PracticeSession
+
+        if not state:
+            raise gr.Error("There is no practice session to end. Start one first.")
+        session = PracticeSession.from_dict(state)
+        debrief = session.debrief(guidance=self._guidance)
+        return sanitize_markdown(debrief.as_markdown()), None
+
+    def _guidance(self, query: str) -> list[tuple[str, str]]:
+        return [(h.chunk.title, h.chunk.source) for h in self.rt.retriever.search(query, k=3)]
+
+    # --- mentees ------------------------------------------------------------------------------------------------
+    def mentee_list(self, request: gr.Request | None = None, value: str | None = NEW_MENTEE) -> Any:
+        mentees = self.rt.sessions.list_mentees(owner=owner_of(request))
+        choices = [("New mentee…", NEW_MENTEE)] + [(m.name, m.id or "") for m in mentees]
+        return gr.Dropdown(choices=choices, value=value)
+
+    @_friendly
+    def load_mentee(self, mentee_id: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
+        """(name, level, goals, learning, communication, cultural, notes, journey, reflections)"""
+        owner = owner_of(request)
+        profile = self.rt.sessions.get_mentee(mentee_id, owner=owner) if mentee_id else None
+        if profile is None:
+            return "", "", "", "", "", "", "", [], "*Save the profile to keep reflection notes.*"
+        done = [step for step, ok in self.rt.sessions.journey(profile.id or "", owner=owner).items() if ok]
+        return (profile.name, profile.experience_level, profile.goals, profile.learning_preferences,
+                profile.communication_preferences, profile.cultural_notes, profile.notes, done,
+                self._reflections(profile.id or "", owner))
+
+    @_friendly
+    def save_mentee(
+        self, mentee_id: str | None, name: str, level: str, goals: str, learning: str, communication: str,
+        cultural: str, notes: str, request: gr.Request | None = None,
+    ) -> tuple[Any, ...]:
+        """(status, mentee dropdown, coach mentee dropdown)"""
+        if not (name or "").strip():
+            raise gr.Error("Give the mentee a name or an alias before saving.")
+        profile = MenteeProfile(
+            id=mentee_id or None, name=name, experience_level=level or "", goals=goals or "",
+            learning_preferences=learning or "", communication_preferences=communication or "",
+            cultural_notes=cultural or "", notes=notes or "",
+        )
+        saved = self.rt.sessions.save_mentee(profile, owner=owner_of(request))
+        return (banner("ok", f"Saved {name.strip()}."), self.mentee_list(request, saved),
+                self.mentee_choices(request))
+
+    @_friendly
+    def delete_mentee(self, mentee_id: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
+        """(status, mentee dropdown, coach mentee dropdown)"""
+        if mentee_id == CANCELLED:
+            return gr.skip(), gr.skip(), gr.skip()
+        if not mentee_id:
+            raise gr.Error("Choose a saved mentee to delete.")
+        self.rt.sessions.delete_mentee(mentee_id, owner=owner_of(request))
+        return (banner("ok", "Deleted the profile, its journey and its notes.", " Conversations are kept."),
+                self.mentee_list(request), self.mentee_choices(request))
+
+    @_friendly
+    def set_journey(self, mentee_id: str | None, done: list[int], request: gr.Request | None = None) -> str:
+        if not mentee_id:
+            return "*Save the profile first to track the journey.*"
+        owner = owner_of(request)
+        current = self.rt.sessions.journey(mentee_id, owner=owner)
+        wanted = {int(step) for step in done or []}
+        for step, was_done in current.items():
+            if (step in wanted) != was_done:
+                self.rt.sessions.set_step(mentee_id, step, step in wanted, owner=owner)
+        return f"Journey saved: {len(wanted)} of {len(JOURNEY_STEPS)} steps done."
+
+    def step_guidance(self, step: int | None) -> str:
+        """The guidance written for one journey step, straight from the index."""
+        if not step:
+            return ""
+        step = int(step)
+        docs = [d for d in documents_of(self.rt.retriever.chunks) if d["step"] == step]
+        if not docs:
+            hits = self.rt.retriever.search(JOURNEY_STEPS[step - 1], k=4)
+            docs = [{"title": h.chunk.title, "topic": h.chunk.topic, "source": h.chunk.source} for h in hits]
+        lines = [f"**Step {step}: {JOURNEY_STEPS[step - 1]}**", ""]
+        lines += [f"- {d['title']} ({d['topic']}) · open it in the Knowledge tab" for d in docs]
+        return sanitize_markdown("\n".join(lines))
+
+    @_friendly
+    def add_reflection(self, mentee_id: str | None, text: str, request: gr.Request | None = None) -> tuple[str, str]:
+        """(reflections, cleared box)"""
+        if not mentee_id:
+            raise gr.Error("Choose or save a mentee before adding a note.")
+        if len(text or "") > self.settings.max_message_chars:
+            raise LimitError(f"The note is {len(text)} characters; the limit is {self.settings.max_message_chars}.")
+        owner = owner_of(request)
+        self.rt.sessions.add_reflection(mentee_id, text, owner=owner)
+        return self._reflections(mentee_id, owner), ""
+
+    def _reflections(self, mentee_id: str, owner: str) -> str:
+        notes = self.rt.sessions.reflections(mentee_id, owner=owner)
+        if not notes:
+            return "*No reflection notes yet.*"
+        return "\n\n".join(f"**{n.created_at:%Y-%m-%d %H:%M}** · {sanitize_markdown(n.text)}" for n in notes)
+
+    @_friendly
+    def export_mentee(self, mentee_id: str | None, request: gr.Request | None = None) -> Any:
+        if not mentee_id:
+            raise gr.Error("Choose a saved mentee to export.")
+        data = self.rt.sessions.export_mentee(mentee_id, owner=owner_of(request))
+        name = _slug(str(data.get("profile", {}).get("name", "")), "mentee")
+        return _shown(_download(self.downloads, f"{name}.json", json.dumps(data, indent=2, ensure_ascii=False)))
+
+    # --- knowledge ----------------------------------------------------------------------------------------------
+    @_friendly
+    def browse(self, topic: str | None, step: int | None, contains: str) -> tuple[Any, Any]:
+        """(table, document dropdown) filtered by topic, step and words in the title."""
+        docs = documents_of(self.rt.retriever.chunks)
+        needle = (contains or "").strip().lower()
+        docs = [d for d in docs if (not topic or d["topic"] == topic) and (not step or d["step"] == int(step))
+                and (not needle or needle in d["title"].lower())]
+        table = html_table(
+            ["Title", "Topic", "Step", "Passages"],
+            [[d["title"], d["topic"], d["step"], d["chunks"]] for d in docs],
+            "knowledge-table", "No guidance matches these filters.",
+        )
+        choices = [(d["title"], d["source"]) for d in docs]
+        return table, gr.Dropdown(choices=choices, value=None)
+
+    @_friendly
+    def view_document(self, source: str | None) -> str:
+        if not source:
+            return "*Choose a document to read it here.*"
+        chunks = [c for c in self.rt.retriever.chunks if c.source == source]
+        if not chunks:
+            return "*That document is no longer in the index.*"
+        first = chunks[0]
+        meta = f"*{first.topic}" + (f" · step {first.step}: {JOURNEY_STEPS[first.step - 1]}" if first.step else "")
+        body = "\n\n".join(c.text for c in chunks)
+        return sanitize_markdown(f"{meta} · {first.source}*\n\n{body}")
+
+    @_friendly
+    def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
+        """Check each upload, copy it into the uploads folder under a safe name, then ingest and refresh."""
+        if not files:
+            raise gr.Error("Choose one or more documents (.md, .txt, .pdf, .docx) first.")
+        if len(files) > self.settings.max_uploads:
+            raise LimitError(
+                f"{len(files)} files were chosen; at most {self.settings.max_uploads} can be added at once."
+            )
+        self.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        accepted: list[Path] = []
+        refused: list[str] = []
+        for item in files:
+            path = Path(item if isinstance(item, str) else getattr(item, "name", str(item)))
+            try:
+                accepted.append(self._accept_upload(path))
+            except USER_ERRORS as exc:
+                refused.append(f"- {path.name}: {exc}")
+        report = self._ingest(accepted, rebuild=False, progress=progress) if accepted else None
+        return self._ingest_summary(report, refused, accepted)
+
+    def _accept_upload(self, path: Path) -> Path:
+        name = safe_upload_name(path.name)
+        check_upload(path, int(self.settings.max_upload_mb * 1024 * 1024))
+        target = self.settings.uploads_dir / name
+        shutil.copyfile(path, target)
+        return target
+
+    @_friendly
+    def rebuild(self, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
+        # A rebuild starts from an empty index, so the documents users added must be named again to stay in it.
+        uploads = self.settings.uploads_dir
+        mine = sorted(p for p in uploads.iterdir() if p.is_file()) if uploads.is_dir() else []
+        report = self._ingest(mine, rebuild=True, progress=progress)
+        return self._ingest_summary(report, [], [])
+
+    def _ingest(self, paths: list[Path], rebuild: bool, progress: gr.Progress) -> Any:
+        def tick(done: int, total: int, name: str) -> None:
+            progress(done / total if total else 1.0, desc=f"Indexing {name}")
+
+        progress(0.0, desc="Opening the index")
+        report = self.rt.ingestor.run(paths, rebuild=rebuild, progress=tick)
+        self.rt.retriever.refresh(force=True)
+        return report
+
+    def _ingest_summary(self, report: Any, refused: list[str], accepted: list[Path]) -> str:
+        lines: list[str] = []
+        if report is not None:
+            lines.append(f"**Index updated.** {report.summary()}")
+            mine = {p.name for p in accepted}
+            lines += [f"- {Path(p).name}: {why}" for p, why in report.skipped if Path(p).name in mine or not mine]
+        if refused:
+            lines += ["**Not added:**", *refused]
+        return sanitize_markdown("\n".join(lines) or "Nothing to do.")
+
+    # --- evals --------------------------------------------------------------------------------------------------
+    def suites(self) -> list[str]:
+        from assistant.evals import SUITES
+
+        return list(SUITES)
+
+    def suite_note(self, suite: str | None) -> str:
+        return SUITE_NOTES.get(suite or "", "")
+
+    @_friendly
+    def run_eval(self, suite: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """(status, metrics table, chart, report file)"""
+        from assistant.evals import run_suite, write_reports
+        from assistant.evals.core import flatten
+
+        if not suite:
+            raise gr.Error("Choose a suite to run.")
+
+        def tick(done: int, total: int) -> None:
+            progress(done / total if total else 1.0, desc=f"{suite}: case {done} of {total}")
+
+        progress(0.0, desc=f"Running the {suite} suite")
+        result = run_suite(self.rt, suite, progress=tick)
+        out_dir = self.settings.data_dir / "reports"
+        html_report = Path(write_reports([result], out_dir)["html"])
+        download = _download(self.downloads, "report.html", html_report.read_text(encoding="utf-8"))
+        if result.skipped:
+            status = banner("info", f"The {suite} suite was skipped.", f" {result.metrics['skipped']}")
+            return status, "", "", _shown(download)
+        flat = flatten(result.metrics)
+        table = html_table(["Metric", "Value"], [[name, _format_metric(v)] for name, v in flat.items()],
+                           "eval-table", "The suite reported no numeric metrics.")
+        headline = {k: v for k, v in result.metrics.items() if not isinstance(v, dict)}
+        status = banner("ok", f"The {suite} suite finished: {len(result.cases)} cases.",
+                        f" Reports are in {out_dir}.")
+        return status, table, render_chart(headline, f"{suite}: headline metrics"), _shown(download)
+
+
+def _format_metric(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+SIGNAL_LABELS: dict[str, str] = {
+    "open_question": "open question",
+    "closed_question": "closed question",
+    "acknowledged_feelings": "acknowledged feelings",
+    "judgmental": "label or judgement",
+    "absolute": "always / never",
+    "specific": "specific",
+    "long_message": "long message",
+}
+BAND_LABELS: dict[str, str] = {"low": "open and calm", "mid": "guarded", "high": "shut down or heated"}
+
+
+def tension_html(turn: Any) -> str:
+    """How the role-played mentee feels after the last exchange, and what the mentor's message did."""
+    from assistant.practice import MAX_TENSION, band_for
+
+    if turn is None:
+        return ""
+    level = max(0, min(MAX_TENSION, int(turn.tension)))
+    band_id = band_for(level)
+    band = BAND_LABELS.get(band_id, "")
+    colour = {"low": "pass", "mid": "mid"}.get(band_id, "fail")
+    noticed = [SIGNAL_LABELS.get(k, k) for k, on in (turn.signals or {}).items() if on]
+    said = f'<p class="ma-muted">Your last message: {esc(", ".join(noticed))}</p>' if noticed else ""
+    return (
+        f'<div class="ma-tension" id="practice-tension"><strong>Mentee tension: {level}/{MAX_TENSION}</strong> '
+        f'<span class="ma-muted">({esc(band)})</span>'
+        f'<div class="ma-bar" role="meter" aria-label="tension" aria-valuenow="{level}" aria-valuemax="{MAX_TENSION}">'
+        f'<span class="ma-bar-{colour}" style="width:{max(6, level * 100 // MAX_TENSION)}%"></span></div>{said}</div>'
+    )
+
+
+# --- layout -----------------------------------------------------------------------------------------------------
+
+
+def build_app(rt: Runtime) -> gr.Blocks:
+    """The whole workspace; wiring only, the callbacks live in `Workspace`."""
+    settings = rt.settings
+    _route_gradio_files(settings)
+    ws = Workspace(rt)
+    with gr.Blocks(title=APP_TITLE, analytics_enabled=False) as app:
+        header = gr.HTML(header_html(settings), elem_id="ma-header")
+        with gr.Tabs(selected="coach") as tabs:
+            coach = _coach_tab(ws)
+            _sessions_tab(ws, coach, tabs)
+            _feedback_tab(ws)
+            _practice_tab(ws)
+            mentees = _mentees_tab(ws, coach)
+            _knowledge_tab(ws)
+            _evals_tab(ws)
+        app.load(ws.header, outputs=header, api_visibility="private")
+        app.load(ws.mentee_choices, outputs=coach["mentee"], api_visibility="private")
+        app.load(ws.mentee_list, outputs=mentees, api_visibility="private")
+        gr.api(ws.chat_api, api_name="chat", api_description="Ask the coach; returns a Markdown answer citing [n].")
+    return app
+
+
+def _route_gradio_files(settings: Settings) -> None:
+    # Gradio reads its upload/cache folder from the environment when components and the server are created.
+    folder = gradio_temp_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
+
+
+def _coach_tab(ws: Workspace) -> dict[str, Any]:
+    with gr.Tab("Coach", id="coach"):
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=7):
+                notice = gr.HTML(elem_id="coach-notice")
+                chatbot = gr.Chatbot(
+                    label="Conversation", height=500, elem_id="coach-chat", buttons=["copy"],
+                    placeholder="**Describe the situation or ask a question.** Answers cite the guidance they use "
+                                "as [n]; the passages appear on the right.",
+                )
+                with gr.Row(equal_height=True):
+                    message = gr.Textbox(
+                        show_label=False, placeholder="e.g. How do I give feedback to a mentee who gets defensive?",
+                        lines=1, max_lines=6, scale=8, elem_id="coach-input", autofocus=True,
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="coach-send")
+                with gr.Row():
+                    mode = gr.Dropdown(MODE_CHOICES, value="auto", label="Mode", elem_id="coach-mode")
+                    mentee = gr.Dropdown([("No mentee selected", NO_MENTEE)], value=NO_MENTEE,
+                                         label="Tailor to mentee", elem_id="coach-mentee")
+                    new = gr.Button("New conversation", variant="secondary", elem_id="coach-new")
+                with gr.Row(equal_height=True, elem_id="rating-row"):
+                    up = gr.Button("Helpful", size="sm", elem_id="rate-up", min_width=90, scale=0)
+                    down = gr.Button("Not helpful", size="sm", elem_id="rate-down", min_width=110, scale=0)
+                    comment = gr.Textbox(
+                        show_label=False, placeholder="Rate the last answer, optionally with a comment", scale=4,
+                        elem_id="rate-comment", container=False,
+                    )
+                rating = gr.Markdown(elem_id="rate-status")
+                gr.Examples(EXAMPLES, inputs=[message], label="Try one of these")
+            with gr.Column(scale=5):
+                sources = gr.HTML(render_sources([]), elem_id="sources-panel")
+        history, turns, session = gr.State([]), gr.State([]), gr.State("")
+
+    chat_inputs = [message, history, turns, mode, mentee, session]
+    chat_outputs = [chatbot, message, sources, notice, history, turns, session]
+    for trigger in (send.click, message.submit):
+        trigger(ws.respond, chat_inputs, chat_outputs, api_visibility="private", show_progress="minimal",
+                concurrency_id="chat")
+    new.click(ws.new_conversation, None, [chatbot, history, turns, session, sources, notice, rating],
+              api_visibility="private")
+    up.click(ws.rate_up, [comment, turns], rating, api_visibility="private")
+    down.click(ws.rate_down, [comment, turns], rating, api_visibility="private")
+    chatbot.like(ws.rate_message, [comment, turns], rating, api_visibility="private")
+    return {"chatbot": chatbot, "history": history, "turns": turns, "session": session, "mentee": mentee,
+            "sources": sources, "notice": notice}
+
+
+def _confirm(question: str) -> str:
+    """Browser-side confirmation; a cancelled click reaches Python as CANCELLED and changes nothing."""
+    return f"(value) => window.confirm({json.dumps(question)}) ? value : {json.dumps(CANCELLED)}"
+
+
+def _sessions_tab(ws: Workspace, coach: dict[str, Any], tabs: gr.Tabs) -> None:
+    with gr.Tab("Sessions", id="sessions") as tab, gr.Row(equal_height=False):
+        with gr.Column(scale=4):
+            pick = gr.Dropdown(label="Conversation", choices=[], elem_id="session-pick")
+            with gr.Row():
+                open_btn = gr.Button("Open in Coach", variant="primary", elem_id="session-open")
+                export_btn = gr.Button("Export Markdown", elem_id="session-export")
+            with gr.Row(equal_height=True):
+                title = gr.Textbox(show_label=False, placeholder="New title", scale=3, container=False)
+                rename_btn = gr.Button("Rename", scale=1, size="sm")
+                delete_btn = gr.Button("Delete", variant="stop", scale=1, size="sm", elem_id="session-delete")
+            status = gr.HTML()
+            download = gr.File(label="Download", interactive=False, visible=False)
+            table = gr.HTML(elem_id="sessions-list")
+        with gr.Column(scale=6):
+            preview = gr.Markdown(elem_id="session-preview")
+
+    tab.select(ws.sessions_overview, None, [pick, table], api_visibility="private")
+    pick.change(ws.preview_session, pick, preview, api_visibility="private")
+    open_btn.click(
+        ws.open_session, pick,
+        [coach["chatbot"], coach["history"], coach["turns"], coach["session"], coach["mentee"], coach["sources"],
+         coach["notice"], tabs],
+        api_visibility="private",
+    )
+    export_btn.click(ws.export_session, pick, download, api_visibility="private")
+    rename_btn.click(ws.rename_session, [pick, title], [status, pick, table, title], api_visibility="private")
+    delete_btn.click(ws.delete_session, pick, [status, pick, table], api_visibility="private",
+                     js=_confirm("Delete this conversation and its ratings?"))
+
+
+def _feedback_tab(ws: Workspace) -> None:
+    with gr.Tab("Feedback studio", id="feedback"), gr.Row(equal_height=False):
+        with gr.Column(scale=5):
+            gr.Markdown("### Draft it\nFill in the four parts; the studio writes the feedback and checks it.")
+            situation = gr.Textbox(label="Situation: when and where", placeholder="In Tuesday's client demo")
+            behaviour = gr.Textbox(label="Behaviour: what you saw or heard",
+                                   placeholder="you answered the client's budget question before they finished")
+            impact = gr.Textbox(label="Impact: what it led to",
+                                placeholder="they stopped sharing details and we left without the numbers we needed")
+            request = gr.Textbox(label="Request: what you would like next time",
+                                 placeholder="let clients finish, then summarise what you heard before answering")
+            draft_btn = gr.Button("Draft feedback", variant="primary", elem_id="feedback-draft")
+        with gr.Column(scale=7):
+            gr.Markdown("### Check any draft\nPaste feedback you plan to give; the words behind each score are "
+                        "highlighted.")
+            text = gr.Textbox(label="Your feedback", lines=6, max_lines=14, elem_id="feedback-text")
+            check_btn = gr.Button("Check this draft", variant="primary", elem_id="feedback-check")
+            report = gr.HTML(elem_id="feedback-result")
+
+    check_btn.click(ws.check_feedback, text, report, api_visibility="private")
+    draft_btn.click(ws.draft, [situation, behaviour, impact, request], [text, report], api_visibility="private")
+
+
+def _practice_tab(ws: Workspace) -> None:
+    scenarios, personas = ws.practice_options()
+    with gr.Tab("Practice", id="practice"), gr.Row(equal_height=False):
+        with gr.Column(scale=4):
+            scenario = gr.Dropdown(scenarios, value=scenarios[0][1] if scenarios else None, label="Scenario",
+                                   elem_id="practice-scenario")
+            persona = gr.Dropdown(personas, value=personas[0][1] if personas else None, label="Your mentee is…",
+                                  elem_id="practice-persona")
+            brief = gr.Markdown(ws.scenario_brief(scenario.value, persona.value), elem_id="practice-brief")
+            start = gr.Button("Start practice", variant="primary", elem_id="practice-start")
+            end = gr.Button("End and debrief", elem_id="practice-end")
+            tension = gr.HTML()
+        with gr.Column(scale=8):
+            chat = gr.Chatbot(
+                label="Role-play", height=420, elem_id="practice-chat", feedback_options=None, buttons=["copy"],
+                placeholder="Choose a scenario and a persona, then press **Start practice**. "
+                            "The assistant plays your mentee; end the session for a debrief.",
+            )
+            with gr.Row(equal_height=True):
+                message = gr.Textbox(show_label=False, placeholder="What do you say?", scale=8, max_lines=6,
+                                     elem_id="practice-input")
+                say = gr.Button("Say it", variant="primary", scale=1, elem_id="practice-send")
+            debrief = gr.Markdown(elem_id="practice-debrief", line_breaks=True)
+        state = gr.State(None)
+
+    for picker in (scenario, persona):
+        picker.change(ws.scenario_brief, [scenario, persona], brief, api_visibility="private")
+    start.click(ws.start_practice, [scenario, persona], [chat, state, debrief, tension], api_visibility="private")
+    for trigger in (say.click, message.submit):
+        trigger(ws.practice_reply, [message, chat, state], [chat, message, state, tension], api_visibility="private")
+    end.click(ws.end_practice, state, [debrief, state], api_visibility="private")
+
+
+def _mentees_tab(ws: Workspace, coach: dict[str, Any]) -> gr.Dropdown:
+    steps = [(f"{i}. {name}", i) for i, name in enumerate(JOURNEY_STEPS, 1)]
+    with gr.Tab("Mentees", id="mentees"), gr.Row(equal_height=False):
+        with gr.Column(scale=5):
+            pick = gr.Dropdown([("New mentee…", NEW_MENTEE)], value=NEW_MENTEE, label="Mentee", elem_id="mentee-pick")
+            name = gr.Textbox(label="Name or alias", elem_id="mentee-name")
+            level = gr.Dropdown([(lv or "not set", lv) for lv in EXPERIENCE_LEVELS], value="",
+                                label="Experience level")
+            goals = gr.Textbox(label="Goals", lines=2)
+            learning = gr.Textbox(label="How they like to learn", lines=2)
+            communication = gr.Textbox(label="Communication preferences", lines=2)
+            cultural = gr.Textbox(label="Cultural notes", lines=2)
+            notes = gr.Textbox(label="Notes", lines=2)
+            with gr.Row():
+                save = gr.Button("Save profile", variant="primary", elem_id="mentee-save")
+                export = gr.Button("Export JSON")
+                delete = gr.Button("Delete", variant="stop")
+            status = gr.HTML()
+            download = gr.File(label="Download", interactive=False, visible=False)
+        with gr.Column(scale=5):
+            journey = gr.CheckboxGroup(steps, label="Mentoring journey: steps done", elem_id="mentee-journey")
+            journey_status = gr.Markdown()
+            step = gr.Dropdown(steps, value=None, label="Guidance for a step")
+            guidance = gr.Markdown()
+            note = gr.Textbox(label="Reflection note", lines=3, placeholder="What happened, what you noticed, "
+                                                                             "what you will try next time")
+            add_note = gr.Button("Add note")
+            reflections = gr.Markdown()
+
+    fields = [name, level, goals, learning, communication, cultural, notes]
+    pick.change(ws.load_mentee, pick, [*fields, journey, reflections], api_visibility="private")
+    save.click(ws.save_mentee, [pick, *fields], [status, pick, coach["mentee"]], api_visibility="private")
+    delete.click(ws.delete_mentee, pick, [status, pick, coach["mentee"]], api_visibility="private",
+                 js=_confirm("Delete this mentee's profile, journey and notes?"))
+    export.click(ws.export_mentee, pick, download, api_visibility="private")
+    journey.input(ws.set_journey, [pick, journey], journey_status, api_visibility="private")
+    step.change(ws.step_guidance, step, guidance, api_visibility="private")
+    add_note.click(ws.add_reflection, [pick, note], [reflections, note], api_visibility="private")
+    return pick
+
+
+def _knowledge_tab(ws: Workspace) -> None:
+    steps = [("All steps", 0)] + [(f"{i}. {name}", i) for i, name in enumerate(JOURNEY_STEPS, 1)]
+    with gr.Tab("Knowledge", id="knowledge") as tab:
+        with gr.Row():
+            topic = gr.Dropdown([("All topics", "")] + [(t, t) for t in TOPICS], value="", label="Topic")
+            step = gr.Dropdown(steps, value=0, label="Journey step")
+            contains = gr.Textbox(label="Title contains", placeholder="e.g. feedback")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=6):
+                table = gr.HTML(elem_id="knowledge-list")
+            with gr.Column(scale=6):
+                doc = gr.Dropdown([], label="Read a document", elem_id="knowledge-doc")
+                viewer = gr.Markdown(elem_id="knowledge-viewer")
+        with gr.Accordion("Add your own documents", open=False):
+            gr.Markdown(f"Markdown, text, PDF or Word files up to {ws.settings.max_upload_mb:g} MB, at most "
+                        f"{ws.settings.max_uploads} at a time. They are indexed next to the curated guidance and "
+                        "answers cite them like any other source.")
+            files = gr.File(file_count="multiple", file_types=[".md", ".markdown", ".txt", ".pdf", ".docx"],
+                            label="Documents", elem_id="knowledge-upload")
+            with gr.Row():
+                add = gr.Button("Add to knowledge", variant="primary", elem_id="knowledge-add")
+                rebuild = gr.Button("Rebuild index", elem_id="knowledge-rebuild")
+            ingest_status = gr.Markdown(elem_id="knowledge-status")
+
+    filters = [topic, step, contains]
+    tab.select(ws.browse, filters, [table, doc], api_visibility="private")
+    for f in filters:
+        f.change(ws.browse, filters, [table, doc], api_visibility="private")
+    doc.change(ws.view_document, doc, viewer, api_visibility="private")
+    add.click(ws.upload, files, ingest_status, api_visibility="private", concurrency_limit=1,
+              concurrency_id="index").then(ws.browse, filters, [table, doc], api_visibility="private")
+    rebuild.click(ws.rebuild, None, ingest_status, api_visibility="private", concurrency_limit=1,
+                  concurrency_id="index").then(ws.browse, filters, [table, doc], api_visibility="private")
+
+
+def _evals_tab(ws: Workspace) -> None:
+    suites = ws.suites()
+    with gr.Tab("Evals", id="evals"):
+        gr.Markdown("Run an evaluation suite against this installation and read the report here.")
+        with gr.Row(equal_height=True):
+            suite = gr.Dropdown(suites, value=suites[0] if suites else None, label="Suite", scale=3)
+            run = gr.Button("Run suite", variant="primary", scale=1, elem_id="eval-run")
+        note = gr.Markdown(ws.suite_note(suite.value))
+        status = gr.HTML()
+        with gr.Row(equal_height=False):
+            table = gr.HTML(elem_id="eval-metrics")
+            chart = gr.HTML()
+        report = gr.File(label="HTML report", interactive=False, visible=False)
+    suite.change(ws.suite_note, suite, note, api_visibility="private")
+    run.click(ws.run_eval, suite, [status, table, chart, report], api_visibility="private", concurrency_limit=1,
+              concurrency_id="evals")
+
+
+# --- serving ----------------------------------------------------------------------------------------------------
+
+
+def theme() -> gr.themes.Base:
+    # Gradio's bundled Source Sans Pro semibold file is a small subset (capitals fall back to another font), so
+    # only the complete regular and bold files are declared; both are served locally, nothing from the internet.
+    font = [gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"]
+    return gr.themes.Default(primary_hue="teal", secondary_hue="slate", neutral_hue="slate", font=font)
+
+
+def launch_options(settings: Settings) -> dict[str, Any]:
+    """Everything `launch()` needs besides host and port; shared by `serve` and the tests."""
+    return {
+        "auth": parse_auth(settings.auth),
+        "auth_message": "Sign in to your Mentor Assistant workspace.",
+        "show_error": False,
+        "max_file_size": int(settings.max_upload_mb * 1024 * 1024),
+        "blocked_paths": blocked_paths(settings),
+        "allowed_paths": [],
+        "footer_links": ["api"],
+        "ssr_mode": False,
+        "mcp_server": False,
+        "pwa": False,
+        "enable_monitoring": False,
+        "quiet": True,
+        "theme": theme(),
+        "css": CSS,
+    }
+
+
+def serve(rt: Runtime, host: str | None = None, port: int | None = None) -> None:
+    """Build the workspace and serve it until interrupted."""
+    settings = rt.settings
+    options = launch_options(settings)  # first, so a bad MENTOR_AUTH is reported before anything starts
+    app = build_app(rt).queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    host = host or settings.host
+    port = port or settings.port
+    auth = " · sign-in required" if options["auth"] else ""
+    print(f"Mentor Assistant: http://{host}:{port}  ({backend_label(settings)[1]}{auth})", flush=True)
+    app.launch(server_name=host, server_port=port, **options)
+
+
+def main() -> None:
+    """`python app.py`: serve with settings from the environment; configuration mistakes are one readable line."""
+    try:
+        serve(Runtime())
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

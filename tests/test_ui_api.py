@@ -1,0 +1,369 @@
+"""The workspace without a browser: the `/chat` endpoint through gradio_client, file serving, and the callbacks."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import httpx
+import pytest
+from conftest import free_port, make_settings
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+
+from assistant import ui
+from assistant.runtime import Runtime
+from assistant.types import Answer, SafetyDecision
+
+QUESTION = "How do I give feedback to a mentee who gets defensive?"
+CITATION = re.compile(r"\[\d+\]")
+
+
+def _launch(rt: Runtime, settings_override: dict[str, Any] | None = None) -> tuple[gr.Blocks, str]:
+    settings = rt.settings.model_copy(update=settings_override or {})
+    app = ui.build_app(rt).queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, **ui.launch_options(settings))
+    return app, f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="module")
+def served(rt: Runtime) -> Iterator[str]:
+    app, url = _launch(rt)
+    yield url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def client(served: str) -> Client:
+    return Client(served, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def wrt(built_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Runtime:
+    """A writable runtime over a copy of the built index: these tests store sessions, mentees and uploads."""
+    data = tmp_path_factory.mktemp("ui-data") / "data"
+    shutil.copytree(built_dir, data)
+    return Runtime(make_settings(data))
+
+
+@pytest.fixture(scope="module")
+def ws(wrt: Runtime) -> ui.Workspace:
+    return ui.Workspace(wrt)
+
+
+def _chat(ws: ui.Workspace, message: str, session: str = "", turns: list | None = None) -> list[tuple[Any, ...]]:
+    return list(ws.respond(message, [], turns or [], "auto", "", session))
+
+
+# --- the /chat endpoint ----------------------------------------------------------------------------------------
+
+
+def test_chat_endpoint_returns_a_cited_answer(client: Client) -> None:
+    answer = client.predict(QUESTION, api_name="/chat")
+    assert isinstance(answer, str)
+    assert CITATION.search(answer), answer
+    assert "defensive" in answer.lower()
+
+
+def test_chat_endpoint_accepts_a_mode(client: Client) -> None:
+    answer = client.predict("My mentee's project is cancelled and I tell her tomorrow", "prepare", api_name="/chat")
+    assert CITATION.search(answer)
+
+
+def test_chat_endpoint_over_the_limit_is_a_readable_error(client: Client, rt: Runtime) -> None:
+    limit = rt.settings.max_message_chars
+    with pytest.raises(AppError) as caught:
+        client.predict("a" * (limit + 1), api_name="/chat")
+    message = str(caught.value)
+    assert f"{limit:,}" in message and "characters" in message
+    assert "Traceback" not in message
+
+
+def test_only_the_chat_endpoint_is_offered_to_clients(client: Client) -> None:
+    named = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert named == {"/chat"}
+
+
+def test_data_directory_is_never_served(served: str, rt: Runtime) -> None:
+    data = rt.settings.data_dir
+    secrets = [data / "mentor.db", *sorted(rt.settings.chroma_dir.rglob("*.sqlite3"))]
+    assert secrets[0].exists() or secrets[1:], "the fixture should have created the database or the index"
+    with httpx.Client(base_url=served, timeout=10) as http:
+        for path in [p for p in secrets if p.exists()]:
+            assert http.get(f"gradio_api/file={path}").status_code in (403, 404), path
+        assert http.get("gradio_api/file=../../../../etc/passwd").status_code in (403, 404)
+        # Control: a file the app itself received is served, so the refusals above are about the path.
+        upload = http.post("gradio_api/upload", files={"files": ("note.txt", b"hello", "text/plain")})
+        assert upload.status_code == 200
+        stored = upload.json()[0]
+        assert Path(stored).is_relative_to(ui.gradio_temp_dir(rt.settings))
+        assert http.get(f"gradio_api/file={stored}").content == b"hello"
+
+
+def test_basic_auth_from_settings(rt: Runtime) -> None:
+    app, url = _launch(rt, {"auth": "ann:s3cret-pass"})
+    try:
+        with httpx.Client(base_url=url, timeout=10) as http:
+            assert http.get("config").status_code == 401
+            assert http.post("login", data={"username": "ann", "password": "wrong"}).status_code in (400, 401)
+        answer = Client(url, auth=("ann", "s3cret-pass"), verbose=False).predict(QUESTION, api_name="/chat")
+        assert CITATION.search(answer)
+    finally:
+        app.close()
+
+
+def test_parse_auth() -> None:
+    assert ui.parse_auth(None) is None
+    assert ui.parse_auth("ann:pa:ss") == [("ann", "pa:ss")]
+    for bad in ("ann", ":pw", "ann:"):
+        with pytest.raises(ValueError, match="user:password"):
+            ui.parse_auth(bad)
+
+
+# --- coach callbacks -------------------------------------------------------------------------------------------
+
+
+def test_respond_streams_a_cited_answer_with_sources_and_saves_it(ws: ui.Workspace, wrt: Runtime) -> None:
+    steps = _chat(ws, QUESTION)
+    assert len(steps) >= 3  # the question shown at once, then the answer written, then the final answer
+    _chatbot, box, sources, notice, history, turns, session = steps[-1]
+    assert box == ""
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert CITATION.search(history[-1]["content"])
+    assert 'class="ma-source"' in sources and "[1]" in sources and "cited" in sources
+    assert notice == ""
+    assert session and turns[0] is None and isinstance(turns[1], int)
+    stored = wrt.sessions.history(session)
+    assert [t.content for t in stored] == [QUESTION, stored[1].content] and stored[1].id == turns[1]
+
+
+def test_ratings_are_stored_with_their_comment(ws: ui.Workspace, wrt: Runtime) -> None:
+    *_, turns, session = _chat(ws, QUESTION)[-1]
+    *_, other = _chat(ws, "What should I cover in a first meeting with a new mentee?")[-1]
+    assert "saved" in ws.rate_down("Too long for a quick read", turns)
+    assert [(r.value, r.comment) for r in wrt.sessions.ratings(session).values()] == [(-1, "Too long for a quick read")]
+    ws.rate_up("", turns)  # a second rating replaces the first
+    assert [(r.value, r.comment) for r in wrt.sessions.ratings(session).values()] == [(1, "")]
+    assert wrt.sessions.ratings(other) == {}
+    assert "Ask a question first" in ws.rate_up("", [])
+
+
+def test_rating_a_chat_message_by_its_index(ws: ui.Workspace, wrt: Runtime) -> None:
+    *_, turns, session = _chat(ws, QUESTION)[-1]
+    ws.rate_message(gr.LikeData(None, {"index": 1, "value": "x", "liked": False}), "unclear", turns)
+    assert [(r.value, r.comment) for r in wrt.sessions.ratings(session).values()] == [(-1, "unclear")]
+
+
+def test_respond_over_the_limit_shows_the_message_and_keeps_the_draft(ws: ui.Workspace, wrt: Runtime) -> None:
+    long = "x" * (wrt.settings.max_message_chars + 5)
+    chatbot, box, _sources, notice, history, _turns, _session = _chat(ws, long)[-1]
+    assert history == [] and chatbot == [] and box == long
+    assert "ma-error" in notice and f"{wrt.settings.max_message_chars:,}" in notice
+
+
+def test_respond_neutralises_html_and_outside_images(ws: ui.Workspace) -> None:
+    attack = ('<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> '
+              "![x](http://example.invalid/leak.png) How do I build trust with a new mentee?")
+    history = _chat(ws, attack)[-1][4]
+    shown = history[0]["content"]
+    assert "<img" not in shown and "<script" not in shown
+    assert "&lt;img" in shown and "example.invalid" not in shown
+
+
+def test_safety_escalation_gets_a_distinct_banner(ws: ui.Workspace) -> None:
+    notice = _chat(ws, "My mentee told me she has been thinking about ending her life.")[-1][3]
+    assert "ma-safety" in notice and "Safety" in notice
+
+
+def test_open_session_resumes_into_the_coach_tab(ws: ui.Workspace) -> None:
+    *_, session = _chat(ws, QUESTION)[-1]
+    _chatbot, history, turns, session_id, _mentee, sources, notice, tabs = ws.open_session(session)
+    assert session_id == session and len(history) == 2 and isinstance(turns[1], int)
+    assert "ma-source" in sources and "Resumed" in notice
+    assert isinstance(tabs, gr.Tabs)
+
+
+def test_sessions_rename_export_and_delete(ws: ui.Workspace, wrt: Runtime) -> None:
+    *_, session = _chat(ws, QUESTION)[-1]
+    status, *_ = ws.rename_session(session, "Defensive mentee prep")
+    assert "Renamed" in status and wrt.sessions.get_session(session).title == "Defensive mentee prep"
+    path = Path(ws.export_session(session)["value"])
+    assert path.name == "defensive-mentee-prep.md"
+    assert path.is_relative_to(ui.gradio_temp_dir(wrt.settings))
+    assert QUESTION in path.read_text(encoding="utf-8")
+    ws.delete_session(session)
+    assert wrt.sessions.get_session(session) is None
+    with pytest.raises(gr.Error, match="Choose a conversation"):
+        ws.delete_session("")
+    with pytest.raises(gr.Error, match="not found"):
+        ws.export_session(session)
+
+
+# --- feedback studio -------------------------------------------------------------------------------------------
+
+
+def test_feedback_check_scores_bars_highlights_and_suggests(ws: ui.Workspace) -> None:
+    page = ws.check_feedback("You are always so lazy and careless with <b>reports</b>.")
+    assert "Not ready yet" in page
+    assert page.count('role="meter"') == 8
+    assert 'data-criterion="judgmental" data-pass="false"' in page
+    assert re.search(r'<mark class="ma-mark-bad" data-criterion="(judgmental|absolute)"[^>]*>always', page)
+    assert "&lt;b&gt;reports&lt;/b&gt;" in page and "<b>" not in page
+    assert re.search(r'<ul id="feedback-suggestions"><li>', page)
+
+
+def test_feedback_draft_from_the_form_is_checked(ws: ui.Workspace) -> None:
+    text, page = ws.draft("In Tuesday's client demo", "you interrupted the client twice while she explained the budget",
+                          "we left without the numbers we needed", "let clients finish before you answer")
+    assert text.startswith("In Tuesday's client demo, you interrupted")
+    score = int(re.search(r'id="feedback-score">(\d+)<', page).group(1))
+    assert score >= 80 and "Ready to deliver" in page
+
+
+def test_highlight_marks_overlaps_once_and_escapes() -> None:
+    out = ui.highlight("a <x> always b", [(0, 9, "behavior"), (6, 12, "absolute")])
+    assert out.count("<mark") == 3 and "&lt;x&gt;" in out
+    assert '<mark class="ma-mark-bad" data-criterion="absolute"' in out
+
+
+# --- practice --------------------------------------------------------------------------------------------------
+
+
+def test_practice_round_trip_ends_with_a_debrief(ws: ui.Workspace) -> None:
+    scenarios, personas = ws.practice_options()
+    chat, state, _debrief, tension = ws.start_practice(scenarios[0][1], personas[0][1])
+    assert len(chat) == 1 and chat[0]["role"] == "assistant" and "Mentee tension" in tension
+    chat, box, state, tension = ws.practice_reply("How are you feeling about the project so far?", chat, state)
+    assert len(chat) == 3 and box == "" and "open question" in tension
+    markdown, cleared = ws.end_practice(state)
+    assert "Practice debrief" in markdown and "Open questions: 1" in markdown
+    assert "Guidance to read" in markdown and cleared is None
+    with pytest.raises(gr.Error, match="Start a practice session"):
+        ws.practice_reply("hello", [], None)
+
+
+# --- mentees ---------------------------------------------------------------------------------------------------
+
+
+def test_mentee_profile_journey_reflections_and_export(ws: ui.Workspace, wrt: Runtime) -> None:
+    status, pick, coach_pick = ws.save_mentee("", "Priya", "early-career", "Lead a project", "", "Written first",
+                                              "", "")
+    mentee_id = pick.value
+    assert "Saved Priya" in status and mentee_id and (("Priya", mentee_id) in coach_pick.choices)
+    assert "3 of 10" in ws.set_journey(mentee_id, [1, 2, 4])
+    assert wrt.sessions.journey(mentee_id)[4] is True and wrt.sessions.journey(mentee_id)[3] is False
+    notes, box = ws.add_reflection(mentee_id, "She asked for more <i>stretch</i> work.")
+    assert box == "" and "&lt;i>stretch" in notes and "<i>" not in notes
+    loaded = ws.load_mentee(mentee_id)
+    assert loaded[0] == "Priya" and loaded[7] == [1, 2, 4]
+    exported = json.loads(Path(ws.export_mentee(mentee_id)["value"]).read_text(encoding="utf-8"))
+    assert exported["profile"]["name"] == "Priya" and exported["reflections"]
+    ws.delete_mentee(mentee_id)
+    assert wrt.sessions.get_mentee(mentee_id) is None
+    with pytest.raises(gr.Error, match="name"):
+        ws.save_mentee("", "  ", "", "", "", "", "", "")
+
+
+def test_step_guidance_lists_documents_for_that_step(ws: ui.Workspace, wrt: Runtime) -> None:
+    expected = {c.title for c in wrt.retriever.chunks if c.step == 7}
+    text = ws.step_guidance(7)
+    assert "Provide constructive feedback" in text
+    assert expected and all(title in text for title in expected)
+
+
+# --- knowledge -------------------------------------------------------------------------------------------------
+
+
+def test_browse_filters_by_topic_and_step_and_shows_a_document(ws: ui.Workspace) -> None:
+    table, dropdown = ws.browse("feedback", 0, "")
+    topics = re.findall(r'<td data-col="Topic">([^<]*)</td>', table)
+    assert len(topics) > 1 and set(topics) == {"feedback"}
+    table, _ = ws.browse("", 7, "")
+    assert set(re.findall(r'<td data-col="Step">([^<]*)</td>', table)) == {"7"}
+    assert "No guidance matches" in ws.browse("feedback", 0, "no such title at all")[0]
+    source = dict((v, k) for k, v in dropdown.choices)
+    first = next(iter(source))
+    assert "feedback" in ws.view_document(first)
+
+
+def test_upload_is_checked_copied_ingested_and_searchable(ws: ui.Workspace, wrt: Runtime, tmp_path: Path) -> None:
+    doc = tmp_path / "Our 1-1 handbook.md"
+    doc.write_text("# Quarterly zebra reviews\n\nEvery quarter we hold a zebra review with each mentee to "
+                   "look back at goals and agree the next three.\n", encoding="utf-8")
+    bad = tmp_path / "payload.svg"
+    bad.write_text("<svg onload=alert(1)>", encoding="utf-8")
+    summary = ws.upload([str(doc), str(bad)])
+    assert "Index updated" in summary and "1 added" in summary
+    assert "payload.svg" in summary and "not an accepted file type" in summary
+    assert (wrt.settings.uploads_dir / "Our 1-1 handbook.md").exists()
+    assert not (wrt.settings.uploads_dir / "payload.svg").exists()
+    hits = wrt.retriever.search("zebra review each quarter", k=3)
+    assert hits[0].chunk.user_source and "zebra" in hits[0].chunk.text
+    with pytest.raises(gr.Error, match="at most"):
+        ws.upload([str(doc)] * (wrt.settings.max_uploads + 1))
+
+
+def test_rebuild_reindexes_everything_and_keeps_uploads(ws: ui.Workspace, wrt: Runtime, tmp_path: Path) -> None:
+    doc = tmp_path / "walking-one-on-ones.txt"
+    doc.write_text("Walking one-on-ones: once a month we take the weekly check-in outside and walk the canal path.",
+                   encoding="utf-8")
+    ws.upload([str(doc)])
+    summary = ws.rebuild()
+    assert "Index updated" in summary and "0 removed" in summary
+    assert "passages indexed" in ws.header()
+    hits = wrt.retriever.search("walk the canal path for the monthly check-in", k=3)
+    assert any(h.chunk.user_source and "canal" in h.chunk.text for h in hits)
+
+
+def test_renderers_escape_document_text() -> None:
+    html_out = ui.render_sources([{"n": 1, "title": "<script>x</script>", "topic": "t", "snippet": "<img src=x>",
+                                   "text": "**bold** <b>raw</b> ![i](http://example.invalid/a.png)"}], [1])
+    assert "<script>" not in html_out and "<img" not in html_out and "<b>raw" not in html_out
+    assert "<strong>bold</strong>" in html_out and "example.invalid" not in html_out
+
+
+# --- evals -----------------------------------------------------------------------------------------------------
+
+
+def test_eval_suite_runs_and_offers_the_html_report(ws: ui.Workspace) -> None:
+    status, table, chart, report = ws.run_eval("feedback")
+    assert "finished" in status and 'id="eval-table"' in table and '<td data-col="Metric">' in table
+    assert 'id="eval-chart"' in chart
+    path = Path(report["value"])
+    assert path.name == "report.html" and "<html" in path.read_text(encoding="utf-8").lower()
+    assert (ws.settings.data_dir / "reports" / "report.html").exists()
+
+
+# --- banners ---------------------------------------------------------------------------------------------------
+
+
+def test_backend_banner_names_the_llm_and_model(tmp_path: Path) -> None:
+    offline = make_settings(tmp_path)
+    assert "Offline coach" in ui.header_html(offline, 3, 9) and "3 guides · 9 passages" in ui.header_html(offline, 3, 9)
+    llm = make_settings(tmp_path, llm_backend="openai", llm_model="team-model-7b", openai_base_url="http://10.0.0.5:8080/v1")
+    label = ui.backend_label(llm)[1]
+    assert "team-model-7b" in label and "10.0.0.5" in label and "fallback" in label
+    assert "Knowledge index is empty" in ui.header_html(offline, 0, 0)
+
+
+def test_notices_for_safety_fallback_and_abstention() -> None:
+    base = {"answer": "text", "mode": "chat", "backend": "offline", "model": "offline-coach"}
+    assert ui.render_notice(Answer(**base)) == ""
+    crisis = ui.render_notice(Answer(**base, safety=SafetyDecision("crisis", "escalate", "risk to life")))
+    assert "ma-safety" in crisis and "safety may be at risk" in crisis
+    fallback = ui.render_notice(Answer(**base, fallback="The model timed out after 30 s. Answered offline."))
+    assert "ma-fallback" in fallback and "timed out" in fallback
+    assert "Outside the guidance" in ui.render_notice(Answer(**base, abstained=True))
+
+
+def test_a_missing_index_is_explained_not_crashed(fresh_rt: Runtime) -> None:
+    ws = ui.Workspace(fresh_rt)
+    assert "mentor ingest" in ws.header()
+    *_, notice, history, _turns, _session = list(ws.respond(QUESTION, [], [], "auto", "", ""))[-1]
+    assert history == [] and "ma-error" in notice and "mentor ingest" in notice
