@@ -97,7 +97,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if answer.sources:
         print("\nSources:")
         for s in answer.sources:
-            print(f"  [{s.n}] {s.title} — {s.source}")
+            section = s.heading.rsplit(" > ", 1)[-1] if " > " in s.heading else ""
+            print(f"  [{s.n}] {s.title}{f' › {section}' if section else ''} — {s.source}")
     if answer.session:
         print(f"\n(session {answer.session}; continue with --session {answer.session})")
     return 0

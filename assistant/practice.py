@@ -104,7 +104,7 @@ class Debrief:
         ]
         if self.guidance:
             lines += ["", "### Guidance to read"]
-            lines += [f"[{n}] {title} ({source})" for n, (title, source) in enumerate(self.guidance, 1)]
+            lines += [f"- [{n}] {title} ({source})" for n, (title, source) in enumerate(self.guidance, 1)]
         return "\n".join(lines) + "\n"
 
 

@@ -451,15 +451,29 @@ class Workspace:
         return header_html(self.settings, len(docs), sum(d["chunks"] for d in docs))
 
     # --- coach --------------------------------------------------------------------------------------------------
-    def chat_api(self, message: str, mode: str = "auto", request: gr.Request | None = None) -> str:
-        """The `/chat` endpoint: one grounded answer (Markdown with [n] citations); nothing is stored."""
+    def chat_api(
+        self, message: str, mode: str = "auto", session_id: str = "", request: gr.Request | None = None
+    ) -> str:
+        """The `/chat` endpoint: one grounded answer (Markdown with [n] citations). With a `session_id` from
+        `/new_session` the exchange is stored in that conversation and later calls see its history."""
         if mode not in {m for _, m in MODE_CHOICES}:
             raise gr.Error(f"Unknown mode {mode!r}: use one of auto, chat, prepare, feedback, practice.")
         try:
-            answer = self.rt.coach.ask(message, mode=mode, owner=owner_of(request), persist=False)
+            if session_id and self.rt.sessions.get_session(session_id, owner=owner_of(request)) is None:
+                raise gr.Error(f"No conversation {session_id!r}: open one with /new_session.", print_exception=False)
+            answer = self.rt.coach.ask(
+                message, mode=mode, session_id=session_id or None, owner=owner_of(request), persist=bool(session_id)
+            )
         except USER_ERRORS as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         return answer.answer
+
+    def new_session_api(self, request: gr.Request | None = None) -> str:
+        """The `/new_session` endpoint: opens a stored conversation and returns its id for `/chat`."""
+        try:
+            return self.rt.sessions.create_session(title="API conversation", owner=owner_of(request))
+        except USER_ERRORS as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
 
     def respond(
         self,
@@ -950,6 +964,7 @@ def build_app(rt: Runtime) -> gr.Blocks:
         app.load(ws.mentee_choices, outputs=coach["mentee"], api_visibility="private")
         app.load(ws.mentee_list, outputs=mentees, api_visibility="private")
         gr.api(ws.chat_api, api_name="chat", api_description="Ask the coach; returns a Markdown answer citing [n].")
+        gr.api(ws.new_session_api, api_name="new_session", api_description="Open a stored conversation for /chat.")
     return app
 
 

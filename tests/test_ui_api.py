@@ -85,9 +85,25 @@ def test_chat_endpoint_over_the_limit_is_a_readable_error(client: Client, rt: Ru
     assert "Traceback" not in message
 
 
-def test_only_the_chat_endpoint_is_offered_to_clients(client: Client) -> None:
+def test_only_the_chat_endpoints_are_offered_to_clients(client: Client) -> None:
     named = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert named == {"/chat"}
+    assert named == {"/chat", "/new_session"}
+
+
+def test_a_session_from_the_api_keeps_its_history(client: Client, rt: Runtime) -> None:
+    session = client.predict(api_name="/new_session")
+    first = client.predict("I need to tell Dana her promotion didn't come through", "auto", session, api_name="/chat")
+    second = client.predict("and what if she cries?", "auto", session, api_name="/chat")
+    assert "[1]" in first and "[1]" in second
+    turns = rt.sessions.history(session)
+    assert [t.content for t in turns if t.role == "user"] == [
+        "I need to tell Dana her promotion didn't come through",
+        "and what if she cries?",
+    ]
+    stateless = client.predict("How do I open a hard conversation?", api_name="/chat")
+    assert stateless and len(rt.sessions.history(session)) == 4
+    with pytest.raises(Exception, match="open one with /new_session"):
+        client.predict("hello there mentor", "auto", "no-such-session", api_name="/chat")
 
 
 def test_data_directory_is_never_served(served: str, rt: Runtime) -> None:

@@ -51,6 +51,7 @@ _FIRST_PERSON = [
 ]
 _SELF_QUESTION = re.compile(r"\bI\b|\bmy\b|\bI'm\b")
 _HOW_DO_I = re.compile(r"^\s*(?:so\s+)?(?:how|what)\s+(?:do|can|should|could|would)\s+i\s+(.+?)[?.!]*$", re.IGNORECASE)
+_I_WANT = re.compile(r"^\s*i(?: really)? (?:want|need|would like|'d like) to\s+(.+?)[?.!]*$", re.IGNORECASE)
 _HELP_ME = re.compile(r"^\s*(?:please\s+)?help me(?: to)?\s+(.+?)[?.!]*$", re.IGNORECASE)
 
 
@@ -188,7 +189,7 @@ class OfflineCoach:
             issue = _section(s["sbi"], [_sbi_line(d)])
         return [
             lead,
-            _section(s["goal"], [goal, *ranker.take({"why", "step"}, 1, query="the goal of the conversation")]),
+            _section(s["goal"], [goal]),
             _section(
                 s["facts"],
                 [
@@ -241,18 +242,24 @@ class OfflineCoach:
 
     # --- framing -----------------------------------------------------------------------------
     def _chat_lead(self, request: CoachRequest) -> str:
-        question = " ".join(request.question.split())
-        for pattern in (_HOW_DO_I, _HELP_ME):
-            match = pattern.match(question)
-            if match:
-                return f"You want to {second_person(match.group(1))}."
-        if not question.rstrip().endswith("?") and len(question.split()) <= 25 and not _SENTENCE_END.search(question):
-            echo = second_person(question)
+        """Reflect the mentor's situation and aim back in their own words, when they are short enough to."""
+        sentences = _SENTENCE_END.split(" ".join(request.question.split()))
+        aims = [m.group(1) for x in sentences for p in (_HOW_DO_I, _HELP_ME, _I_WANT) if (m := p.match(x))]
+        aim = aims[0] if aims else None
+        told = [
+            x for x in sentences if not x.rstrip().endswith("?") and not any(p.match(x) for p in (_HELP_ME, _I_WANT))
+        ]
+        situation = told[0] if told and len(told[0].split()) <= 25 else None
+        if situation:
+            echo = second_person(situation)
             if request.details.name is None or not echo.startswith(request.details.name):
                 echo = echo[0].lower() + echo[1:]
-            return f"It sounds like {echo}."
+            tail = f", and you want to {second_person(aim)}" if aim else ""
+            return f"It sounds like {echo}{tail}."
+        if aim:
+            return f"You want to {second_person(aim)}."
         focus = "this" if not request.details.name else f"this with {request.details.name}"
-        return _pick(self.words["leads"]["chat"], question).format(focus=focus)
+        return _pick(self.words["leads"]["chat"], request.question).format(focus=focus)
 
     def _tailoring(self, mentee: MenteeContext) -> str:
         t = self.words["tailoring"]
