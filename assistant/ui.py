@@ -1239,10 +1239,23 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def warm_up(rt: Runtime) -> None:
+    """Build the index if there is none, then answer one question, so the first user waits for nothing."""
+    from assistant.stores import IndexError_
+
+    try:
+        rt.store.count()
+    except IndexError_:
+        print("Building the knowledge index (first start)…", flush=True)
+        print(rt.ingestor.run().summary(), flush=True)
+    rt.coach.ask("How do I open a difficult conversation?", persist=False)
+
+
 def serve(rt: Runtime, host: str | None = None, port: int | None = None) -> None:
     """Build the workspace and serve it until interrupted."""
     settings = rt.settings
     options = launch_options(settings)  # first, so a bad MENTOR_AUTH is reported before anything starts
+    warm_up(rt)
     app = build_app(rt).queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     host = host or settings.host
     port = port or settings.port
