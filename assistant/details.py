@@ -142,7 +142,7 @@ _TOPIC = re.compile(
     r"\babout\s+(.+?)(?:[.?!]|$)|\bthat\s+(.+?)(?:[.?!]|$)",
 )
 _IMPACT = re.compile(
-    r"(?:,?\s+(?:which|so that|so|and that|and it|meaning|that meant|as a result|because of (?:that|this))\s+)"
+    r"(?:,?\s+(which|so that|so|and that|and it|meaning|that meant|as a result|because of (?:that|this))\s+)"
     r"(.+?)(?:[.?!]|$)",
     re.IGNORECASE,
 )
@@ -167,7 +167,10 @@ _SECOND_PERSON = [
 ]
 
 
-_VERB_FIRST = re.compile(r"^(?!(?:was|is|has|its|this|his|hers|yours|us|as|less|process|business|class)\b)[a-z]+s\b")
+_VERB_FIRST = re.compile(
+    r"^(?!(?:was|is|has|its|this|his|hers|yours|us|as|less|process|business|class|always|sometimes|perhaps)\b)"
+    r"[a-z]+s\b"
+)
 
 
 @dataclass(frozen=True)
@@ -195,10 +198,23 @@ def to_second_person(text: str, name: str | None) -> str:
     out = re.sub(r"\bher\b(?=\s+\w)", "your", out)
     out = re.sub(r"\bher\b", "you", out)
     out = re.sub(r"\b(him|them)\b", "you", out)
+    out = _THIRD_PERSON_VERB.sub(_you_verb, out)
     for pattern, repl in _SECOND_PERSON:
         out = re.sub(pattern, repl, out, flags=re.IGNORECASE)
     # "gets defensive" → "get defensive": a clause that opens with a third-person verb
     return _base_verb(out) if _VERB_FIRST.match(out) else out
+
+
+_THIRD_PERSON_VERB = re.compile(
+    r"\b(?:she|he)\s+((?:always|never|often|usually|sometimes|still|also|just|really|constantly)\s+)?([a-z]+)\b",
+    re.IGNORECASE,
+)
+
+
+def _you_verb(match: re.Match[str]) -> str:
+    """'he answers' → 'you answer'; other words after the pronoun are left for the general rules."""
+    adverb, word = match.group(1) or "", match.group(2)
+    return f"you {adverb}{_base_verb(word) if _VERB_FIRST.match(word) else word}"
 
 
 def _base_verb(clause: str) -> str:
@@ -241,11 +257,20 @@ def extract(text: str) -> Details:
         when=when.group(1).lower() if when else None,
         situation=situation.group(1) if situation else None,
         behavior=_behavior(text, name, situation.group(1) if situation else None),
-        impact=impact.group(1).strip() if impact else None,
+        impact=_impact_sentence(impact.group(1).lower(), impact.group(2).strip()) if impact else None,
         topic=_clean_topic(topic),
         request=_REQUEST.search(text).group(1).strip() if _REQUEST.search(text) else None,
         is_news=bool(_NEWS.search(text)),
     )
+
+
+def _impact_sentence(connector: str, clause: str) -> str:
+    """'which made the client stop' has no subject of its own once split off: give it one."""
+    if connector in ("which", "and that", "and it"):
+        return f"that {clause}"
+    if connector in ("meaning", "that meant"):
+        return f"that meant {clause}"
+    return clause
 
 
 def _clean_topic(topic: str | None) -> str | None:

@@ -45,7 +45,9 @@ def test_details_are_extracted_and_turned_to_second_person() -> None:
     assert d.name == "Sam"
     assert d.situation == "in Monday's demo"
     assert d.behavior == "interrupted the client three times"
-    assert d.impact == "made the client stop talking"
+    assert d.impact == "that made the client stop talking"
+    assert to_second_person("let clients finish before he answers", None) == "let clients finish before you answer"
+    assert to_second_person("she always misses the handover", None) == "you always miss the handover"
 
 
 def test_citation_validation_drops_dangling_markers() -> None:
