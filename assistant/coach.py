@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.details import extract
-from assistant.llm import BACKENDS, BackendError, ChatBackend, CoachRequest, MenteeContext
+from assistant.llm import BACKENDS, BackendError, ChatBackend, CoachRequest
 from assistant.retrieval import reciprocal_rank_fusion, rewrite_query
+from assistant.sessions import MenteeProfile
 from assistant.types import Answer, Hit, SafetyDecision, Source
 
 if TYPE_CHECKING:
@@ -303,20 +304,8 @@ class Coach:
         )
 
     # --- storage -----------------------------------------------------------------------------
-    def _mentee(self, mentee_id: str | None, owner: str) -> MenteeContext | None:
-        if not mentee_id:
-            return None
-        profile = self.rt.sessions.get_mentee(mentee_id, owner=owner)
-        if profile is None:
-            return None
-        return MenteeContext(
-            name=profile.name,
-            experience_level=profile.experience_level,
-            goals=profile.goals,
-            learning_preferences=profile.learning_preferences,
-            communication_preferences=profile.communication_preferences,
-            cultural_notes=profile.cultural_notes,
-        )
+    def _mentee(self, mentee_id: str | None, owner: str) -> MenteeProfile | None:
+        return self.rt.sessions.get_mentee(mentee_id, owner=owner) if mentee_id else None
 
     def _persist(
         self, question: str, answer: Answer, session_id: str | None, owner: str, mentee_id: str | None

@@ -64,6 +64,15 @@ class Settings(BaseSettings):
             return self.llm_backend
         return "openai" if (self.openai_api_key or self.openai_base_url) else "offline"
 
+    def openai_client_options(self) -> dict[str, object]:
+        """Connection options shared by the chat model and the embeddings of the `openai` backends."""
+        return {
+            "api_key": self.openai_api_key or "not-needed",  # local servers ignore the key but the SDK wants one
+            "base_url": self.openai_base_url,
+            "timeout": self.llm_timeout,
+            "max_retries": self.llm_max_retries,
+        }
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

@@ -62,6 +62,29 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+@pytest.fixture
+def cli_env(built_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """`mentor` as a user runs it, configured (as users do) through the environment, on the built index."""
+    from assistant.settings import get_settings
+
+    monkeypatch.setenv("MENTOR_DATA_DIR", str(built_dir))
+    monkeypatch.setenv("MENTOR_LLM_BACKEND", "offline")
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "MENTOR_CHROMA_HOST", "MENTOR_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def server() -> Iterator[object]:
+    """A scripted OpenAI-compatible server on loopback (tests/fake_openai.py)."""
+    from fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as fake:
+        yield fake
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _offline_env() -> Iterator[None]:
     # Any accidental attempt to reach a hub fails fast instead of hanging.

@@ -10,13 +10,19 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 import socket
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+from conftest import make_settings
+
+from assistant.runtime import Runtime
 
 # --- behaviours -----------------------------------------------------------------------------------
 
@@ -262,9 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
             "object": "chat.completion",
             "created": int(time.time()),
             "model": self.server_state.model,
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-            ],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
         }
 
@@ -336,3 +340,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _end_chunked(self) -> None:
         self.wfile.write(b"0\r\n\r\n")
+
+
+def llm_runtime(built_dir: Path, tmp_path: Path, server: FakeOpenAI, **overrides: object) -> Runtime:
+    """A runtime on a private copy of the built index whose chat backend is this scripted server."""
+    data = tmp_path / "data"
+    shutil.copytree(built_dir, data)
+    values: dict[str, object] = {
+        "llm_backend": "openai",
+        "openai_base_url": server.base_url,
+        "openai_api_key": "test-key",
+        "llm_timeout": 2,
+        "llm_max_retries": 1,
+    }
+    values.update(overrides)
+    return Runtime(make_settings(data, **values))

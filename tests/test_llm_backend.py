@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
-from fake_openai import FakeOpenAI, RecordedRequest, ok
+from fake_openai import FakeOpenAI, RecordedRequest, llm_runtime, ok
 
 from assistant.prompts import load_prompt
 from assistant.runtime import Runtime
@@ -23,27 +20,6 @@ from assistant.types import Answer
 
 TRUST_QUESTION = "How can I build trust with a new mentee who seems guarded in our meetings?"
 GUIDANCE_FENCE = re.compile(r'<guidance untrusted="true">\n(.*?)\n</guidance>', re.DOTALL)
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
-
-
-def llm_runtime(built_dir: Path, tmp_path: Path, server: FakeOpenAI, **overrides: object) -> Runtime:
-    """A runtime on a private copy of the built index whose chat backend is the scripted server."""
-    data = tmp_path / "data"
-    shutil.copytree(built_dir, data)
-    values: dict[str, object] = {
-        "llm_backend": "openai",
-        "openai_base_url": server.base_url,
-        "openai_api_key": "test-key",
-        "llm_timeout": 2,
-        "llm_max_retries": 1,
-    }
-    values.update(overrides)
-    return Runtime(make_settings(data, **values))
 
 
 def answer_request(server: FakeOpenAI) -> RecordedRequest:
@@ -58,8 +34,15 @@ def seed_history(rt: Runtime, exchanges: list[tuple[str, str]]) -> str:
     session = rt.sessions.create_session()
     for question, reply in exchanges:
         rt.sessions.add_exchange(
-            session, question, reply, mode="chat", backend="openai", model="fake-model",
-            prompt_version="test", sources=[], safety=None,
+            session,
+            question,
+            reply,
+            mode="chat",
+            backend="openai",
+            model="fake-model",
+            prompt_version="test",
+            sources=[],
+            safety=None,
         )
     return session
 
@@ -207,9 +190,7 @@ def test_request_holds_persona_fenced_guidance_and_mode_prompt(
     assert question in user
 
 
-def test_history_is_trimmed_oldest_first_to_fit_the_window(
-    built_dir: Path, tmp_path: Path, server: FakeOpenAI
-) -> None:
+def test_history_is_trimmed_oldest_first_to_fit_the_window(built_dir: Path, tmp_path: Path, server: FakeOpenAI) -> None:
     window, answer_tokens = 2048, 256
     rt = llm_runtime(built_dir, tmp_path, server, llm_context_window=window, llm_max_answer_tokens=answer_tokens)
     filler = (
@@ -303,9 +284,7 @@ def _redact_ready() -> None:
         pytest.fail(f"assistant.security.redact is required for redaction: {exc}")
 
 
-def test_redaction_keeps_emails_and_phones_from_the_server(
-    built_dir: Path, tmp_path: Path, server: FakeOpenAI
-) -> None:
+def test_redaction_keeps_emails_and_phones_from_the_server(built_dir: Path, tmp_path: Path, server: FakeOpenAI) -> None:
     _redact_ready()
     rt = llm_runtime(built_dir, tmp_path, server, redact=True)
     server.script(ok("Be consistent and curious [1]."))
@@ -335,9 +314,7 @@ def test_redaction_covers_the_rewrite_request_too(built_dir: Path, tmp_path: Pat
         assert PHONE not in request.text(), "a phone number left the machine"
 
 
-def test_without_redaction_the_question_is_sent_verbatim(
-    built_dir: Path, tmp_path: Path, server: FakeOpenAI
-) -> None:
+def test_without_redaction_the_question_is_sent_verbatim(built_dir: Path, tmp_path: Path, server: FakeOpenAI) -> None:
     rt = llm_runtime(built_dir, tmp_path, server, redact=False)
     server.script(ok("Be consistent and curious [1]."))
 

@@ -7,14 +7,12 @@ earlier turns are untouched, the new exchange is stored once, and no partial LLM
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
-from fake_openai import Behaviour, FakeOpenAI, cut_stream, delay, malformed_json, ok, status
+from fake_openai import Behaviour, FakeOpenAI, cut_stream, delay, llm_runtime, malformed_json, ok, status
 
 from assistant.runtime import Runtime
 from assistant.sessions import TurnRecord
@@ -61,30 +59,11 @@ MISNAMED: dict[str, str] = {**NOT_SURVIVED}
 def params(faults: list[Fault], known: dict[str, str]) -> list[object]:
     """The faults as pytest params, the known gaps marked strict xfail so a fix is noticed at once."""
     return [
-        pytest.param(f, id=f.name, marks=pytest.mark.xfail(strict=True, reason=known[f.name])) if f.name in known
+        pytest.param(f, id=f.name, marks=pytest.mark.xfail(strict=True, reason=known[f.name]))
+        if f.name in known
         else pytest.param(f, id=f.name)
         for f in faults
     ]
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
-
-
-def llm_runtime(built_dir: Path, tmp_path: Path, server: FakeOpenAI, **overrides: object) -> Runtime:
-    data = tmp_path / "data"
-    shutil.copytree(built_dir, data)
-    values: dict[str, object] = {
-        "llm_backend": "openai",
-        "openai_base_url": server.base_url,
-        "openai_api_key": "test-key",
-        "llm_timeout": 2,
-        "llm_max_retries": 1,
-    }
-    values.update(overrides)
-    return Runtime(make_settings(data, **values))
 
 
 def snapshot(turns: list[TurnRecord]) -> list[tuple[object, ...]]:

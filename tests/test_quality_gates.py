@@ -8,13 +8,11 @@ feedback checking or safety worse fails this test, and `mentor eval` prints whic
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant.cli import main
-from assistant.settings import get_settings
 
 # metric -> bound; a metric where lower is better (false_positive_rate, false_abstention_rate) is a ceiling.
 GATES: dict[str, float] = {
@@ -47,17 +45,6 @@ GATES: dict[str, float] = {
     "conversations.turn_hit": 0.48,
     "conversations.history_ok": 1.0,
 }
-
-
-@pytest.fixture
-def cli_env(built_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("MENTOR_DATA_DIR", str(built_dir))
-    monkeypatch.setenv("MENTOR_LLM_BACKEND", "offline")
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "MENTOR_CHROMA_HOST", "MENTOR_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_offline_suites_meet_todays_bounds(cli_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -86,15 +86,8 @@ def test_langchain_retriever_returns_documents_with_metadata(rt) -> None:
     assert {"id", "title", "topic", "source", "heading", "score"} <= set(docs[0].metadata)
 
 
-def test_cli_retrieve_json(built_dir, monkeypatch, capsys) -> None:
-    from assistant.settings import get_settings
-
-    monkeypatch.setenv("MENTOR_DATA_DIR", str(built_dir))
-    get_settings.cache_clear()
-    try:
-        assert main(["retrieve", "how do I build trust with a new mentee", "-k", "3", "--json"]) == 0
-    finally:
-        get_settings.cache_clear()
+def test_cli_retrieve_json(cli_env, capsys) -> None:
+    assert main(["retrieve", "how do I build trust with a new mentee", "-k", "3", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 3
     assert {"id", "title", "topic", "source", "heading", "score", "text"} <= set(rows[0])

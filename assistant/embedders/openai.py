@@ -16,10 +16,7 @@ class OpenAIEmbedder:
         self.dim = 0  # known after the first call
         self._client = OpenAIEmbeddings(
             model=settings.embedding_model,
-            api_key=settings.openai_api_key or "not-needed",
-            base_url=settings.openai_base_url,
-            timeout=settings.llm_timeout,
-            max_retries=settings.llm_max_retries,
+            **settings.openai_client_options(),
             check_embedding_ctx_length=False,  # avoids tiktoken model lookups that need the internet
         )
 

@@ -9,32 +9,23 @@ from typing import Any, Protocol
 
 from assistant.details import Details
 from assistant.registry import Registry
+from assistant.sessions import MenteeProfile
 from assistant.types import Hit
 
 
-@dataclass
-class MenteeContext:
-    """The parts of a mentee profile that shape advice."""
-
-    name: str
-    experience_level: str = ""
-    goals: str = ""
-    learning_preferences: str = ""
-    communication_preferences: str = ""
-    cultural_notes: str = ""
-
-    def describe(self) -> str:
-        parts = [f"Name: {self.name}"]
-        for label, value in (
-            ("Experience level", self.experience_level),
-            ("Goals", self.goals),
-            ("Learning preferences", self.learning_preferences),
-            ("Communication preferences", self.communication_preferences),
-            ("Cultural notes", self.cultural_notes),
-        ):
-            if value:
-                parts.append(f"{label}: {value}")
-        return "\n".join(parts)
+def describe_mentee(profile: MenteeProfile) -> str:
+    """The parts of a mentee profile that shape advice, as lines for a prompt."""
+    lines = [f"Name: {profile.name}"]
+    for label, value in (
+        ("Experience level", profile.experience_level),
+        ("Goals", profile.goals),
+        ("Learning preferences", profile.learning_preferences),
+        ("Communication preferences", profile.communication_preferences),
+        ("Cultural notes", profile.cultural_notes),
+    ):
+        if value:
+            lines.append(f"{label}: {value}")
+    return "\n".join(lines)
 
 
 @dataclass
@@ -46,7 +37,7 @@ class CoachRequest:
     hits: list[Hit]
     history: list[tuple[str, str]] = field(default_factory=list)  # (role, text), oldest first
     details: Details = field(default_factory=Details)
-    mentee: MenteeContext | None = None
+    mentee: MenteeProfile | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 

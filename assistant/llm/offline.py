@@ -20,8 +20,9 @@ import yaml
 
 from assistant.details import Details, to_second_person
 from assistant.embedders import Embedder
-from assistant.llm import BACKENDS, CoachRequest, MenteeContext
+from assistant.llm import BACKENDS, CoachRequest
 from assistant.retrieval import tokenize
+from assistant.sessions import MenteeProfile
 from assistant.settings import Settings
 
 _SKIP_SECTIONS = ("in mentors' own words", "example", "checklist")
@@ -261,7 +262,7 @@ class OfflineCoach:
         focus = "this" if not request.details.name else f"this with {request.details.name}"
         return _pick(self.words["leads"]["chat"], request.question).format(focus=focus)
 
-    def _tailoring(self, mentee: MenteeContext) -> str:
+    def _tailoring(self, mentee: MenteeProfile) -> str:
         t = self.words["tailoring"]
         lines = []
         if mentee.experience_level in t:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from assistant.llm import BACKENDS, BackendError, CoachRequest
+from assistant.llm import BACKENDS, BackendError, CoachRequest, describe_mentee
 from assistant.prompts import load_prompt
 from assistant.settings import Settings
 from assistant.tokens import count_tokens, trim_history
@@ -43,10 +43,7 @@ class OpenAICompatibleBackend:
         compatible = bool(settings.openai_base_url) and "api.openai.com" not in (settings.openai_base_url or "")
         self.chat = ChatOpenAI(
             model=settings.llm_model,
-            api_key=settings.openai_api_key or "not-needed",
-            base_url=settings.openai_base_url,
-            timeout=settings.llm_timeout,
-            max_retries=settings.llm_max_retries,
+            **settings.openai_client_options(),
             max_completion_tokens=settings.llm_max_answer_tokens,
             extra_body={"max_tokens": settings.llm_max_answer_tokens} if compatible else None,
             streaming=True,
@@ -67,7 +64,7 @@ class OpenAICompatibleBackend:
         window = self.settings.llm_context_window - self.settings.llm_max_answer_tokens - _SAFETY_MARGIN
         system_frame = load_prompt("system").format(mentee="", context="")
         room = window - count_tokens(system_frame) - count_tokens(user)
-        mentee = f"Mentee profile:\n{request.mentee.describe()}" if request.mentee else ""
+        mentee = f"Mentee profile:\n{describe_mentee(request.mentee)}" if request.mentee else ""
         context, shown = format_context(request, max(room * 2 // 3, 200))
         request.extras["sources_shown"] = shown  # citations beyond these point at nothing the model saw
         system = load_prompt("system").format(mentee=clean(mentee), context=context)
