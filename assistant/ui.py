@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import uuid
 import shutil
 import sys
 import tempfile
@@ -652,7 +653,8 @@ class Workspace:
 
         if not scenario_id or not persona_id:
             raise gr.Error("Choose a scenario and a persona first.")
-        session = PracticeSession(scenario_id, persona_id)
+        # A fresh seed per role-play, so a second run of the same scenario does not replay the same lines.
+        session = PracticeSession(scenario_id, persona_id, session_id=uuid.uuid4().hex)
         chat = [chat_message("assistant", session.opening())]
         return chat, session.to_dict(), "", tension_html(session.transcript[0])
 
