@@ -15,10 +15,10 @@ import json
 import logging
 import os
 import re
-import uuid
 import shutil
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
