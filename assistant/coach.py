@@ -58,6 +58,7 @@ RELEVANCE_CLEAR = 0.35
 _PEOPLE_AT_WORK = re.compile(
     r"\b(mentee|mentor\w*|manager|boss|supervisor|report|reports|intern|apprentice|trainee|colleague|co-?worker|"
     r"employee|staff|team\w*|hire|new starter|junior|senior|associate|lead|peer|direct|one-on-ones?|1:1|feedback|"
+    r"cooks?|chefs?|nurses?|engineers?|developers?|analysts?|teachers?|cashiers?|volunteers?|workers?|"
     r"conversation|meeting|career|promotion|performance|coach\w*|he|she|they|him|her|them)\b",
     re.IGNORECASE,
 )
@@ -170,7 +171,8 @@ class Coach:
         query = self._rewrite(question, user_turns)
         details = extract(" ".join([*user_turns[-2:], question]))
         hits, purposes, relevance = self._retrieve(question, query, mode, news=details.is_news)
-        if not self._covered(question, mode, relevance):
+        described = bool(details.name and details.behavior)  # someone did something: a mentoring situation
+        if not self._covered(query, mode, relevance, in_conversation=bool(user_turns) or described):
             return self._abstain(question, mode, query, safety)
         request = CoachRequest(
             question=question,
@@ -249,11 +251,12 @@ class Coach:
         return hits, purposes, relevance
 
     @staticmethod
-    def _covered(question: str, mode: str, relevance: float) -> bool:
+    def _covered(question: str, mode: str, relevance: float, in_conversation: bool = False) -> bool:
         """Does the knowledge cover the question, or should the coach say so and ask for detail?"""
         if relevance < RELEVANCE_FLOOR:
             return False
-        if relevance >= RELEVANCE_CLEAR or mode in ("prepare", "feedback"):
+        # A follow-up in a mentoring conversation is about that conversation even when it names no one.
+        if relevance >= RELEVANCE_CLEAR or mode in ("prepare", "feedback") or in_conversation:
             return True
         return bool(_PEOPLE_AT_WORK.search(question))
 
