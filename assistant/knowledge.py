@@ -123,6 +123,8 @@ def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
         return {}, text
     try:
         meta = yaml.safe_load(match.group(1)) or {}
+    except RecursionError as exc:
+        raise DocumentError("front matter is nested too deeply to read") from exc
     except yaml.YAMLError as exc:
         raise DocumentError(f"front matter is not valid YAML ({exc})") from exc
     if not isinstance(meta, dict):
@@ -141,6 +143,18 @@ def validate_curated(meta: dict[str, Any]) -> list[str]:
     if "tags" in meta and not isinstance(meta["tags"], list):
         problems.append("`tags` must be a list")
     return problems
+
+
+def _string_list(meta: dict[str, Any], name: str) -> tuple[str, ...]:
+    """A front matter list: a single string counts as one item, a missing value as none."""
+    value = meta.get(name)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return tuple(str(v) for v in value)
+    raise DocumentError(f"`{name}` in the front matter must be a list of words")
 
 
 def load_document(path: Path, settings: Settings, user_source: bool) -> Document:
@@ -162,10 +176,10 @@ def load_document(path: Path, settings: Settings, user_source: bool) -> Document
         topic=topic if topic in TOPICS or user_source else USER_TOPIC,
         body=body,
         content_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
-        tags=tuple(str(t) for t in meta.get("tags") or ()),
+        tags=_string_list(meta, "tags"),
         summary=str(meta.get("summary") or ""),
         step=step,
-        references=tuple(str(r) for r in meta.get("references") or ()),
+        references=_string_list(meta, "references"),
         user_source=user_source,
     )
 
@@ -181,14 +195,16 @@ class Chunker:
 
     def split(self, doc: Document) -> list[Chunk]:
         chunks: list[Chunk] = []
+        seen: set[str] = set()  # a repeated passage adds nothing and crowds other documents out of search
         for section in self._headers.split_text(doc.body):
             path = [section.metadata[k] for _, k in _HEADERS if k in section.metadata]
             if path and path[0] == doc.title:
                 path = path[1:]
             heading = " > ".join([doc.title, *path])
             for piece in self._tokens.split_text(section.page_content):
-                if not piece.strip():
+                if not piece.strip() or piece.strip() in seen:
                     continue
+                seen.add(piece.strip())
                 chunk_id = f"{doc.source}#{len(chunks)}-{doc.content_hash}"
                 chunks.append(
                     Chunk(
@@ -327,13 +343,18 @@ class Ingestor:
         if doc.source in seen:
             report.skipped.append((str(path), "duplicate of a file already ingested in this run"))
             return
-        seen.add(doc.source)
-        report.files += 1
         current = indexed.get(doc.source)
         if current and current["hashes"] == {doc.content_hash} and current["n"] == len(current["ids"]):
+            seen.add(doc.source)
+            report.files += 1
             report.unchanged += 1
             return
         chunks = self.chunker.split(doc)
+        if not chunks:
+            report.skipped.append((str(path), "has no text to index (only headings)"))
+            return
+        seen.add(doc.source)
+        report.files += 1
         vectors = self.embedder.embed([embedding_text(c) for c in chunks])
         extra = [{"file_hash": doc.content_hash, "n_chunks": len(chunks)} for _ in chunks]
         new_ids = {c.id for c in chunks}

@@ -82,6 +82,8 @@ class HybridRetriever:
             return
         with self._lock:
             chunks, _, vectors = self.store.all_records(with_vectors=True)
+            if vectors is not None:
+                self.store.check_integrity(chunks, vectors)
             bm25 = bm25s.BM25()
             if chunks:
                 bm25.index(tokenize([embedding_text(c) for c in chunks]), show_progress=False)

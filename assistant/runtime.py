@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from assistant.offline import prepare_offline
+from assistant.sessions import StorageError
 from assistant.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -24,7 +25,13 @@ class Runtime:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"Cannot use the data directory {self.settings.data_dir} ({exc.strerror or exc}). "
+                "Point MENTOR_DATA_DIR at a folder you can write to."
+            ) from exc
         prepare_offline(self.settings.data_dir / "cache")
         logging.basicConfig(level=self.settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
 

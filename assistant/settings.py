@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     embedding_model: str = Field(default="text-embedding-3-small", description="Model for `openai` embeddings.")
     chroma_host: str | None = Field(default=None, description="Chroma server host; unset = embedded index.")
     chroma_port: int = Field(default=8000, description="Chroma server port.")
+    chroma_timeout: float = Field(default=10.0, description="Seconds before a Chroma server request times out.")
     collection: str = Field(default="mentor_guidance", description="Chroma collection name.")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; unset = SQLite in data_dir.")
     chunk_tokens: int = Field(default=350, description="Token budget for one knowledge chunk.")

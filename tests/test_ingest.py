@@ -333,11 +333,6 @@ def test_bad_files_inside_a_folder_do_not_stop_the_good_ones(tmp_path: Path) -> 
     assert [Path(c.source).name for c in kb.chunks() if c.user_source] == ["fine.md"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="knowledge.load_document iterates `tags`/`references` as given: `tags: 5` raises TypeError and "
-    "aborts the whole run instead of skipping the file (or coercing the value)",
-)
 def test_user_front_matter_with_odd_types_does_not_abort_the_run(kb: Kb, tmp_path: Path) -> None:
     odd = tmp_path / "odd.md"
     odd.write_text("---\ntags: 5\nreferences: 7\n---\nA note with odd front matter.\n", encoding="utf-8")
@@ -347,11 +342,6 @@ def test_user_front_matter_with_odd_types_does_not_abort_the_run(kb: Kb, tmp_pat
     assert kb.of("odd.md") or any(Path(p).name == "odd.md" for p, _ in report.skipped)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="knowledge.Ingestor counts a document whose only content is a heading as ingested with 0 chunks; "
-    "it should be indexed (the heading is text) or reported in `skipped`",
-)
 def test_a_heading_only_document_is_indexed_or_reported(kb: Kb, tmp_path: Path) -> None:
     lonely = tmp_path / "lonely.md"
     lonely.write_text("# Just a heading about meerkats\n", encoding="utf-8")

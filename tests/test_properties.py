@@ -211,12 +211,6 @@ def test_ingestion_of_any_file_skips_or_indexes_it(bench: IngestBench, content: 
     bench.ingest_once(f"case-{uuid.uuid4().hex[:8]}{suffix}", content)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="knowledge.Chunker keeps identical chunks: 1 MB of 'word word …' becomes ~650 chunks with one vector, "
-    "and Chroma's HNSW graph then no longer reaches the other documents' chunks by dense search; dedupe "
-    "identical chunk texts per document (and skip texts already indexed)",
-)
 def test_a_repetitive_document_does_not_hide_the_rest_of_the_index(tmp_path: Path) -> None:
     IngestBench(tmp_path).ingest_once("repetitive.txt", MEGABYTE_WORDS.encode())  # its own index: it breaks it
 
@@ -233,11 +227,6 @@ yaml_values = st.recursive(
 FIELDS = ("title", "topic", "tags", "summary", "step", "references")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="knowledge.load_document iterates `tags`/`references` as given (TypeError for `tags: 5`), which "
-    "aborts the whole ingest run instead of skipping or coercing the file",
-)
 @BOUNDED
 @given(meta=st.dictionaries(st.sampled_from(FIELDS), yaml_values, max_size=6), curated=st.booleans())
 @example(meta={"tags": 5}, curated=False)
@@ -248,11 +237,6 @@ def test_front_matter_of_any_shape_skips_or_indexes_the_file(bench: IngestBench,
     bench.ingest_once(f"meta-{uuid.uuid4().hex[:8]}.md", content, curated=curated)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="knowledge.parse_front_matter catches yaml.YAMLError only; deeply nested YAML raises RecursionError "
-    "and aborts the ingest run",
-)
 def test_deeply_nested_front_matter_is_skipped(bench: IngestBench) -> None:
     nested = "[" * 5000 + "]" * 5000
     bench.ingest_once("nested.md", f"---\ntags: {nested}\n---\nText.\n".encode())
@@ -357,12 +341,6 @@ def test_dataset_loader_keeps_every_valid_row(dataset_dir: Path, data: st.DataOb
     assert [{k: v for k, v in r.items() if k != "_line"} for r in result.rows] == rows
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="evals/datasets.py splits with str.splitlines(), which also breaks at U+2028, U+0085, \\x0c, \\x1c..: "
-    "a valid row holding such a character unescaped is rejected, and error line numbers drift past the file's "
-    "real lines (split on '\\n' instead)",
-)
 def test_dataset_lines_are_split_at_newlines_only(dataset_dir: Path) -> None:
     row = {"question": "How do I start\u2028the first meeting?", "expected_topics": ["trust"]}
     result, _ = _load(dataset_dir, "retrieval", (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
@@ -371,11 +349,6 @@ def test_dataset_lines_are_split_at_newlines_only(dataset_dir: Path) -> None:
     assert isinstance(result, DatasetError) and result.line == 1, str(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="evals/datasets.py catches json.JSONDecodeError only; a deeply nested line raises RecursionError "
-    "(a traceback from `mentor eval --dataset`) instead of DatasetError",
-)
 def test_dataset_with_deeply_nested_json_is_a_dataset_error(dataset_dir: Path) -> None:
     result, _ = _load(dataset_dir, "retrieval", ("[" * 100_000 + "]" * 100_000).encode())
     assert isinstance(result, DatasetError)

@@ -292,22 +292,8 @@ def _damage(settings: Settings, kind: str) -> None:
 DAMAGE = [
     "sqlite-garbage",
     "sqlite-truncated",
-    pytest.param(
-        "segment-deleted",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="stores/_chroma.py does not notice a missing HNSW segment: count() is right, then queries raise a "
-            "raw chromadb InternalError ('Error finding id') or silently miss chunks; query() does not wrap errors",
-        ),
-    ),
-    pytest.param(
-        "segment-garbage",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="stores/_chroma.py reports a damaged embedded HNSW segment as StoreUnavailable "
-            "'is not answering' without saying how to rebuild",
-        ),
-    ),
+    "segment-deleted",
+    "segment-garbage",
 ]
 
 
@@ -339,14 +325,7 @@ def small_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 REBUILDABLE = [
-    pytest.param(
-        "sqlite-garbage",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="`mentor ingest --rebuild` cannot recover: EmbeddedChromaStore opens the damaged sqlite file "
-            "in __init__ and raises before reset() runs; rebuild must move the damaged directory aside",
-        ),
-    ),
+    "sqlite-garbage",
     "segment-deleted",
     "segment-garbage",
 ]
@@ -389,11 +368,6 @@ def test_an_index_from_another_schema_version_is_refused_by_readers_and_rebuilt_
 
 
 # --- an unusable data directory --------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="Runtime.__init__ lets NotADirectoryError from data_dir.mkdir escape, and the CLI does not treat "
-    "OSError as a user error: `mentor ingest` prints a traceback instead of one line naming the directory",
-)
 def test_a_data_directory_that_cannot_be_created_is_one_clear_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -501,11 +475,6 @@ def _one_clear_line(result: dict[str, Any]) -> str:
     return err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a read-only data directory is reported as 'damaged or unreadable ... Rebuild it', which is wrong "
-    "advice (a rebuild fails the same way); stores/chroma_embedded.py should say the directory is not writable",
-)
 def test_a_read_only_data_directory_gives_a_clear_error(small_kb: Path, tmp_path: Path) -> None:
     knowledge = tmp_path / "knowledge"
     shutil.copytree(small_kb, knowledge)
@@ -532,12 +501,6 @@ def test_after_a_full_disk_a_retry_completes_the_index(disk_full: dict[str, Any]
     assert disk_full["count"] > 0 and disk_full["self_found"] == disk_full["count"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a full disk makes `mentor ingest` print a traceback (raw OSError ENOSPC or chromadb InternalError) "
-    "or, in about half the runs, hang forever inside chromadb's Rust upsert; needs a free-space check before "
-    "writing and ENOSPC mapped to one line",
-)
 def test_a_full_disk_gives_one_clear_line(disk_full: dict[str, Any]) -> None:
     result = disk_full["full"]
     assert result["code"] == 2, result

@@ -54,13 +54,17 @@ def load_dataset(suite: str, path: Path | None = None) -> Dataset:
         raise DatasetError(path, raw[: exc.start].count(b"\n") + 1, "is not UTF-8 text") from None
     check = _VALIDATORS[DATASET_FOR[suite]]
     rows: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # JSON Lines ends a record at "\n" only; str.splitlines() would also break at U+2028 and friends.
+    for number, raw_line in enumerate(text.split("\n"), start=1):
+        line = raw_line.removesuffix("\r")
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DatasetError(path, number, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+        except RecursionError:
+            raise DatasetError(path, number, "JSON is nested too deeply") from None
         if not isinstance(row, dict):
             raise DatasetError(path, number, f"expected a JSON object, got {type(row).__name__}")
         try:

@@ -1,51 +1,85 @@
-"""Chroma collection wrapper shared by the embedded and server stores."""
+"""Chroma collection wrapper shared by the embedded and server stores.
+
+Every call into chromadb goes through `_call`, which turns whatever chromadb or the network raises into
+one of our errors with a message that says what to do (rebuild, start the server, free disk space).
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
-from assistant.stores import EmbedderMismatch, IndexError_, SchemaMismatch, StoreUnavailable
+from assistant.stores import EmbedderMismatch, IndexError_, SchemaMismatch
 from assistant.types import Chunk
 
 SCHEMA_VERSION = 2  # 2: chunks carry their document summary, which is part of what gets embedded
 _BATCH = 2000
+INTEGRITY_SAMPLE = 5  # stored vectors checked to find themselves when an index is opened
 REBUILD_HINT = "Rebuild it with `mentor ingest --rebuild` (or the Rebuild button in the Knowledge tab)."
+NOT_BUILT = "The knowledge index has not been built yet. Build it with `mentor ingest`."
+T = TypeVar("T")
 
 
 class ChromaStore:
     """A Chroma collection holding our chunks, tagged with the embedder that built it."""
 
-    def __init__(self, client: Any, collection: str, name: str) -> None:
+    def __init__(self, collection: str, name: str) -> None:
         self.name = name
-        self._client = client
         self._collection_name = collection
+        self._client_obj: Any = None
         self._collection: Any = None
         self.generation = 0
+
+    # --- hooks for the two kinds of store ------------------------------------------------------
+    def _open_client(self) -> Any:
+        raise NotImplementedError
+
+    def _failure(self, exc: Exception) -> IndexError_:
+        """Our error for a chromadb failure; each store knows what its failures mean."""
+        raise NotImplementedError
+
+    # --- plumbing ------------------------------------------------------------------------------
+    @property
+    def _client(self) -> Any:
+        if self._client_obj is None:
+            self._client_obj = self._call(self._open_client)
+        return self._client_obj
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except IndexError_:
+            raise
+        except Exception as exc:  # chromadb, httpx, sqlite and the OS all raise their own types
+            self._collection = None
+            raise self._failure(exc) from exc
 
     def _col(self) -> Any:
         if self._collection is None:
             try:
                 self._collection = self._client.get_collection(self._collection_name)
-            except Exception as exc:  # chromadb raises several types for "missing"
+            except IndexError_:
+                raise
+            except Exception as exc:
                 if "does not exist" in str(exc) or "NotFound" in type(exc).__name__:
-                    raise IndexError_(
-                        "The knowledge index has not been built yet. Build it with `mentor ingest`."
-                    ) from exc
-                raise StoreUnavailable(f"Cannot open the knowledge index ({self.name}): {exc}") from exc
+                    raise IndexError_(NOT_BUILT) from exc
+                raise self._failure(exc) from exc
         return self._collection
 
+    # --- the VectorStore surface ---------------------------------------------------------------
     def ensure_embedder(self, embedder_name: str, dim: int, create: bool = False) -> None:
         """Refuse to mix vectors of two embedders in one collection."""
         if create:
-            self._collection = self._client.get_or_create_collection(
-                self._collection_name,
-                embedding_function=None,  # Chroma's default would download an ONNX model
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedder": embedder_name, "dim": dim, "schema": SCHEMA_VERSION},
+            self._collection = self._call(
+                lambda: self._client.get_or_create_collection(
+                    self._collection_name,
+                    embedding_function=None,  # Chroma's default would download an ONNX model
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata={"embedder": embedder_name, "dim": dim, "schema": SCHEMA_VERSION},
+                )
             )
         meta = self._col().metadata or {}
         if meta.get("schema") != SCHEMA_VERSION:
@@ -63,17 +97,21 @@ class ChromaStore:
         self.generation += 1
         for start in range(0, len(chunks), _BATCH):
             part = chunks[start : start + _BATCH]
-            self._col().upsert(
-                ids=[c.id for c in part],
-                embeddings=vectors[start : start + _BATCH],
-                documents=[c.text for c in part],
-                metadatas=[c.metadata() | e for c, e in zip(part, extra[start : start + _BATCH], strict=True)],
+            metadatas = [c.metadata() | e for c, e in zip(part, extra[start : start + _BATCH], strict=True)]
+            self._call(
+                lambda part=part, start=start, metadatas=metadatas: self._col().upsert(
+                    ids=[c.id for c in part],
+                    embeddings=vectors[start : start + _BATCH],
+                    documents=[c.text for c in part],
+                    metadatas=metadatas,
+                )
             )
 
     def delete(self, ids: Sequence[str]) -> None:
         self.generation += 1
         for start in range(0, len(ids), _BATCH):
-            self._col().delete(ids=list(ids[start : start + _BATCH]))
+            batch = list(ids[start : start + _BATCH])
+            self._call(lambda batch=batch: self._col().delete(ids=batch))
 
     def all_records(self, with_vectors: bool = False) -> tuple[list[Chunk], list[dict[str, Any]], np.ndarray | None]:
         include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
@@ -82,7 +120,7 @@ class ChromaStore:
         vectors: list[np.ndarray] = []
         total = self.count()
         for offset in range(0, total, _BATCH):
-            got = self._col().get(include=include, limit=_BATCH, offset=offset)
+            got = self._call(lambda offset=offset: self._col().get(include=include, limit=_BATCH, offset=offset))
             for i, chunk_id in enumerate(got["ids"]):
                 meta = got["metadatas"][i] or {}
                 chunks.append(Chunk.from_metadata(chunk_id, got["documents"][i] or "", meta))
@@ -96,11 +134,13 @@ class ChromaStore:
         total = self.count()
         if total == 0:
             return []
-        got = self._col().query(
-            query_embeddings=[vector],
-            n_results=min(k, total),
-            where={"topic": topic} if topic else None,
-            include=["documents", "metadatas", "distances"],
+        got = self._call(
+            lambda: self._col().query(
+                query_embeddings=[vector],
+                n_results=min(k, total),
+                where={"topic": topic} if topic else None,
+                include=["documents", "metadatas", "distances"],
+            )
         )
         return [
             (Chunk.from_metadata(cid, doc or "", meta or {}), 1.0 - float(dist))
@@ -109,14 +149,21 @@ class ChromaStore:
             )
         ]
 
+    def check_integrity(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """A few stored vectors must find themselves; a damaged vector index otherwise answers silently wrong."""
+        if len(chunks) == 0:
+            return
+        step = max(1, len(chunks) // INTEGRITY_SAMPLE)
+        for i in range(0, len(chunks), step)[:INTEGRITY_SAMPLE]:
+            found = [c.id for c, _ in self.query(vectors[i], 3)]
+            if chunks[i].id not in found:
+                raise IndexError_(
+                    f"The knowledge index ({self.name}) is damaged: its vector search is missing "
+                    f"stored passages. {REBUILD_HINT}"
+                )
+
     def count(self) -> int:
-        try:
-            return int(self._col().count())
-        except IndexError_:
-            raise
-        except Exception as exc:
-            self._collection = None
-            raise StoreUnavailable(f"The knowledge index ({self.name}) is not answering: {exc}") from exc
+        return int(self._call(lambda: self._col().count()))
 
     def reset(self) -> None:
         self.generation += 1

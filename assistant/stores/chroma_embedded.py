@@ -3,35 +3,74 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import shutil
 from collections.abc import Iterator
+from typing import Any
 
 from filelock import FileLock, Timeout
 
 from assistant.settings import Settings
-from assistant.stores import STORES, IndexError_, IndexLocked
+from assistant.stores import STORES, IndexError_, IndexLocked, StoreUnavailable
 from assistant.stores._chroma import REBUILD_HINT, ChromaStore
+
+MIN_FREE_BYTES = 50 * 1024 * 1024  # below this, writing an index risks a half-written segment
+_READ_ONLY = ("readonly", "read-only", "read only", "permission denied")
+_DISK_FULL = ("no space left", "disk is full", "database or disk is full", "disk full")
 
 
 class EmbeddedChromaStore(ChromaStore):
     def __init__(self, settings: Settings) -> None:
+        self.path = settings.chroma_dir
+        self._lock_path = settings.data_dir / "chroma.write.lock"
+        super().__init__(settings.collection, f"embedded Chroma at {self.path}")
+
+    def _open_client(self) -> Any:
         import chromadb
 
-        path = settings.chroma_dir
-        path.mkdir(parents=True, exist_ok=True)
-        self._lock_path = settings.data_dir / "chroma.write.lock"
-        try:
-            client = chromadb.PersistentClient(
-                path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=True)
+        self.path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(
+            path=str(self.path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=True)
+        )
+
+    def _failure(self, exc: Exception) -> IndexError_:
+        text = str(exc).lower()
+        code = getattr(exc, "errno", None)
+        if code in (errno.EROFS, errno.EACCES, errno.EPERM) or any(w in text for w in _READ_ONLY):
+            return StoreUnavailable(
+                f"The data directory {self.path.parent} is not writable ({exc}). "
+                "Make it writable or point MENTOR_DATA_DIR at a writable folder."
             )
-        except Exception as exc:
-            raise IndexError_(
-                f"The knowledge index at {path} is damaged or unreadable ({exc}). {REBUILD_HINT}"
-            ) from exc
-        super().__init__(client, settings.collection, f"embedded Chroma at {path}")
+        if code == errno.ENOSPC or any(w in text for w in _DISK_FULL):
+            return StoreUnavailable(
+                f"The disk holding {self.path} is full ({exc}). Free some space and run `mentor ingest` again."
+            )
+        return IndexError_(f"The knowledge index at {self.path} is damaged or unreadable ({exc}). {REBUILD_HINT}")
+
+    def reset(self) -> None:
+        """Start over from an empty directory: a damaged index may not even open, so it is moved aside."""
+        import chromadb
+
+        self.generation += 1
+        self._collection = None
+        self._client_obj = None
+        chromadb.api.shared_system_client.SharedSystemClient.clear_system_cache()
+        if self.path.exists():
+            shutil.rmtree(self.path)
 
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
         # Chroma's embedded mode is not safe for two writing processes on one directory.
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            free = shutil.disk_usage(self.path.parent).free
+        except OSError as exc:
+            raise self._failure(exc) from exc
+        if free < MIN_FREE_BYTES:
+            raise StoreUnavailable(
+                f"Only {free // (1024 * 1024)} MB is free on the disk holding {self.path}; writing the index needs "
+                f"at least {MIN_FREE_BYTES // (1024 * 1024)} MB. Free some space and run `mentor ingest` again."
+            )
         lock = FileLock(str(self._lock_path))
         try:
             lock.acquire(timeout=0)
@@ -40,6 +79,8 @@ class EmbeddedChromaStore(ChromaStore):
                 f"Another mentor process is writing the knowledge index ({self._lock_path}). "
                 "Wait for it to finish; for several processes, run a Chroma server and set MENTOR_CHROMA_HOST."
             ) from exc
+        except OSError as exc:
+            raise self._failure(exc) from exc
         try:
             yield
         finally:

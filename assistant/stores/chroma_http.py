@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from assistant.settings import Settings
-from assistant.stores import STORES, StoreUnavailable
+from assistant.stores import STORES, IndexError_, StoreUnavailable
 from assistant.stores._chroma import ChromaStore
 
 
 class HttpChromaStore(ChromaStore):
     def __init__(self, settings: Settings) -> None:
-        import chromadb
+        self.settings = settings
+        self.where = f"{settings.chroma_host}:{settings.chroma_port}"
+        super().__init__(settings.collection, f"Chroma server at {self.where}")
 
-        where = f"{settings.chroma_host}:{settings.chroma_port}"
-        try:
-            client = chromadb.HttpClient(
-                host=settings.chroma_host,
-                port=settings.chroma_port,
-                settings=chromadb.Settings(anonymized_telemetry=False),
-            )
-        except Exception as exc:
-            raise StoreUnavailable(
-                f"Cannot reach the Chroma server at {where} ({exc}). Start it or unset MENTOR_CHROMA_HOST."
-            ) from exc
-        super().__init__(client, settings.collection, f"Chroma server at {where}")
+    def _open_client(self) -> Any:
+        import chromadb
+        import httpx
+
+        client = chromadb.HttpClient(
+            host=self.settings.chroma_host,
+            port=self.settings.chroma_port,
+            settings=chromadb.Settings(anonymized_telemetry=False),
+        )
+        # chromadb's HTTP session has no timeout and no setting for one: a frozen server would hang every turn.
+        client._server._session.timeout = httpx.Timeout(self.settings.chroma_timeout)
+        return client
+
+    def _failure(self, exc: Exception) -> IndexError_:
+        return StoreUnavailable(
+            f"The Chroma server at {self.where} is not answering ({type(exc).__name__}: {exc}). "
+            "Start it (`chroma run --path DIR --port PORT`) or unset MENTOR_CHROMA_HOST to use the embedded index."
+        )
 
 
 @STORES.register("chroma-http")
