@@ -54,8 +54,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_retrieve(args: argparse.Namespace) -> int:
+    from assistant.security import check_message
+
     rt = _runtime()
-    hits = rt.retriever.search(_text_arg(args.query), k=args.k, topic=args.topic, mode=args.retriever)
+    query = check_message(_text_arg(args.query), rt.settings.max_message_chars)
+    hits = rt.retriever.search(query, k=args.k, topic=args.topic, mode=args.retriever)
     rows = [
         {
             "id": h.chunk.id,
@@ -106,8 +109,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_check_feedback(args: argparse.Namespace) -> int:
     from assistant.feedback import FeedbackChecker
+    from assistant.security import check_message
+    from assistant.settings import get_settings
 
-    report = FeedbackChecker().check(_text_arg(args.text))
+    report = FeedbackChecker().check(check_message(_text_arg(args.text), get_settings().max_message_chars))
     if args.json:
         _print_json(report.as_dict())
         return 0

@@ -30,7 +30,7 @@ from markdown_it import MarkdownIt
 from assistant.errors import USER_ERRORS
 from assistant.feedback import NEGATIVE, WEIGHTS, FeedbackChecker, FeedbackReport, draft_feedback
 from assistant.runtime import Runtime
-from assistant.security import LimitError, check_upload, safe_upload_name, sanitize_markdown
+from assistant.security import LimitError, check_message, check_upload, safe_upload_name, sanitize_markdown
 from assistant.sessions import EXPERIENCE_LEVELS, JOURNEY_STEPS, MenteeProfile
 from assistant.settings import Settings
 from assistant.types import TOPICS, Answer, Chunk, Source
@@ -620,9 +620,10 @@ class Workspace:
     def check_feedback(self, text: str) -> str:
         if not (text or "").strip():
             return banner("info", "Paste or write a draft first.", " Then check it here.")
-        if len(text) > self.settings.max_message_chars:
-            return error_banner(f"The draft is {len(text)} characters; the limit is "
-                                f"{self.settings.max_message_chars}. Check one piece of feedback at a time.")
+        try:
+            text = check_message(text, self.settings.max_message_chars)
+        except LimitError as exc:
+            return error_banner(f"{exc} Check one piece of feedback at a time.")
         return render_feedback(self.checker.check(text))
 
     def draft(self, situation: str, behavior: str, impact: str, request: str) -> tuple[str, str]:
@@ -667,11 +668,9 @@ class Workspace:
             raise gr.Error("Start a practice session first: choose a scenario and a persona, then press Start.")
         if not (message or "").strip():
             raise gr.Error("Type what you would say to your mentee.")
-        if len(message) > self.settings.max_message_chars:
-            raise LimitError(f"Your message is {len(message)} characters; the limit is "
-                             f"{self.settings.max_message_chars}.")
+        message = check_message(message, self.settings.max_message_chars)
         session = PracticeSession.from_dict(state)
-        turn = session.reply(message.strip())
+        turn = session.reply(message)
         chat = [*(chat or []), chat_message("user", message), chat_message("assistant", turn.text)]
         return chat, "", session.to_dict(), tension_html(turn)
 
