@@ -169,13 +169,16 @@ def owner_of(request: gr.Request | None) -> str:
 
 
 def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
-    """`user:pass` from settings → the credentials Gradio expects; None when auth is off."""
+    """`user:pass` (or several, `ann:pw1,bob:pw2`) from settings → Gradio's credentials; None when auth is off."""
     if not value:
         return None
-    user, sep, password = value.partition(":")
-    if not sep or not user.strip() or not password:
-        raise ValueError("MENTOR_AUTH must look like user:password (both parts non-empty).")
-    return [(user.strip(), password)]
+    users: list[tuple[str, str]] = []
+    for entry in value.split(","):
+        user, sep, password = entry.partition(":")
+        if not sep or not user.strip() or not password:
+            raise ValueError("MENTOR_AUTH must look like user:password, or user1:pass1,user2:pass2 (no empty parts).")
+        users.append((user.strip(), password))
+    return users
 
 
 def md_to_html(text: str) -> str:

@@ -134,7 +134,23 @@ def test_basic_auth_from_settings(rt: Runtime) -> None:
         app.close()
 
 
+def test_each_signed_in_user_sees_only_their_own_conversations(rt: Runtime) -> None:
+    app, url = _launch(rt, {"auth": "ann:pw-ann,bob:pw-bob"})
+    try:
+        ann = Client(url, auth=("ann", "pw-ann"), verbose=False)
+        bob = Client(url, auth=("bob", "pw-bob"), verbose=False)
+        session = ann.predict(api_name="/new_session")
+        ann.predict(QUESTION, "auto", session, api_name="/chat")
+        assert rt.sessions.get_session(session, owner="ann") is not None
+        assert rt.sessions.get_session(session, owner="bob") is None
+        with pytest.raises(Exception, match="open one with /new_session"):
+            bob.predict(QUESTION, "auto", session, api_name="/chat")
+    finally:
+        app.close()
+
+
 def test_parse_auth() -> None:
+    assert ui.parse_auth("ann:pw1,bob:pw2") == [("ann", "pw1"), ("bob", "pw2")]
     assert ui.parse_auth(None) is None
     assert ui.parse_auth("ann:pa:ss") == [("ann", "pa:ss")]
     for bad in ("ann", ":pw", "ann:"):
