@@ -48,7 +48,7 @@ lint: install-test
 eval: install
 	$(BIN)/mentor eval --suite all --out reports/
 
-bench: install
+bench: install-test
 	$(BIN)/mentor bench
 
 clean:
