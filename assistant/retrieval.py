@@ -135,7 +135,11 @@ class HybridRetriever:
 
     def dense_search(self, query: str, n: int, topic: str | None = None, vector: np.ndarray | None = None) -> list[Hit]:
         qv = vector if vector is not None else self.embedder.embed([query])[0]
-        return [Hit(c, s) for c, s in self.store.query(qv, n, topic)]
+        self.refresh()
+        found = self.store.query_ids(qv, n, topic)
+        if all(cid in self._row for cid, _ in found):
+            return [Hit(self._chunks[self._row[cid]], score) for cid, score in found]
+        return [Hit(c, s) for c, s in self.store.query(qv, n, topic)]  # written by another process since the load
 
     def search(self, query: str, k: int = 5, topic: str | None = None, mode: RetrieverMode = "hybrid") -> list[Hit]:
         query = query.strip()
@@ -160,25 +164,25 @@ class HybridRetriever:
         if len(known) != len(fused):  # index changed under us; keep fusion order
             return fused[:k]
         vecs = self._vectors[[rows[i] for i in known]]
+        similarity = vecs @ vecs.T
         relevance = np.array([h.score for h in fused])
         relevance = relevance / relevance.max()
+        redundancy = np.zeros(len(fused))  # each candidate's highest similarity to anything picked so far
+        open_ = np.ones(len(fused), dtype=bool)
         picked: list[int] = []
         per_source: dict[str, int] = {}
-        candidates = list(range(len(fused)))
-        while candidates and len(picked) < k:
-            best, best_score = -1, -np.inf
-            for i in candidates:
-                if per_source.get(fused[i].chunk.source, 0) >= MAX_PER_SOURCE:
-                    continue
-                redundancy = float(np.max(vecs[picked] @ vecs[i])) if picked else 0.0
-                score = MMR_LAMBDA * relevance[i] - (1 - MMR_LAMBDA) * redundancy
-                if score > best_score:
-                    best, best_score = i, score
-            if best < 0:
+        while len(picked) < k:
+            score = np.where(open_, MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * redundancy, -np.inf)
+            best = int(np.argmax(score))
+            if not np.isfinite(score[best]):
                 break
+            source = fused[best].chunk.source
             picked.append(best)
-            candidates.remove(best)
-            per_source[fused[best].chunk.source] = per_source.get(fused[best].chunk.source, 0) + 1
+            open_[best] = False
+            redundancy = np.maximum(redundancy, similarity[best])
+            per_source[source] = per_source.get(source, 0) + 1
+            if per_source[source] >= MAX_PER_SOURCE:
+                open_ &= np.array([h.chunk.source != source for h in fused])
         return [fused[i] for i in picked]
 
 

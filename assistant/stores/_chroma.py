@@ -131,23 +131,29 @@ class ChromaStore:
         return chunks, metas, matrix
 
     def query(self, vector: np.ndarray, k: int, topic: str | None = None) -> list[tuple[Chunk, float]]:
-        total = self.count()
-        if total == 0:
-            return []
-        got = self._call(
-            lambda: self._col().query(
-                query_embeddings=[vector],
-                n_results=min(k, total),
-                where={"topic": topic} if topic else None,
-                include=["documents", "metadatas", "distances"],
-            )
-        )
+        got = self._search(vector, k, topic, ["documents", "metadatas", "distances"])
         return [
             (Chunk.from_metadata(cid, doc or "", meta or {}), 1.0 - float(dist))
             for cid, doc, meta, dist in zip(
                 got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
             )
         ]
+
+    def query_ids(self, vector: np.ndarray, k: int, topic: str | None = None) -> list[tuple[str, float]]:
+        """Ids and similarities only: callers that hold the chunks in memory skip fetching their text."""
+        got = self._search(vector, k, topic, ["distances"])
+        return [(cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def _search(self, vector: np.ndarray, k: int, topic: str | None, include: list[str]) -> dict[str, Any]:
+        # Chroma returns fewer results (not an error) when k exceeds the collection, so no count() first.
+        return self._call(
+            lambda: self._col().query(
+                query_embeddings=[vector],
+                n_results=max(k, 1),
+                where={"topic": topic} if topic else None,
+                include=include,
+            )
+        )
 
     def check_integrity(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """A few stored vectors must find themselves; a damaged vector index otherwise answers silently wrong."""
