@@ -249,6 +249,30 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
 ProgressFn = Callable[[int, int, str], None]
 
 
+@dataclass
+class _PendingWrites:
+    """Chunks waiting to be embedded and written, and the old chunks they replace.
+
+    The replaced chunks are deleted only after the new ones are written, so a crash at any moment leaves
+    every file with a complete set of chunks (old or new), which the next run repairs."""
+
+    chunks: list[Chunk] = field(default_factory=list)
+    extra: list[dict[str, Any]] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+
+    def add(self, chunks: list[Chunk], extra: dict[str, Any], replaced: list[str]) -> None:
+        self.chunks.extend(chunks)
+        self.extra.extend(dict(extra) for _ in chunks)
+        self.replaced.extend(replaced)
+
+    def flush(self, embedder: Embedder, store: VectorStore) -> None:
+        if self.chunks:
+            store.upsert(self.chunks, embedder.embed([embedding_text(c) for c in self.chunks]), self.extra)
+        if self.replaced:
+            store.delete(self.replaced)
+        self.chunks, self.extra, self.replaced = [], [], []
+
+
 class Ingestor:
     """Makes the index hold exactly the chunks its sources imply, re-embedding only what changed."""
 
@@ -257,6 +281,7 @@ class Ingestor:
         self.store = store
         self.embedder = embedder
         self.chunker = Chunker(settings.chunk_tokens)
+        self._pending = _PendingWrites()
 
     def run(
         self, user_paths: Iterable[Path] = (), rebuild: bool = False, progress: ProgressFn | None = None
@@ -324,6 +349,7 @@ class Ingestor:
             if progress:
                 progress(i, len(targets), path.name)
             self._ingest_file(path, is_user, indexed, seen, report)
+        self._pending.flush(self.embedder, self.store)
         stale = [cid for source, entry in indexed.items() if source not in seen for cid in entry["ids"]]
         report.removed += len(stale)
         self.store.delete(stale)
@@ -355,13 +381,11 @@ class Ingestor:
             return
         seen.add(doc.source)
         report.files += 1
-        vectors = self.embedder.embed([embedding_text(c) for c in chunks])
-        extra = [{"file_hash": doc.content_hash, "n_chunks": len(chunks)} for _ in chunks]
         new_ids = {c.id for c in chunks}
-        # Write the new chunks before removing the old, so a crash never leaves a file with no chunks.
-        self.store.upsert(chunks, vectors, extra)
         old = [cid for cid in (current["ids"] if current else []) if cid not in new_ids]
-        self.store.delete(old)
+        self._pending.add(chunks, {"file_hash": doc.content_hash, "n_chunks": len(chunks)}, old)
+        if len(self._pending.chunks) >= self.settings.ingest_batch:
+            self._pending.flush(self.embedder, self.store)
         if current:
             report.updated += len(chunks)
             report.removed += len(old)

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     collection: str = Field(default="mentor_guidance", description="Chroma collection name.")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; unset = SQLite in data_dir.")
     chunk_tokens: int = Field(default=350, description="Token budget for one knowledge chunk.")
+    ingest_batch: int = Field(
+        default=1000,
+        ge=1,
+        description="Chunks embedded and written together (Chroma's per-call cost dominates small writes).",
+    )
     max_upload_mb: float = Field(default=5.0, description="Largest document accepted by ingest/upload (MB).")
     max_uploads: int = Field(default=20, description="Most files accepted in one upload.")
     max_message_chars: int = Field(default=4000, description="Longest accepted user message.")

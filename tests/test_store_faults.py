@@ -124,7 +124,9 @@ CHILD_INGEST = textwrap.dedent(
     from conftest import make_settings
     from assistant.runtime import Runtime
 
-    settings = make_settings(Path(sys.argv[2]), knowledge_dir=Path(sys.argv[3]), chunk_tokens=int(sys.argv[4]))
+    settings = make_settings(
+        Path(sys.argv[2]), knowledge_dir=Path(sys.argv[3]), chunk_tokens=int(sys.argv[4]), ingest_batch=64
+    )
     rt = Runtime(settings)
     rt.ingestor.run(rebuild=sys.argv[5] == "rebuild", progress=lambda done, total, name: print(done, flush=True))
     print("finished", flush=True)
