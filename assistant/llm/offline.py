@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +25,7 @@ from assistant.retrieval import tokenize
 from assistant.sessions import MenteeProfile
 from assistant.settings import Settings
 
+UNIT_CACHE_SIZE = 50_000  # sentences; the curated knowledge has about 5,000
 _SKIP_SECTIONS = ("in mentors' own words", "example", "checklist")
 _KIND_BY_SECTION = {
     "how to do it": "step",
@@ -143,6 +144,16 @@ class OfflineCoach:
         self.words = _wording(self._path)
         self.prompt_version = f"offline_coach@{self.words.get('version', 1)}"
         self.embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def _unit_vectors(self, texts: list[str]) -> np.ndarray:
+        """Guidance sentences recur across answers; each is embedded once per process."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            if len(self._vectors) > UNIT_CACHE_SIZE:
+                self._vectors.clear()
+            self._vectors.update(zip(missing, self.embedder.embed(missing), strict=True))
+        return np.stack([self._vectors[t] for t in texts])
 
     def stream(self, request: CoachRequest) -> Iterator[str]:
         # Sent a paragraph at a time so the UI shows progress the way it does for a model.
@@ -150,7 +161,7 @@ class OfflineCoach:
             yield paragraph + "\n\n"
 
     def compose(self, request: CoachRequest) -> str:
-        ranker = _Ranker(self.embedder, request, units_from(request))
+        ranker = _Ranker(self.embedder, request, units_from(request), self._unit_vectors)
         compose = {"prepare": self._prepare, "feedback": self._feedback}.get(request.mode, self._chat)
         parts = [p for p in compose(request, ranker) if p]
         if request.mentee:
@@ -287,14 +298,16 @@ class OfflineCoach:
 class _Ranker:
     """Scores units against the question (or a section's purpose) and hands out the best unused ones."""
 
-    def __init__(self, embedder: Embedder, request: CoachRequest, units: list[Unit]) -> None:
+    def __init__(
+        self, embedder: Embedder, request: CoachRequest, units: list[Unit], cached: Callable[[list[str]], np.ndarray]
+    ) -> None:
         self.embedder = embedder
         self.request = request
         self.units = units
         self.used: set[int] = set()
         purposes = request.extras.get("purposes", {})
         self.purpose = [purposes.get(request.hits[u.source_index].chunk.id, {"main"}) for u in units]
-        self.vectors = embedder.embed([u.text for u in units]) if units else np.zeros((0, 1))
+        self.vectors = cached([u.text for u in units]) if units else np.zeros((0, 1))
         self.tokens = [set(t) for t in tokenize([u.text for u in units])] if units else []
         # Documents retrieved earlier are likelier to fit; every section of a document shares its rank.
         doc_rank: dict[str, int] = {}
