@@ -32,6 +32,7 @@ CANDIDATES = 30
 MMR_LAMBDA = 0.6
 MAX_PER_SOURCE = 2
 REFRESH_SECONDS = 1.0
+DENSE_OVERFETCH = 3
 
 _STEMMER = Stemmer.Stemmer("english")
 # Follow-ups that lean on the previous turn: "and what if she cries?", "how do I start?"
@@ -136,10 +137,15 @@ class HybridRetriever:
     def dense_search(self, query: str, n: int, topic: str | None = None, vector: np.ndarray | None = None) -> list[Hit]:
         qv = vector if vector is not None else self.embedder.embed([query])[0]
         self.refresh()
-        found = self.store.query_ids(qv, n, topic)
-        if all(cid in self._row for cid, _ in found):
-            return [Hit(self._chunks[self._row[cid]], score) for cid, score in found]
-        return [Hit(c, s) for c, s in self.store.query(qv, n, topic)]  # written by another process since the load
+        # HNSW search is approximate and not repeatable across loads of one index: ask for a wider net,
+        # then order the catch by exact cosine on the vectors in memory, so equal questions get equal answers.
+        found = self.store.query_ids(qv, max(n * DENSE_OVERFETCH, 50), topic)
+        if not all(cid in self._row for cid, _ in found):
+            return [Hit(c, s) for c, s in self.store.query(qv, n, topic)]  # written by another process since
+        rows = np.array([self._row[cid] for cid, _ in found], dtype=np.int64)
+        exact = self._vectors[rows] @ qv if len(rows) else np.zeros(0)
+        order = sorted(range(len(rows)), key=lambda i: (-float(exact[i]), int(rows[i])))[:n]
+        return [Hit(self._chunks[int(rows[i])], float(exact[i])) for i in order]
 
     def search(self, query: str, k: int = 5, topic: str | None = None, mode: RetrieverMode = "hybrid") -> list[Hit]:
         query = query.strip()

@@ -15,7 +15,8 @@ import numpy as np
 from assistant.stores import EmbedderMismatch, IndexError_, SchemaMismatch
 from assistant.types import Chunk
 
-SCHEMA_VERSION = 2  # 2: chunks carry their document summary, which is part of what gets embedded
+SCHEMA_VERSION = 3  # 2: chunks carry their document summary; 3: a wider HNSW search (repeatable results)
+HNSW_EF_SEARCH = 400  # Chroma default 100 misses close neighbours, differently on each load of an index
 _BATCH = 2000
 INTEGRITY_SAMPLE = 5  # stored vectors checked to find themselves when an index is opened
 REBUILD_HINT = "Rebuild it with `mentor ingest --rebuild` (or the Rebuild button in the Knowledge tab)."
@@ -77,7 +78,7 @@ class ChromaStore:
                 lambda: self._client.get_or_create_collection(
                     self._collection_name,
                     embedding_function=None,  # Chroma's default would download an ONNX model
-                    configuration={"hnsw": {"space": "cosine"}},
+                    configuration={"hnsw": {"space": "cosine", "ef_search": HNSW_EF_SEARCH, "ef_construction": 200}},
                     metadata={"embedder": embedder_name, "dim": dim, "schema": SCHEMA_VERSION},
                 )
             )
