@@ -242,3 +242,21 @@ def test_practice_in_chat_starts_continues_and_debriefs(tmp_path: Path, built_di
     assert end.sources and end.grounded
     after = rt.coach.ask("How do I follow up after a hard conversation?", session_id=start.session)
     assert after.mode != "practice"
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        (
+            "What should I do if my mentee tells me something confidential about her manager?",
+            "You want to know what to do if your mentee tells you something confidential about her manager.",
+        ),
+        ("How do I give feedback to a mentee who gets defensive?", "You want to give feedback to a mentee who"),
+        (
+            "My mentee barely talks in our one-on-ones. How do I get him to open up?",
+            "It sounds like your mentee barely talks in your one-on-ones, and you want to get him to open up.",
+        ),
+    ],
+)
+def test_chat_lead_reflects_the_mentors_own_words(rt, question: str, lead: str) -> None:
+    assert rt.coach.ask(question, persist=False).answer.startswith(lead)

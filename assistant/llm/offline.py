@@ -52,7 +52,12 @@ _FIRST_PERSON = [
     (r"\bmine\b", "yours"),
 ]
 _SELF_QUESTION = re.compile(r"\bI\b|\bmy\b|\bI'm\b")
-_HOW_DO_I = re.compile(r"^\s*(?:so\s+)?(?:how|what)\s+(?:do|can|should|could|would)\s+i\s+(.+?)[?.!]*$", re.IGNORECASE)
+_HOW_DO_I = re.compile(r"^\s*(?:so\s+)?how\s+(?:do|can|should|could|would)\s+i\s+(.+?)[?.!]*$", re.IGNORECASE)
+# "What should I do if she cries?" → "know what to do if she cries"
+_WHAT_TO_DO = re.compile(
+    r"^\s*what\s+(?:do|can|should|could|would)\s+i\s+(do|say)\s+((?:if|when|about|after|before)\b.+?)[?.!]*$",
+    re.IGNORECASE,
+)
 _I_WANT = re.compile(r"^\s*i(?: really)? (?:want|need|would like|'d like) to\s+(.+?)[?.!]*$", re.IGNORECASE)
 _HELP_ME = re.compile(r"^\s*(?:please\s+)?help me(?: to)?\s+(.+?)[?.!]*$", re.IGNORECASE)
 
@@ -257,6 +262,7 @@ class OfflineCoach:
         """Reflect the mentor's situation and aim back in their own words, when they are short enough to."""
         sentences = _SENTENCE_END.split(" ".join(request.question.split()))
         aims = [m.group(1) for x in sentences for p in (_HOW_DO_I, _HELP_ME, _I_WANT) if (m := p.match(x))]
+        aims += [f"know what to {m.group(1)} {m.group(2)}" for x in sentences if (m := _WHAT_TO_DO.match(x))]
         aim = aims[0] if aims else None
         told = [
             x for x in sentences if not x.rstrip().endswith("?") and not any(p.match(x) for p in (_HELP_ME, _I_WANT))
