@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from assistant.details import extract
 from assistant.llm import BACKENDS, BackendError, ChatBackend, CoachRequest
 from assistant.retrieval import reciprocal_rank_fusion, rewrite_query
@@ -237,7 +235,7 @@ class Coach:
             # A follow-up's own words say what is new; the history only says what it is about.
             own = self.rt.retriever.search(question, k=k)
             direct = reciprocal_rank_fusion([own, direct])[:k]
-        relevance = self._relevance(query, direct)
+        relevance = self.rt.retriever.coverage(query, direct[:5])
         hits = self.rt.retriever.expand(direct, MAIN_SOURCES)
         purposes = {h.chunk.id: {"main"} for h in hits}
         aux_queries = dict(_AUX_QUERIES.get(mode, {}))
@@ -259,15 +257,6 @@ class Coach:
         if relevance >= RELEVANCE_CLEAR or mode in ("prepare", "feedback") or in_conversation:
             return True
         return bool(_PEOPLE_AT_WORK.search(question))
-
-    def _relevance(self, query: str, hits: list[Hit]) -> float:
-        """Best cosine between the question and a retrieved chunk: how well the knowledge covers it."""
-        if not hits:
-            return 0.0
-        from assistant.knowledge import embedding_text
-
-        vectors = self.rt.embedder.embed([query] + [embedding_text(h.chunk) for h in hits[:5]])
-        return float(np.max(vectors[1:] @ vectors[0]))
 
     def _abstain(self, question: str, mode: str, query: str, safety: SafetyDecision) -> Answer:
         words = self.offline.words  # type: ignore[attr-defined]

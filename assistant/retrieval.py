@@ -100,6 +100,20 @@ class HybridRetriever:
         self.refresh()
         return self._chunks
 
+    def coverage(self, query: str, hits: list[Hit]) -> float:
+        """Best cosine between the query and the hits, from the vectors already in memory: how well the
+        knowledge covers the question."""
+        if not hits:
+            return 0.0
+        self.refresh()
+        rows = [self._row.get(h.chunk.id) for h in hits]
+        qv = self.embedder.embed([query])[0]
+        if any(r is None for r in rows):  # written by another process since the load
+            vectors = self.embedder.embed([embedding_text(h.chunk) for h in hits])
+        else:
+            vectors = self._vectors[rows]
+        return float(np.max(vectors @ qv))
+
     def document_chunks(self, source: str) -> list[Chunk]:
         """Every chunk of one document, in document order."""
         self.refresh()
