@@ -334,9 +334,9 @@ def index_corpus(
 def time_methods(rt: Any, retriever: Any, vectors: np.ndarray, lc: Any, queries: list[str]) -> dict[str, Any]:
     embed = rt.embedder.embed
     latency: dict[str, Any] = {
-        "hybrid": time_queries(lambda q: retriever.search(q, K), queries),
-        "bm25": time_queries(lambda q: retriever.search(q, K, mode="bm25"), queries),
-        "dense": time_queries(lambda q: retriever.search(q, K, mode="dense"), queries),
+        "hybrid": time_queries(lambda q: retriever.search(q, K, fresh=True), queries),
+        "bm25": time_queries(lambda q: retriever.search(q, K, mode="bm25", fresh=True), queries),
+        "dense": time_queries(lambda q: retriever.search(q, K, mode="dense", fresh=True), queries),
         "numpy": time_queries(lambda q: numpy_search(vectors, embed([q])[0]), queries),
         "embed": time_queries(lambda q: embed([q]), queries),
     }
@@ -393,7 +393,7 @@ def hnsw_recall(
     ids = [c.id for c in retriever.chunks]
     for q in dict.fromkeys(queries):
         exact = {ids[i] for i in numpy_search(vectors, embed([q])[0])}
-        approx = {h.chunk.id for h in retriever.search(q, K, mode="dense")}
+        approx = {h.chunk.id for h in retriever.search(q, K, mode="dense", fresh=True)}
         found += len(exact & approx)
         total += len(exact)
     return round(found / total, 4) if total else float("nan")

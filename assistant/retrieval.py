@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -33,6 +34,7 @@ MMR_LAMBDA = 0.6
 MAX_PER_SOURCE = 2
 REFRESH_SECONDS = 1.0
 DENSE_OVERFETCH = 3
+RECENT_SEARCHES = 1024  # results kept per loaded index; the coach's own section queries recur on every turn
 
 _STEMMER = Stemmer.Stemmer("english")
 # Follow-ups that lean on the previous turn: "and what if she cries?", "how do I start?"
@@ -69,6 +71,8 @@ class HybridRetriever:
         self._vectors = np.zeros((0, 1), dtype=np.float32)
         self._row: dict[str, int] = {}
         self._bm25: bm25s.BM25 | None = None
+        self._recent: OrderedDict[tuple[Any, ...], list[Hit]] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def refresh(self, force: bool = False) -> None:
         """Reload the lexical index when the store changed (checked by chunk count, at most once a second:
@@ -92,6 +96,7 @@ class HybridRetriever:
             self._vectors = vectors if vectors is not None else np.zeros((0, 1), dtype=np.float32)
             self._row = {c.id: i for i, c in enumerate(chunks)}
             self._topic_of = np.array([c.topic for c in chunks])
+            self._recent = OrderedDict()  # results of the old index are stale
             self._loaded_count = count
             self._loaded_generation = self.store.generation
 
@@ -161,10 +166,26 @@ class HybridRetriever:
         order = sorted(range(len(rows)), key=lambda i: (-float(exact[i]), int(rows[i])))[:n]
         return [Hit(self._chunks[int(rows[i])], float(exact[i])) for i in order]
 
-    def search(self, query: str, k: int = 5, topic: str | None = None, mode: RetrieverMode = "hybrid") -> list[Hit]:
+    def search(
+        self, query: str, k: int = 5, topic: str | None = None, mode: RetrieverMode = "hybrid", fresh: bool = False
+    ) -> list[Hit]:
+        """The k best chunks; a search answered since the index was last loaded is answered from memory
+        unless `fresh` (benchmarks time the search itself)."""
         query = query.strip()
         if not query:
             return []
+        self.refresh()
+        recent, key = self._recent, (query, k, topic, mode)
+        if not fresh and (found := recent.get(key)) is not None:
+            return list(found)
+        hits = self._search(query, k, topic, mode)
+        with self._recent_lock:
+            recent[key] = hits
+            while len(recent) > RECENT_SEARCHES:
+                recent.popitem(last=False)
+        return list(hits)
+
+    def _search(self, query: str, k: int, topic: str | None, mode: RetrieverMode) -> list[Hit]:
         if mode == "bm25":
             return self.bm25_search(query, k, topic)
         qv = self.embedder.embed([query])[0]

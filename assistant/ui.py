@@ -10,6 +10,7 @@ evals); the decisions live in those modules. Everything that reaches the page is
 
 import functools
 import html
+import importlib.util
 import itertools
 import json
 import logging
@@ -1255,11 +1256,21 @@ def warm_up(rt: Runtime) -> None:
     rt.coach.ask("How do I open a difficult conversation?", persist=False)
 
 
+def lighten_gradio_events() -> None:
+    """Remove two costs Gradio adds to every event, which under load took about a tenth of the server's CPU:
+    it rebuilds its monitoring summary (a pandas table of up to 10,000 past events) after each event, and
+    it tries `import matplotlib` twice per event, a search of sys.path each time when it is not installed."""
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "200")
+    if importlib.util.find_spec("matplotlib") is None:
+        sys.modules.setdefault("matplotlib", None)  # type: ignore[arg-type]  # a failed import, remembered
+
+
 def serve(rt: Runtime, host: str | None = None, port: int | None = None) -> None:
     """Build the workspace and serve it until interrupted."""
     settings = rt.settings
     options = launch_options(settings)  # first, so a bad MENTOR_AUTH is reported before anything starts
     warm_up(rt)
+    lighten_gradio_events()
     app = build_app(rt).queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     host = host or settings.host
     port = port or settings.port

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+import itertools
 import json
 import os
 import random
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -29,7 +32,10 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-QUESTIONS_FILE = REPO / "evals" / "datasets" / "retrieval.jsonl"
+QUESTION_FILES = (REPO / "evals" / "datasets" / "retrieval.jsonl", REPO / "evals" / "datasets" / "answers.jsonl")
+# Later passes over the question pool reword each question a little, so no turn repeats an earlier one
+# and the server's memory of recent searches helps only as much as it would with real people.
+LEAD_INS = ("", "Quick question before my one-on-one: ", "Asking for a colleague: ", "Still unsure about this: ")
 HOST = "127.0.0.1"  # loopback only: a load test never targets another address
 DEFAULT_USERS = (1, 10, 50)
 DEFAULT_TURNS = 3
@@ -120,8 +126,19 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], log_path: Path) -> No
 
 # --- the users -------------------------------------------------------------------------------------------
 def load_questions() -> list[str]:
-    lines = QUESTIONS_FILE.read_text().splitlines()
-    return [json.loads(line)["question"] for line in lines if line.strip()]
+    """Every distinct question in the retrieval and answer datasets, in file order."""
+    lines = [line for path in QUESTION_FILES for line in path.read_text().splitlines() if line.strip()]
+    questions = [json.loads(line)["question"] for line in lines]
+    return list(dict.fromkeys(questions))
+
+
+def distinct_questions() -> Iterator[str]:
+    """Questions that never repeat within a run: the pool, then the pool again with a lead-in each pass."""
+    pool = load_questions()
+    for n in itertools.count():
+        lead = LEAD_INS[(n // len(pool)) % len(LEAD_INS)]
+        again = f"(pass {n // len(pool) // len(LEAD_INS) + 1}) " if n >= len(pool) * len(LEAD_INS) else ""
+        yield f"{again}{lead}{pool[n % len(pool)]}"
 
 
 def endpoints(client: Any) -> dict[str, list[str]]:
@@ -148,10 +165,25 @@ def answer_text(result: Any) -> str:
     return str(result or "")
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every request: `gradio_client` opens a new httpx client per request, and without
+    this each one loads the CA bundle again (about 10 ms of CPU), which the load generator would spend on the
+    same two cores as the server. Loopback is plain HTTP, so the context is never used for a handshake."""
+    return ssl.create_default_context()
+
+
 def open_client(url: str) -> Any:
     from gradio_client import Client
 
-    return Client(url, verbose=False, max_workers=2, download_files=False, analytics_enabled=False)
+    return Client(
+        url,
+        verbose=False,
+        max_workers=2,
+        download_files=False,
+        analytics_enabled=False,
+        ssl_verify=tls_context(),  # passed through to httpx as `verify`, which takes a ready context
+    )
 
 
 @dataclass
@@ -204,10 +236,16 @@ def simulate_user(
 
 
 def run_level(
-    url: str, n_users: int, turns: int, api: dict[str, list[str]], sessions: Any, owner: str, think: float = 0.0
+    url: str,
+    n_users: int,
+    turns: int,
+    api: dict[str, list[str]],
+    sessions: Any,
+    owner: str,
+    questions: Iterator[str],
+    think: float = 0.0,
 ) -> dict[str, Any]:
-    pool = load_questions()
-    users = [User(u, [pool[(u * turns + i) % len(pool)] for i in range(turns)]) for u in range(n_users)]
+    users = [User(u, [next(questions) for _ in range(turns)]) for u in range(n_users)]
     if "/new_session" not in api and "session_id" in api["/chat"]:
         # The app takes a session but offers no way to open one: open it in the shared store, as another worker would.
         for user in users:
@@ -242,13 +280,13 @@ def summarise(n_users: int, turns: int, results: list[TurnResult], wall: float) 
     }
 
 
-def warm_up(url: str) -> tuple[dict[str, list[str]], float]:
+def warm_up(url: str, question: str) -> tuple[dict[str, list[str]], float]:
     """One untimed turn first: the server loads its embedder and indexes on first use, as after any restart."""
     client = open_client(url)
     try:
         api = endpoints(client)
         started = time.perf_counter()
-        client.predict(load_questions()[0], "auto", api_name="/chat")
+        client.predict(question, "auto", api_name="/chat")
         return api, time.perf_counter() - started
     finally:
         client.close()
@@ -287,12 +325,13 @@ def run_load(
         build_index(data)
         with running_app(data, Path(tmp) / "server.log") as url:
             say(f"load: app up at {url}")
-            api, cold_s = warm_up(url)
+            questions = distinct_questions()
+            api, cold_s = warm_up(url, next(questions))
             say(f"load: first answer after start took {cold_s:.2f} s (not counted in the levels)")
             sessions = SessionStore(Settings(data_dir=data, database_url=None).db_url)
             levels = []
             for n in users:
-                level = run_level(url, n, turns, api, sessions, DEFAULT_OWNER, think)
+                level = run_level(url, n, turns, api, sessions, DEFAULT_OWNER, questions, think)
                 level |= verify_sessions(sessions, level, DEFAULT_OWNER)
                 level.pop("users_detail")
                 levels.append(level)

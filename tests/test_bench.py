@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import os
 import random
@@ -101,3 +102,13 @@ def test_load_test_loses_no_turn_under_concurrent_users() -> None:
     assert level["turns_answered"] == 10
     assert level["lost_turns"] == 0, f"answered turns missing from the session store ({level['method']})"
     assert level["sessions_wrong"] == 0
+
+
+def test_load_test_questions_never_repeat_within_a_run() -> None:
+    load = load_script()
+    pool = load.load_questions()
+    assert len(pool) == len(set(pool)) >= 150, "both question datasets, each question once"
+    asked = list(itertools.islice(load.distinct_questions(), 4 * len(pool) + 10))
+    assert asked[: len(pool)] == pool
+    assert len(set(asked)) == len(asked)
+    assert all(q.endswith(pool[i % len(pool)]) for i, q in enumerate(asked))

@@ -155,15 +155,14 @@ FROZEN_WAIT_S = 12.0
 
 
 def test_a_frozen_server_does_not_hang_a_retrieve(running: ChromaServer, server_rt: Runtime) -> None:
-    # `chroma_timeout` is the setting the fix introduces; until then Settings ignores the unknown key.
     settings = server_rt.settings.model_copy(update={"chroma_timeout": FROZEN_TIMEOUT_S})
     impatient = Runtime(settings)
     assert impatient.retriever.search(QUERIES[3], k=3), "warm: the lexical index is loaded before the freeze"
     outcome: dict[str, BaseException | None] = {}
 
     def retrieve() -> None:
-        try:
-            impatient.retriever.search(QUERIES[3], k=3)
+        try:  # a question not asked before: the retriever answers repeated searches from memory
+            impatient.retriever.search(QUERIES[4], k=3)
             outcome["error"] = None
         except BaseException as exc:  # recorded for the assertion below
             outcome["error"] = exc

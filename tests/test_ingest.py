@@ -21,6 +21,7 @@ from conftest import REPO, make_settings
 
 from assistant.embedders import Embedder
 from assistant.knowledge import Ingestor, IngestReport
+from assistant.retrieval import HybridRetriever
 from assistant.runtime import Runtime
 from assistant.settings import Settings, get_settings
 from assistant.stores import EmbedderMismatch
@@ -491,3 +492,21 @@ def test_cli_embedder_mismatch_is_one_clear_line(kb_cli_env: Kb, capsys: pytest.
     assert "Traceback" not in err and err.count("\n") == 1
     code, out, err = _mentor(capsys, "ingest", "--rebuild")
     assert code == 0 and "3 files" in out
+
+
+def test_a_repeated_search_is_answered_from_memory_until_the_index_changes(kb: Kb) -> None:
+    kb.run()
+    log = CountingEmbedder(kb.rt.embedder.inner)  # type: ignore[attr-defined]  # the embedder without its cache
+    retriever = HybridRetriever(kb.rt.store, log)
+    first = retriever.search("pelican colleague introductions", k=2)
+    assert first and first[0].chunk.source.endswith("gamma.md")
+    calls = len(log.calls)
+    assert retriever.search("pelican colleague introductions", k=2) == first
+    assert len(log.calls) == calls, "the same search again is not embedded or searched again"
+    assert [h.chunk.id for h in retriever.search("pelican colleague introductions", k=2, fresh=True)] == [
+        h.chunk.id for h in first
+    ]
+    (kb.knowledge / "gamma.md").unlink()
+    Ingestor(kb.settings, kb.rt.store, kb.rt.embedder).run()
+    after = retriever.search("pelican colleague introductions", k=2)
+    assert not any(h.chunk.source.endswith("gamma.md") for h in after), "a changed index is searched afresh"

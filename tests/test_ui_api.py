@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import re
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -399,3 +402,20 @@ def test_a_missing_index_is_explained_not_crashed(fresh_rt: Runtime) -> None:
     assert "mentor ingest" in ws.header()
     *_, notice, history, _turns, _session = list(ws.respond(QUESTION, [], [], "auto", "", ""))[-1]
     assert history == [] and "ma-error" in notice and "mentor ingest" in notice
+
+
+def test_gradio_event_overheads_are_switched_off_before_serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GRADIO_ANALYTICS_CACHE_FREQUENCY", raising=False)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # so that the entry is put back as it was afterwards
+    monkeypatch.delitem(sys.modules, "matplotlib")
+    installed = importlib.util.find_spec("matplotlib") is not None
+    ui.lighten_gradio_events()
+    assert int(os.environ["GRADIO_ANALYTICS_CACHE_FREQUENCY"]) >= 100
+    queue = gr.Blocks().queue()._queue
+    assert queue.ANAYLTICS_CACHE_FREQUENCY >= 100, "Gradio reads the setting when the queue is made"
+    if not installed:
+        with pytest.raises(ImportError):
+            import matplotlib  # noqa: F401
+    monkeypatch.setenv("GRADIO_ANALYTICS_CACHE_FREQUENCY", "7")
+    ui.lighten_gradio_events()
+    assert os.environ["GRADIO_ANALYTICS_CACHE_FREQUENCY"] == "7", "an operator's own setting wins"

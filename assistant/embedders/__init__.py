@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import threading
+from collections import OrderedDict
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -29,8 +31,48 @@ def get_embedder(settings: Settings) -> Embedder:
     """The configured embedder, built once per process (loading weights is the slow part)."""
     key = (settings.embedder, settings.embedding_model)
     if key not in _cache:
-        _cache[key] = EMBEDDERS.create(settings.embedder, settings)
+        _cache[key] = RecentTextsCache(EMBEDDERS.create(settings.embedder, settings))
     return _cache[key]
+
+
+class RecentTextsCache:
+    """Remembers the vectors of recent short texts. One coach turn embeds its question for the safety check,
+    the search, the coverage check and the answer's ranking, and the coach's own section queries recur on
+    every turn; each is embedded once. Large batches (ingestion) pass straight through."""
+
+    MAX_ENTRIES = 4096
+    MAX_CHARS = 2000
+    MAX_BATCH = 64
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts or len(texts) > self.MAX_BATCH:
+            return self.inner.embed(texts)
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in known:
+                self._vectors.move_to_end(text)
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            fresh = self.inner.embed(missing)
+            known.update(zip(missing, fresh, strict=True))
+            self._remember([(t, v) for t, v in zip(missing, fresh, strict=True) if len(t) <= self.MAX_CHARS])
+        return np.stack([known[t] for t in texts]).astype(np.float32, copy=False)
+
+    def _remember(self, pairs: list[tuple[str, np.ndarray]]) -> None:
+        with self._lock:
+            for text, vector in pairs:
+                vector = vector.copy()
+                vector.flags.writeable = False
+                self._vectors[text] = vector
+            while len(self._vectors) > self.MAX_ENTRIES:
+                self._vectors.popitem(last=False)
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
