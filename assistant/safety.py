@@ -608,6 +608,15 @@ class _Rule:
     also: re.Pattern[str] | None = None  # must match somewhere in the whole message too
 
 
+def _words_first(pattern: str) -> str:
+    """`_ASKED` is a run of zero-width look-behinds that the regex engine would try at every position of the
+    message; looking ahead for the words that follow it first finds the same matches (the look-behinds
+    consume nothing) several times faster."""
+    if not pattern.startswith(_ASKED):
+        return pattern
+    return f"(?={pattern[len(_ASKED):]}){pattern}"
+
+
 def _rules() -> tuple[_Rule, ...]:
     groups: list[tuple[str, Table, bool]] = [
         ("crisis", CRISIS, False),
@@ -620,11 +629,11 @@ def _rules() -> tuple[_Rule, ...]:
     rules: list[_Rule] = []
     for category, table, mention in groups:
         for name, alternatives in table.items():
-            plain = [a for a in alternatives if isinstance(a, str)]
+            plain = [_words_first(a) for a in alternatives if isinstance(a, str)]
             if plain:
                 rules.append(_Rule(category, name, re.compile("|".join(plain), re.MULTILINE), mention))
             for first, second in (a for a in alternatives if not isinstance(a, str)):
-                rules.append(_Rule(category, name, re.compile(first), mention, re.compile(second)))
+                rules.append(_Rule(category, name, re.compile(_words_first(first)), mention, re.compile(second)))
     return tuple(rules)
 
 

@@ -525,6 +525,12 @@ class SessionStore:
         with self._tx(write=False) as s:
             return [_session_record(row, count) for row, count in s.execute(query.limit(limit)).all()]
 
+    def has_session(self, session_id: str, owner: str = DEFAULT_OWNER) -> bool:
+        """Whether the conversation exists and is this owner's; cheaper than `get_session` (no turn count)."""
+        query = select(SessionRow.id).where(SessionRow.id == session_id, SessionRow.owner == owner)
+        with self._tx(write=False) as s:
+            return s.scalar(query) is not None
+
     def get_session(self, session_id: str, owner: str = DEFAULT_OWNER) -> SessionRecord | None:
         with self._tx(write=False) as s:
             found = s.execute(self._sessions_query(owner).where(SessionRow.id == session_id)).one_or_none()

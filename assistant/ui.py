@@ -464,7 +464,7 @@ class Workspace:
         if mode not in {m for _, m in MODE_CHOICES}:
             raise gr.Error(f"Unknown mode {mode!r}: use one of auto, chat, prepare, feedback, practice.")
         try:
-            if session_id and self.rt.sessions.get_session(session_id, owner=owner_of(request)) is None:
+            if session_id and not self.rt.sessions.has_session(session_id, owner=owner_of(request)):
                 raise gr.Error(f"No conversation {session_id!r}: open one with /new_session.", print_exception=False)
             answer = self.rt.coach.ask(
                 message, mode=mode, session_id=session_id or None, owner=owner_of(request), persist=bool(session_id)
@@ -1271,7 +1271,9 @@ def serve(rt: Runtime, host: str | None = None, port: int | None = None) -> None
     options = launch_options(settings)  # first, so a bad MENTOR_AUTH is reported before anything starts
     warm_up(rt)
     lighten_gradio_events()
-    app = build_app(rt).queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    app = build_app(rt).queue(
+        default_concurrency_limit=settings.concurrency, max_size=settings.queue_size, status_update_rate=1
+    )
     host = host or settings.host
     port = port or settings.port
     auth = " · sign-in required" if options["auth"] else ""

@@ -245,8 +245,9 @@ def test_rename_and_delete_session(store: SessionStore) -> None:
     assert store.get_session(sid).title == "Feedback for Sam"
     with pytest.raises(ValueError, match="title is empty"):
         store.rename_session(sid, "   ")
+    assert store.has_session(sid)
     store.delete_session(sid)
-    assert store.get_session(sid) is None
+    assert store.get_session(sid) is None and not store.has_session(sid)
     assert store.history(sid) == [] and store.list_sessions() == []
     assert count_rows(store, "turns", "session_id", sid) == 0
     assert count_rows(store, "ratings", "turn_id", str(answer)) == 0
@@ -311,6 +312,7 @@ def test_owner_isolation(store: SessionStore) -> None:
     store.add_reflection(mentee, "Lee opened up today", owner="ana")
 
     # Reads by someone else find nothing...
+    assert store.has_session(sid, owner="ana") and not store.has_session(sid, owner="ben")
     assert store.get_session(sid, owner="ben") is None
     assert store.history(sid, owner="ben") == [] and store.list_sessions(owner="ben") == []
     assert store.ratings(sid, owner="ben") == {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -90,7 +90,13 @@ def second_person(text: str) -> str:
 
 
 def split_units(text: str, kind: str, source_index: int) -> list[Unit]:
-    units: list[Unit] = []
+    return [Unit(piece, unit_kind, source_index) for piece, unit_kind in _pieces(text, kind)]
+
+
+@lru_cache(maxsize=8192)
+def _pieces(text: str, kind: str) -> tuple[tuple[str, str], ...]:
+    """(sentence or list item, its kind) for one chunk; the same chunks come back turn after turn."""
+    pieces: list[tuple[str, str]] = []
     for block in re.split(r"\n\s*\n|\n(?=\s*(?:[-*+]|\d+[.)])\s)", text):
         block = " ".join(block.split())
         if not block or block.endswith(":"):
@@ -98,8 +104,7 @@ def split_units(text: str, kind: str, source_index: int) -> list[Unit]:
         is_item = bool(_LIST_MARKER.match(block))
         block = _LIST_MARKER.sub("", block).replace("**", "")
         sentences = _SENTENCE_END.split(block)
-        pieces = [_balanced(" ".join(sentences[:3]))] if is_item else sentences
-        for piece in pieces:
+        for piece in [_balanced(" ".join(sentences[:3]))] if is_item else sentences:
             piece = piece.strip()
             if 5 <= len(piece.split()) <= 60 and not piece.endswith(":"):
                 unit_kind = kind
@@ -107,8 +112,8 @@ def split_units(text: str, kind: str, source_index: int) -> list[Unit]:
                     continue  # a question the mentor asks themself, not one to put to the mentee
                 if kind == "caution":
                     unit_kind = "caution" if piece.lower().startswith("don") else "do"
-                units.append(Unit(piece, unit_kind, source_index))
-    return units
+                pieces.append((piece, unit_kind))
+    return tuple(pieces)
 
 
 def _balanced(text: str) -> str:
@@ -149,16 +154,7 @@ class OfflineCoach:
         self.words = _wording(self._path)
         self.prompt_version = f"offline_coach@{self.words.get('version', 1)}"
         self.embedder = embedder
-        self._vectors: dict[str, np.ndarray] = {}
-
-    def _unit_vectors(self, texts: list[str]) -> np.ndarray:
-        """Guidance sentences recur across answers; each is embedded once per process."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if missing:
-            if len(self._vectors) > UNIT_CACHE_SIZE:
-                self._vectors.clear()
-            self._vectors.update(zip(missing, self.embedder.embed(missing), strict=True))
-        return np.stack([self._vectors[t] for t in texts])
+        self.units = UnitMemory(embedder)
 
     def stream(self, request: CoachRequest) -> Iterator[str]:
         # Sent a paragraph at a time so the UI shows progress the way it does for a model.
@@ -166,7 +162,7 @@ class OfflineCoach:
             yield paragraph + "\n\n"
 
     def compose(self, request: CoachRequest) -> str:
-        ranker = _Ranker(self.embedder, request, units_from(request), self._unit_vectors)
+        ranker = _Ranker(self.embedder, request, units_from(request), self.units)
         compose = {"prepare": self._prepare, "feedback": self._feedback}.get(request.mode, self._chat)
         parts = [p for p in compose(request, ranker) if p]
         if request.mentee:
@@ -301,11 +297,38 @@ class OfflineCoach:
         return f"**A question for you:** {_pick(options, request.question).format(who=who)}"
 
 
+class UnitMemory:
+    """Guidance sentences recur across answers: each is embedded and tokenised once per process."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+        self._tokens: dict[str, frozenset[str]] = {}
+
+    def vectors(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            if len(self._vectors) > UNIT_CACHE_SIZE:
+                self._vectors = {}
+            self._vectors.update(zip(missing, self.embedder.embed(missing), strict=True))
+        known = self._vectors
+        return np.stack([known[t] for t in texts])
+
+    def tokens(self, texts: list[str]) -> list[frozenset[str]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._tokens]
+        if missing:
+            if len(self._tokens) > UNIT_CACHE_SIZE:
+                self._tokens = {}
+            self._tokens.update(zip(missing, map(frozenset, tokenize(missing)), strict=True))
+        known = self._tokens
+        return [known[t] for t in texts]
+
+
 class _Ranker:
     """Scores units against the question (or a section's purpose) and hands out the best unused ones."""
 
     def __init__(
-        self, embedder: Embedder, request: CoachRequest, units: list[Unit], cached: Callable[[list[str]], np.ndarray]
+        self, embedder: Embedder, request: CoachRequest, units: list[Unit], memory: UnitMemory
     ) -> None:
         self.embedder = embedder
         self.request = request
@@ -313,8 +336,8 @@ class _Ranker:
         self.used: set[int] = set()
         purposes = request.extras.get("purposes", {})
         self.purpose = [purposes.get(request.hits[u.source_index].chunk.id, {"main"}) for u in units]
-        self.vectors = cached([u.text for u in units]) if units else np.zeros((0, 1))
-        self.tokens = [set(t) for t in tokenize([u.text for u in units])] if units else []
+        self.vectors = memory.vectors([u.text for u in units]) if units else np.zeros((0, 1))
+        self.tokens = memory.tokens([u.text for u in units]) if units else []
         # Documents retrieved earlier are likelier to fit; every section of a document shares its rank.
         doc_rank: dict[str, int] = {}
         for hit in request.hits:
