@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -52,10 +53,14 @@ class Settings(BaseSettings):
     auth: str | None = Field(default=None, description="`user:pass` turns on basic auth for the UI.")
     host: str = Field(default="127.0.0.1", description="UI bind address.")
     port: int = Field(default=7860, description="UI port.")
-    concurrency: int = Field(default=8, description="Parallel chat turns in the UI queue.")
+    concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="Chat turns processed at once. Unset: 2 per CPU core with the offline coach (its turns are "
+        "CPU work, and more threads only contend), 16 with an LLM (its turns mostly wait for the model server).",
+    )
     queue_size: int = Field(default=200, description="Most requests waiting in the UI queue.")
     log_level: str = Field(default="WARNING", description="Python logging level.")
-    log_messages: bool = Field(default=False, description="Log message text (off: logs never hold what users wrote).")
     openai_api_key: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "MENTOR_OPENAI_API_KEY")
     )
@@ -78,6 +83,12 @@ class Settings(BaseSettings):
             "timeout": self.llm_timeout,
             "max_retries": self.llm_max_retries,
         }
+
+    @property
+    def chat_concurrency(self) -> int:
+        if self.concurrency is not None:
+            return self.concurrency
+        return 2 * (os.cpu_count() or 1) if self.backend == "offline" else 16
 
     @property
     def chroma_dir(self) -> Path:

@@ -29,7 +29,7 @@ CITATION = re.compile(r"\[\d+\]")
 
 def _launch(rt: Runtime, settings_override: dict[str, Any] | None = None) -> tuple[gr.Blocks, str]:
     settings = rt.settings.model_copy(update=settings_override or {})
-    app = ui.build_app(rt).queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    app = ui.with_queue(ui.build_app(rt), settings)
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, **ui.launch_options(settings))
     return app, f"http://127.0.0.1:{port}/"
@@ -419,3 +419,15 @@ def test_gradio_event_overheads_are_switched_off_before_serving(monkeypatch: pyt
     monkeypatch.setenv("GRADIO_ANALYTICS_CACHE_FREQUENCY", "7")
     ui.lighten_gradio_events()
     assert os.environ["GRADIO_ANALYTICS_CACHE_FREQUENCY"] == "7", "an operator's own setting wins"
+
+
+def test_chat_turns_at_once_follow_the_backend_unless_set(tmp_path: Path) -> None:
+    offline = make_settings(tmp_path)
+    assert offline.chat_concurrency == 2 * (os.cpu_count() or 1), "offline turns are CPU work: two per core"
+    remote = make_settings(tmp_path, llm_backend="openai", openai_base_url="http://127.0.0.1:9/v1")
+    assert remote.chat_concurrency == 16, "LLM turns mostly wait for the model server"
+    assert make_settings(tmp_path, concurrency=3).chat_concurrency == 3
+    with pytest.raises(ValueError, match="greater than or equal to 1"):
+        make_settings(tmp_path, concurrency=0)
+    queue = ui.with_queue(gr.Blocks(), make_settings(tmp_path, concurrency=3))._queue
+    assert queue.default_concurrency_limit == 3 and not queue.live_updates

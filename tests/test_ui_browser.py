@@ -32,7 +32,7 @@ def app_url(built_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     data = tmp_path_factory.mktemp("browser") / "data"
     shutil.copytree(built_dir, data)
     rt = Runtime(make_settings(data))
-    app = ui.build_app(rt).queue(default_concurrency_limit=rt.settings.concurrency, max_size=rt.settings.queue_size)
+    app = ui.with_queue(ui.build_app(rt), rt.settings)
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, **ui.launch_options(rt.settings))
     yield f"http://127.0.0.1:{port}/"
