@@ -331,8 +331,8 @@ def index_corpus(
     }
 
 
-def time_methods(rt: Any, retriever: Any, vectors: np.ndarray, lc: Any, queries: list[str]) -> dict[str, Any]:
-    embed = rt.embedder.embed
+def time_methods(retriever: Any, vectors: np.ndarray, lc: Any, queries: list[str]) -> dict[str, Any]:
+    embed = retriever.embedder.embed
     latency: dict[str, Any] = {
         "hybrid": time_queries(lambda q: retriever.search(q, K, fresh=True), queries),
         "bm25": time_queries(lambda q: retriever.search(q, K, mode="bm25", fresh=True), queries),
@@ -359,6 +359,9 @@ def bench_size(
         retriever.refresh(force=True)
         memory["our_index_load"] = {"seconds": round(time.perf_counter() - started, 2)}
     memory["our_index_load"] |= mem_index.as_dict()
+    # Every timed search starts from scratch: fresh=True skips remembered results and the bare embedder
+    # remembers no query vectors (the queries repeat: 200 timings over 84 questions).
+    retriever.embedder = getattr(rt.embedder, "inner", rt.embedder)
     # The very matrix our MMR uses: the numpy baseline searches exactly the vectors Chroma holds.
     vectors = retriever._vectors
     with peak_memory() as mem_lc:
@@ -368,7 +371,7 @@ def bench_size(
     memory["langchain_bm25_build"] = mem_lc.as_dict()
     memory["vectors_matrix_mb"] = round(vectors.nbytes / 2**20, 1)
     progress(f"size {size}: timing {len(queries)} queries per method")
-    latency = time_methods(rt, retriever, vectors, lc, queries)
+    latency = time_methods(retriever, vectors, lc, queries)
     if "langchain_bm25" in latency:
         latency["langchain_bm25"]["build_s"] = round(lc_build, 2)
     progress(f"size {size}: hybrid p50 {latency['hybrid']['p50_ms']:.2f} ms, ingest {ingest['chunks_per_s']} chunks/s")
@@ -381,7 +384,7 @@ def bench_size(
         "latency": latency,
         "ratios": ratios(latency),
         "memory": memory,
-        "dense_recall_at_5_vs_exact": hnsw_recall(retriever, vectors, rt.embedder.embed, queries),
+        "dense_recall_at_5_vs_exact": hnsw_recall(retriever, vectors, retriever.embedder.embed, queries),
     }
 
 
