@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import yaml
@@ -26,6 +26,7 @@ from assistant.sessions import MenteeProfile
 from assistant.settings import Settings
 
 UNIT_CACHE_SIZE = 50_000  # sentences; the curated knowledge has about 5,000
+T = TypeVar("T")
 _SKIP_SECTIONS = ("in mentors' own words", "example", "checklist")
 _KIND_BY_SECTION = {
     "how to do it": "step",
@@ -306,22 +307,24 @@ class UnitMemory:
         self._tokens: dict[str, frozenset[str]] = {}
 
     def vectors(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if missing:
-            if len(self._vectors) > UNIT_CACHE_SIZE:
-                self._vectors = {}
-            self._vectors.update(zip(missing, self.embedder.embed(missing), strict=True))
-        known = self._vectors
-        return np.stack([known[t] for t in texts])
+        return np.stack(_remembered(self._vectors, texts, self.embedder.embed))
 
     def tokens(self, texts: list[str]) -> list[frozenset[str]]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._tokens]
-        if missing:
-            if len(self._tokens) > UNIT_CACHE_SIZE:
-                self._tokens = {}
-            self._tokens.update(zip(missing, map(frozenset, tokenize(missing)), strict=True))
-        known = self._tokens
-        return [known[t] for t in texts]
+        return _remembered(self._tokens, texts, lambda missing: [frozenset(t) for t in tokenize(missing)])
+
+
+def _remembered(memory: dict[str, T], texts: list[str], compute: Callable[[list[str]], Sequence[T]]) -> list[T]:
+    """Look texts up in memory, compute the rest in one batch and remember them. Only single dict operations
+    touch the shared memory, so turns on other threads (which may clear it when full) cannot break this one."""
+    found = {t: v for t in dict.fromkeys(texts) if (v := memory.get(t)) is not None}
+    missing = [t for t in dict.fromkeys(texts) if t not in found]
+    if missing:
+        fresh = dict(zip(missing, compute(missing), strict=True))
+        found.update(fresh)
+        if len(memory) > UNIT_CACHE_SIZE:
+            memory.clear()
+        memory.update(fresh)
+    return [found[t] for t in texts]
 
 
 class _Ranker:
