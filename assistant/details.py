@@ -303,9 +303,11 @@ def _behavior(text: str, name: str | None, situation: str | None) -> str | None:
 
 def _trim_clause(clause: str, situation: str | None) -> str | None:
     clause = re.split(
-        r",?\s+(?:which|so that|so|and that|and it|meaning|that meant|as a result|and i|how do i|can you|help me)\b",
+        r",?\s+(?:which|so that|so|and that|and it|meaning|that meant|as a result|and i|and we|but i|but we|how do i"
+        r"|can you|help me)\b",
         clause,
         maxsplit=1,
+        flags=re.IGNORECASE,  # "… three deadlines and I meet her tomorrow": the mentor's own clause is not hers
     )[0]
     if situation:
         clause = clause.replace(situation, "")

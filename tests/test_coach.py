@@ -48,6 +48,9 @@ def test_details_are_extracted_and_turned_to_second_person() -> None:
     assert d.impact == "that made the client stop talking"
     assert to_second_person("let clients finish before he answers", None) == "let clients finish before you answer"
     assert to_second_person("she always misses the handover", None) == "you always miss the handover"
+    # The mentor's own clause ("and I meet her tomorrow") is not part of what the mentee did.
+    d = extract("My report Dana has missed three deadlines this month and I meet her tomorrow. How do I open?")
+    assert d.behavior == "has missed three deadlines this month"
 
 
 def test_citation_validation_drops_dangling_markers() -> None:
