@@ -20,6 +20,10 @@ TOPICS: tuple[str, ...] = (
     "active-listening",
     "boundaries-and-escalation",
     "mentoring-formats",
+    "career-development",
+    "performance",
+    "wellbeing",
+    "inclusion",
 )
 MODES: tuple[str, ...] = ("chat", "prepare", "feedback", "practice")
 SAFETY_CATEGORIES: tuple[str, ...] = ("crisis", "harassment", "legal", "harmful", "injection")
