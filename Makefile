@@ -15,7 +15,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e .
 	touch $@
 
+# llama.cpp is compiled from source: build it for any x86-64 CPU with AVX2, never with -march=native
+# (a native build uses AMX tiles that some virtual machines forbid, and crashes on the first completion).
+# --no-cache-dir keeps pip from reusing a wheel it once built with other flags.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+LLAMA_PACKAGE := llama-cpp-python[server]>=0.3,<0.4
+
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install --quiet --no-cache-dir --no-binary llama-cpp-python "$(LLAMA_PACKAGE)"
 	$(PIP) install --quiet -e ".[test,llama]"
 	touch $(VENV)/.installed $@
 

@@ -108,6 +108,8 @@ def describe_failure(exc: Exception, mid_answer: bool = False) -> str:
     if isinstance(exc, openai.APIConnectionError):
         if mid_answer:
             return "The connection to the language model broke off mid-answer, so the answer was cut off."
+        if _server_hung_up(exc):
+            return "The language model server stopped while answering (it closed the connection without a reply)."
         return "Cannot reach the language model server."
     if isinstance(exc, openai.AuthenticationError):
         return "The language model rejected the API key (check OPENAI_API_KEY)."
@@ -116,6 +118,19 @@ def describe_failure(exc: Exception, mid_answer: bool = False) -> str:
     if isinstance(exc, ValueError):  # json.JSONDecodeError and pydantic validation errors
         return "The language model server sent a malformed response (invalid JSON)."
     return "The language model failed unexpectedly."
+
+
+def _server_hung_up(exc: BaseException) -> bool:
+    """A server that accepted the request and then vanished (a crash) closes the connection with no reply;
+    one that is not running refuses the connection. httpx tells the two apart; the OpenAI client wraps both."""
+    import httpx
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, httpx.RemoteProtocolError | httpx.ReadError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 @BACKENDS.register("openai")
