@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from assistant.details import extract
+from assistant.coaching.understanding import Reading
 from assistant.llm import BACKENDS, BackendError, ChatBackend, CoachRequest
-from assistant.retrieval import reciprocal_rank_fusion, rewrite_query
-from assistant.sessions import MenteeProfile
+from assistant.retrieval import rewrite_query
+from assistant.sessions import MenteeProfile, TurnRecord
 from assistant.types import Answer, Hit, SafetyDecision, Source
 
 if TYPE_CHECKING:
@@ -21,59 +21,14 @@ log = logging.getLogger(__name__)
 
 _CITATION = re.compile(r"\[(\d{1,3})\]")
 _PRACTICE = re.compile(r"\b(practi[cs]e|role[- ]?play|rehearse|simulate)\b", re.IGNORECASE)
-_FEEDBACK = re.compile(
-    r"\b(feedback|word (?:this|it)|phrase (?:this|it)|how (?:do|should|can) i (?:say|tell|word|phrase)|critique|"
-    r"call (?:him|her|them) out|point out)\b",
-    re.IGNORECASE,
-)
-_DRAFT = re.compile(r"\b(draft|write|word|phrase|help me (?:give|say|tell))\b", re.IGNORECASE)
-_PREPARE = re.compile(
-    r"\b(prepare|prep|get ready|tomorrow|later today|this afternoon|next week|upcoming|"
-    r"(?:have|need|going) to (?:tell|talk|break|inform|let)|break the news|bad news|"
-    r"(?:conversation|meeting|talk|one-on-one|1:1) with|before (?:my|our|the) (?:meeting|talk|one-on-one))\b",
-    re.IGNORECASE,
-)
-# Prepare answers need guidance beyond the question's own topic; each extra search feeds one section.
-_AUX_QUERIES: dict[str, dict[str, str]] = {
-    "prepare": {
-        "prepare": "preparing for a difficult conversation: the goal, the facts to bring, likely reactions",
-        "opening": "opening a difficult conversation: the first minute, naming the topic plainly",
-        "reactions": "when the mentee gets defensive, angry, cries or gets upset: how to respond",
-        "close": "closing a hard conversation with agreed next steps and a follow-up date",
-    },
-    "feedback": {
-        "sbi": "how to give specific feedback: situation, behavior, impact, and a request",
-        "delivery": "delivering corrective feedback privately and soon, then agreeing the next step",
-    },
-}
-MAIN_SOURCES = 10  # chunks drawn from the question's own hits
-AUX_SOURCES = 5  # chunks per section-specific search
-# Abstention: cosine between the question and its best chunk, measured on evals/datasets/answers.jsonl.
-# Off-topic questions scored 0.04-0.25 and mentoring questions 0.20 and up, so the middle band also
-# needs a sign that the question is about people at work (a role word, a name, a conversation).
+# Below this cosine between a question and its best chunk, nothing in the knowledge is near it: off-topic
+# questions scored 0.04-0.25 and mentoring questions 0.20 and up on evals/datasets/answers.jsonl.
 RELEVANCE_FLOOR = 0.19
-RELEVANCE_CLEAR = 0.35
-_PEOPLE_AT_WORK = re.compile(
-    r"\b(mentee|mentor\w*|manager|boss|supervisor|report|reports|intern|apprentice|trainee|colleague|co-?worker|"
-    r"employee|staff|team\w*|hire|new starter|junior|senior|associate|lead|peer|direct|one-on-ones?|1:1|feedback|"
-    r"cooks?|chefs?|nurses?|engineers?|developers?|analysts?|teachers?|cashiers?|volunteers?|workers?|"
-    r"conversation|meeting|career|promotion|performance|coach\w*|he|she|they|him|her|them)\b",
-    re.IGNORECASE,
-)
 
 
-def route_mode(question: str) -> str:
-    """Pick a mode from the wording; explicit mode selection in the UI/CLI overrides this."""
-    if _PRACTICE.search(question):
-        return "practice"
-    details = extract(question)
-    # "How do I give feedback to defensive people?" is a general question; a described incident is a draft.
-    described = details.situation or (details.behavior and details.name)
-    if _FEEDBACK.search(question) and (described or _DRAFT.search(question)):
-        return "feedback"
-    if _PREPARE.search(question):
-        return "prepare"
-    return "chat"
+def wants_practice(question: str) -> bool:
+    """Role-play is asked for by name ("let me practise telling him"); everything else is read by meaning."""
+    return bool(_PRACTICE.search(question))
 
 
 def valid_citations(text: str, n_sources: int) -> tuple[str, list[int]]:
@@ -140,17 +95,14 @@ class Coach:
 
         question = check_message(question, self.settings.max_message_chars)
         turns = self.rt.sessions.history(session_id, owner=owner) if session_id else []
-        history = [(t.role, t.content) for t in turns if t.complete]
         safety = self.rt.safety.classify(question)
-        chosen = route_mode(question) if mode == "auto" else mode
-        if mode == "auto" and active_practice(turns):
-            chosen = "practice"  # a running role-play keeps going until the mentor ends it
+        practice = mode == "practice" or (mode == "auto" and (wants_practice(question) or active_practice(turns)))
         if safety.escalated:
-            answer = self._escalate(question, chosen, safety)
-        elif chosen == "practice":
-            answer = practice_turn(self.rt, question, turns)
+            answer = self._escalate(question, "chat" if mode == "auto" else mode, safety)
+        elif practice:
+            answer = practice_turn(self.rt, question, turns)  # a running role-play goes on until the mentor ends it
         else:
-            answer = yield from self._coach(question, chosen, history, mentee_id, owner, safety)
+            answer = yield from self._coach(question, mode, turns, mentee_id, owner, safety)
         if persist:
             answer.session, answer.extras["turn_id"] = self._persist(question, answer, session_id, owner, mentee_id)
         yield answer.answer, answer
@@ -160,26 +112,29 @@ class Coach:
         self,
         question: str,
         mode: str,
-        history: list[tuple[str, str]],
+        turns: list[TurnRecord],
         mentee_id: str | None,
         owner: str,
         safety: SafetyDecision,
     ) -> Iterator[tuple[str, Answer | None]]:
+        history = [(t.role, t.content) for t in turns if t.complete]
         user_turns = [t for r, t in history if r == "user"]
         query = self._rewrite(question, user_turns)
-        details = extract(" ".join([*user_turns[-2:], question]))
-        hits, purposes, relevance = self._retrieve(question, query, mode, news=details.is_news)
-        described = bool(details.name and details.behavior)  # someone did something: a mentoring situation
-        if not self._covered(query, mode, relevance, in_conversation=bool(user_turns) or described):
-            return self._abstain(question, mode, query, safety)
+        chunk_hits = self.rt.retriever.search(query, k=10)
+        state = self.rt.understanding.state_from(turns)
+        reading = self.rt.understanding.read(question, state, chunk_hits, mode=mode)
+        relevance = self.rt.retriever.coverage(query, chunk_hits[:5])
+        if not reading.understood:
+            return self._clarify(reading, mode, query, safety, relevance)
+        hits = [Hit(c, 1.0) for book in reading.playbooks for c in self.rt.retriever.document_chunks(book.source)]
         request = CoachRequest(
             question=question,
-            mode=mode,
+            mode=reading.mode if mode == "auto" else mode,
             hits=hits,
             history=history[-2 * self.settings.max_history_turns :],
-            details=details,
+            details=reading.details,
             mentee=self._mentee(mentee_id, owner),
-            extras={"purposes": purposes},
+            extras={"reading": reading},
         )
         text, fallback, backend = "", None, self.backend
         try:
@@ -194,12 +149,10 @@ class Coach:
         shown = len(hits) if backend is self.offline else request.extras.get("sources_shown", len(hits))
         text, cited = valid_citations(text, shown)
         sources = [Source.from_hit(i + 1, h) for i, h in enumerate(hits[:shown])]
-        if backend is self.offline:
-            # The offline coach draws on many candidate chunks; show only the ones it cited.
-            text, sources, cited = compact_sources(text, sources, cited)
+        text, sources, cited = compact_sources(text, sources, cited)
         return Answer(
             answer=text.strip(),
-            mode=mode,
+            mode=request.mode,
             backend=backend.name,
             model=backend.model,
             sources=sources,
@@ -209,7 +162,12 @@ class Coach:
             prompt_version=backend.prompt_version,
             fallback=fallback,
             query=query,
-            extras={"relevance": round(relevance, 3)},
+            extras={
+                "relevance": round(relevance, 3),
+                "playbooks": [b.id for b in reading.playbooks],
+                "need": reading.need,
+                "confidence": reading.matches.confidence,
+            },
         )
 
     def _rewrite(self, question: str, user_turns: list[str]) -> str:
@@ -225,51 +183,25 @@ class Coach:
                 pass
         return rewrite_query(question, user_turns)
 
-    def _retrieve(
-        self, question: str, query: str, mode: str, news: bool = False, k: int = 5
-    ) -> tuple[list[Hit], dict[str, set[str]], float]:
-        """Hits for the question plus, per mode, a few for each section's own need; chunk id → the
-        purposes it serves; and how well the best direct hit covers the question."""
-        direct = self.rt.retriever.search(query, k=k)
-        if query != question:
-            # A follow-up's own words say what is new; the history only says what it is about.
-            own = self.rt.retriever.search(question, k=k)
-            direct = reciprocal_rank_fusion([own, direct])[:k]
-        relevance = self.rt.retriever.coverage(query, direct[:5])
-        hits = self.rt.retriever.expand(direct, MAIN_SOURCES)
-        purposes = {h.chunk.id: {"main"} for h in hits}
-        aux_queries = dict(_AUX_QUERIES.get(mode, {}))
-        if mode == "prepare" and news:
-            aux_queries["news"] = "delivering bad news: say it early and plainly, then stop and listen"
-        for purpose, aux in aux_queries.items():
-            for hit in self.rt.retriever.expand(self.rt.retriever.search(aux, k=2), AUX_SOURCES):
-                if hit.chunk.id not in purposes:
-                    hits.append(hit)
-                purposes.setdefault(hit.chunk.id, set()).add(purpose)
-        return hits, purposes, relevance
-
-    @staticmethod
-    def _covered(question: str, mode: str, relevance: float, in_conversation: bool = False) -> bool:
-        """Does the knowledge cover the question, or should the coach say so and ask for detail?"""
-        if relevance < RELEVANCE_FLOOR:
-            return False
-        # A follow-up in a mentoring conversation is about that conversation even when it names no one.
-        if relevance >= RELEVANCE_CLEAR or mode in ("prepare", "feedback") or in_conversation:
-            return True
-        return bool(_PEOPLE_AT_WORK.search(question))
-
-    def _abstain(self, question: str, mode: str, query: str, safety: SafetyDecision) -> Answer:
+    def _clarify(self, reading: Reading, mode: str, query: str, safety: SafetyDecision, relevance: float) -> Answer:
+        """No playbook fits well enough: name the closest covered situations and ask one question, no tips."""
         words = self.offline.words  # type: ignore[attr-defined]
-        text = f"{words['abstain'].strip()}\n\n**A question for you:** {words['abstain_question']}"
+        close = reading.alternatives if relevance >= RELEVANCE_FLOOR else []
+        if close:
+            options = "\n".join(f"- **{b.title}**: {b.situation}" for b in close)
+            text = f"{words['closest']}\n\n{options}\n\n**A question for you:** {words['closest_question']}"
+        else:
+            text = f"{words['abstain'].strip()}\n\n**A question for you:** {words['abstain_question']}"
         return Answer(
             answer=text,
-            mode=mode,
+            mode=mode if mode != "auto" else "chat",
             backend=self.offline.name,
             model=self.offline.model,
             safety=safety,
             prompt_version=self.offline.prompt_version,
             abstained=True,
             query=query,
+            extras={"closest": [b.id for b in close]},
         )
 
     def _escalate(self, question: str, mode: str, safety: SafetyDecision) -> Answer:

@@ -12,6 +12,7 @@ from assistant.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from assistant.coach import Coach
+    from assistant.coaching.understanding import Understanding
     from assistant.embedders import Embedder
     from assistant.knowledge import Ingestor
     from assistant.retrieval import HybridRetriever
@@ -71,6 +72,12 @@ class Runtime:
             backend = BACKENDS.create(self.settings.backend, self.settings, self.embedder)
             llm_check = make_llm_check(backend.complete)  # type: ignore[attr-defined]
         return SafetyRouter(self.embedder, llm_check=llm_check)
+
+    @cached_property
+    def understanding(self) -> Understanding:
+        from assistant.coaching import build_understanding
+
+        return build_understanding(self.settings, self.embedder)
 
     @cached_property
     def sessions(self) -> SessionStore:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, make_settings
 
-from assistant.coach import compact_sources, route_mode, valid_citations
+from assistant.coach import compact_sources, valid_citations, wants_practice
 from assistant.details import extract, to_second_person
 from assistant.runtime import Runtime
 from assistant.types import Source
@@ -23,18 +23,16 @@ CITE = re.compile(r"\[(\d+)\]")
 
 
 @pytest.mark.parametrize(
-    ("question", "mode"),
+    ("question", "practice"),
     [
-        ("Can we role-play the conversation where I tell him he's not getting the raise?", "practice"),
-        ("Sam interrupted the client three times in Monday's demo. Help me give him feedback.", "feedback"),
-        ("Tomorrow I have to tell Priya her conference talk was rejected", "prepare"),
-        ("I need to prepare for a one-on-one with my quiet mentee", "prepare"),
-        ("How do I give feedback to a mentee who gets defensive?", "chat"),
-        ("What is the GROW model?", "chat"),
+        ("Can we role-play the conversation where I tell him he's not getting the raise?", True),
+        ("Let me practise telling my mentee that he won't be on the new project.", True),
+        ("Sam interrupted the client three times in Monday's demo. Help me give him feedback.", False),
+        ("How do I give feedback to a mentee who gets defensive?", False),
     ],
 )
-def test_route_mode(question: str, mode: str) -> None:
-    assert route_mode(question) == mode
+def test_practice_is_asked_for_by_name(question: str, practice: bool) -> None:
+    assert wants_practice(question) is practice
 
 
 def test_details_are_extracted_and_turned_to_second_person() -> None:
@@ -77,62 +75,81 @@ def _assert_well_cited(answer) -> None:
         assert source.title and source.source.startswith("knowledge/")
 
 
-def test_chat_answer_is_structured_cited_and_ends_with_a_question(rt) -> None:
+PLACEHOLDER = re.compile(r"\[(?!\d+\])[^\]]*\]")  # anything in brackets but a citation
+
+
+def _bullets(text: str) -> list[str]:
+    items = [line for line in text.splitlines() if re.match(r"^(-|\d+\.) ", line)]
+    return [re.sub(r"^(-|\d+\.) ", "", CITE.sub("", line)).strip() for line in items]
+
+
+def test_chat_answer_follows_one_playbook_in_its_order(rt) -> None:
     answer = rt.coach.ask("My mentee barely says anything in our one-on-ones", persist=False)
     assert answer.mode == "chat" and answer.backend == "offline"
-    assert answer.answer.startswith("It sounds like your mentee barely says anything in your one-on-ones.")
-    assert "**What to try**" in answer.answer
+    assert answer.extras["playbooks"] == ["drawing-out-a-quiet-mentee"]
+    book = rt.understanding.playbooks["drawing-out-a-quiet-mentee"]
+    steps = [line for line in _bullets(answer.answer) if line in book.steps]
+    assert steps == list(book.steps), "every step, in the authored order"
+    assert {s.source for s in answer.sources} == {book.source}, "nothing stitched in from other documents"
     assert "**Words you could use**" in answer.answer
-    assert answer.answer.rstrip().endswith("?")
-    assert "**A question for you:**" in answer.answer
-    assert "In mentors' own words" not in " ".join(s.heading for s in answer.sources)
+    assert answer.answer.rstrip().endswith("?") and "**A question for you:**" in answer.answer
     _assert_well_cited(answer)
 
 
-def test_prepare_answer_reuses_the_users_details(rt) -> None:
+def test_a_conversation_to_have_gets_a_plan_with_the_mentors_details(rt) -> None:
     answer = rt.coach.ask("Tomorrow I have to tell Priya her conference talk was rejected", persist=False)
-    text = answer.answer
     assert answer.mode == "prepare"
-    assert text.startswith("Here is a plan for your conversation with Priya tomorrow.") or "with Priya tomorrow" in text
-    assert '"Priya, I have some difficult news' in text and "your conference talk was rejected" in text
-    for heading in ("Goal of the conversation", "Opening line", "Questions to ask", "Likely reactions", "How to close"):
-        assert f"**{heading}" in text, heading
+    assert answer.answer.startswith("Here is a plan for your conversation with Priya tomorrow.")
+    assert "**How to run the conversation**" in answer.answer
+    assert answer.extras["playbooks"][0] == "delivering-bad-news"
     _assert_well_cited(answer)
 
 
-def test_prepare_for_an_issue_proposes_an_sbi_statement(rt) -> None:
-    answer = rt.coach.ask(
-        "I'm meeting Sam tomorrow. Sam interrupted the client three times in Monday's demo, "
-        "which made the client stop sharing concerns.",
-        mode="prepare",
-        persist=False,
-    )
-    assert "Situation-Behavior-Impact" in answer.answer
-    assert "In Monday's demo, you interrupted the client three times." in answer.answer
-
-
-def test_feedback_answer_drafts_and_checks(rt) -> None:
+def test_feedback_draft_speaks_to_the_mentee_and_asks_for_what_is_missing(rt) -> None:
     answer = rt.coach.ask(
         "Sam interrupted the client three times in Monday's demo, which made the client stop sharing concerns. "
         "Help me give him feedback.",
         persist=False,
     )
     assert answer.mode == "feedback"
-    assert "**Draft feedback**" in answer.answer
+    assert "**A draft in your words**" in answer.answer
     assert "you interrupted the client three times" in answer.answer
-    assert "[what you would like them to do differently]" in answer.answer
-    assert "Fill in the parts in [brackets] (request)" in answer.answer
+    assert "End with what you would like them to do from now on" in answer.answer
     _assert_well_cited(answer)
 
 
-def test_feedback_with_every_part_given_is_scored(rt) -> None:
+def test_praise_has_the_praise_shape(rt) -> None:
     answer = rt.coach.ask(
-        "Sam interrupted the client three times in Monday's demo, which made the client stop sharing concerns. "
-        "I'd like him to let clients finish before he answers. Help me word the feedback.",
+        "I want to thank Arjun for staying late to fix the billing outage, but not in a generic way. Help me word it.",
         persist=False,
     )
-    assert "let clients finish before you answer" in answer.answer
-    assert re.search(r"Score \d+/100 — ready to deliver", answer.answer)
+    assert answer.extras["need"] == "praise"
+    assert "next time" not in answer.answer.lower()
+    assert "Arjun" in answer.answer
+    _assert_well_cited(answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I tell my mentee that her slides are too dense without crushing her confidence?",
+        "Help me write feedback for Lucía, who missed two client deadlines this month.",
+        "Two of my mentees are competing for the same promotion. How do I stay fair to both?",
+        "Help me prepare to tell Noor that her transfer request was turned down.",
+        "My mentee never prepares anything for our sessions. Should I say something?",
+    ],
+)
+def test_no_placeholder_and_no_repeated_tip(rt, question: str) -> None:
+    text = rt.coach.ask(question, persist=False).answer
+    assert not PLACEHOLDER.search(text), PLACEHOLDER.search(text)
+    bullets = _bullets(text)
+    assert len(bullets) == len(set(bullets))
+
+
+def test_unclear_question_names_the_closest_situations_and_asks(rt) -> None:
+    answer = rt.coach.ask("mentee stuff", persist=False)
+    assert answer.abstained and not answer.sources and not CITE.search(answer.answer)
+    assert "**A question for you:**" in answer.answer
 
 
 def test_off_topic_questions_get_an_honest_abstention(rt) -> None:
@@ -142,16 +159,16 @@ def test_off_topic_questions_get_an_honest_abstention(rt) -> None:
     assert "rather not guess" in answer.answer
 
 
-def test_mentee_profile_changes_the_wording(rt) -> None:
+def test_mentee_profile_changes_the_advice(rt) -> None:
     from assistant.sessions import MenteeProfile
 
-    question = "How should I help my mentee get better at running meetings?"
+    question = "How do I build trust with a new mentee from a different culture?"
     plain = rt.coach.ask(question, persist=False)
     mentee_id = rt.sessions.save_mentee(
         MenteeProfile(
             id=None,
             name="Ana",
-            experience_level="new",
+            experience_level="senior",
             goals="lead the weekly sync by spring",
             learning_preferences="",
             communication_preferences="prefers written notes",
@@ -160,10 +177,10 @@ def test_mentee_profile_changes_the_wording(rt) -> None:
         )
     )
     tailored = rt.coach.ask(question, mentee_id=mentee_id, persist=False)
-    assert "**Tailored to Ana**" in tailored.answer and "Tailored to" not in plain.answer
-    assert "Ana is new" in tailored.answer
-    assert "written summary" in tailored.answer
-    assert "lead the weekly sync by spring" in tailored.answer
+    assert "**With Ana in mind**" in tailored.answer and "in mind**" not in plain.answer
+    assert "written summary" in tailored.answer and "lead the weekly sync by spring" in tailored.answer
+    first_step = next(line for line in tailored.answer.splitlines() if line.startswith("1. "))
+    assert first_step.startswith(("1. Ask", "1. Invite", "1. Listen")), "an experienced mentee's view comes first"
 
 
 def test_answers_are_reproducible(rt) -> None:
@@ -183,7 +200,7 @@ def test_stream_yields_growing_text_then_the_answer(rt) -> None:
     assert steps[-1][1] is not None and steps[-1][0] == steps[-1][1].answer
 
 
-def test_follow_up_uses_the_session_history(tmp_path: Path, built_dir: Path) -> None:
+def test_follow_up_stays_with_the_conversation_and_its_people(tmp_path: Path, built_dir: Path) -> None:
     import shutil
 
     data = tmp_path / "data"
@@ -191,11 +208,17 @@ def test_follow_up_uses_the_session_history(tmp_path: Path, built_dir: Path) -> 
     rt = Runtime(make_settings(data))
     first = rt.coach.ask("I need to tell Dana her promotion didn't come through")
     follow = rt.coach.ask("and what if she cries?", session_id=first.session)
-    assert "promotion" in follow.query and "cries" in follow.query
-    assert any(s.topic == "difficult-conversations" for s in follow.sources)
+    assert follow.extras["playbooks"] == ["when-your-mentee-cries-or-gets-upset"]
+    assert follow.answer.startswith("Staying with") and "Dana" in follow.answer
+    shorter = rt.coach.ask("make it shorter", session_id=first.session)
+    assert shorter.extras["playbooks"] == follow.extras["playbooks"]
+    assert len(shorter.answer) < len(follow.answer)
     turns = rt.sessions.history(first.session)
-    assert [t.role for t in turns] == ["user", "assistant", "user", "assistant"]
-    assert turns[2].content == "and what if she cries?"
+    assert [t.role for t in turns] == ["user", "assistant"] * 3
+    # The state lives in the database: a new process reads the same situation from the stored turns.
+    again = Runtime(make_settings(data))
+    state = again.understanding.state_from(again.sessions.history(first.session))
+    assert state.playbook_ids == ("when-your-mentee-cries-or-gets-upset",) and state.mentee_name == "Dana"
 
 
 def test_sessions_survive_a_new_process(tmp_path: Path, built_dir: Path) -> None:
@@ -245,21 +268,3 @@ def test_practice_in_chat_starts_continues_and_debriefs(tmp_path: Path, built_di
     assert end.sources and end.grounded
     after = rt.coach.ask("How do I follow up after a hard conversation?", session_id=start.session)
     assert after.mode != "practice"
-
-
-@pytest.mark.parametrize(
-    ("question", "lead"),
-    [
-        (
-            "What should I do if my mentee tells me something confidential about her manager?",
-            "You want to know what to do if your mentee tells you something confidential about her manager.",
-        ),
-        ("How do I give feedback to a mentee who gets defensive?", "You want to give feedback to a mentee who"),
-        (
-            "My mentee barely talks in our one-on-ones. How do I get him to open up?",
-            "It sounds like your mentee barely talks in your one-on-ones, and you want to get him to open up.",
-        ),
-    ],
-)
-def test_chat_lead_reflects_the_mentors_own_words(rt, question: str, lead: str) -> None:
-    assert rt.coach.ask(question, persist=False).answer.startswith(lead)

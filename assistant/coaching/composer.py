@@ -1,0 +1,228 @@
+"""Writes the offline coach's answer from the matched playbook, in its authored order and voice.
+
+Every tip is a line of the playbook, cited with the number of the source chunk it came from. Only framing lines
+(prompts/offline_coach.yaml) and the mentor's own details are added around them. A second playbook adds one
+short section; nothing is pooled sentence by sentence from unrelated documents, and a missing detail is asked
+for rather than left as a placeholder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.coaching.playbooks import Playbook
+from assistant.details import Details
+
+# Which playbook section a heading's chunk holds, so each line can cite the chunk it came from.
+_SECTION_HEADINGS = {
+    "why": "why it matters",
+    "steps": "how to do it",
+    "phrases": "what to say",
+    "questions": "questions to ask",
+    "dos_and_donts": "do and don't",
+}
+_WORD = re.compile(r"[a-z']+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
+NEAR_DUPLICATE = 0.6  # share of content words two lines have in common before the second is dropped
+_STOP_WORDS = (
+    "a an the and or but to of in on for with at by from as is are be it this that your you they them their "
+    "his her he she i me my we our if when what how do does not"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+@dataclass
+class CitedPlaybook:
+    """A playbook with the citation number of each of its sections' chunks (0 = no chunk to cite)."""
+
+    playbook: Playbook
+    citations: dict[str, int] = field(default_factory=dict)
+
+    def cite(self, section: str) -> str:
+        n = self.citations.get(section) or next(iter(self.citations.values()), 0)
+        return f" [{n}]" if n else ""
+
+
+@dataclass
+class AnswerPlan:
+    """What the coach understood, handed to the composer."""
+
+    question: str
+    need: str  # conversation | prepare | feedback | praise | advice
+    playbooks: list[CitedPlaybook]
+    details: Details = field(default_factory=Details)
+    follow_up_of: str | None = None  # the situation a follow-up continues, in the mentor's terms
+    mentee_name: str | None = None
+    shorter: bool = False
+    tailoring: list[str] = field(default_factory=list)
+
+
+def section_citations(book: Playbook, chunk_numbers: Sequence[tuple[str, int]]) -> dict[str, int]:
+    """Section name → citation number, from (chunk heading, number) pairs of this playbook's chunks."""
+    found: dict[str, int] = {}
+    for heading, n in chunk_numbers:
+        last = heading.split(" > ")[-1].strip().lower()
+        for section, title in _SECTION_HEADINGS.items():
+            if last == title and section not in found:
+                found[section] = n
+    return found
+
+
+def content_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2)
+
+
+class _Lines:
+    """Lines already in the answer, so no tip appears twice in other words."""
+
+    def __init__(self) -> None:
+        self._seen: list[frozenset[str]] = []
+
+    def fresh(self, text: str) -> bool:
+        words = content_words(text)
+        for seen in self._seen:
+            if words and seen and len(words & seen) / min(len(words), len(seen)) >= NEAR_DUPLICATE:
+                return False
+        self._seen.append(words)
+        return True
+
+
+def first_sentences(text: str, n: int) -> str:
+    return " ".join(_SENTENCE.split(text.strip())[:n])
+
+
+class Composer:
+    def __init__(self, words: dict[str, Any]) -> None:
+        self.words = words
+
+    def compose(self, plan: AnswerPlan) -> str:
+        if not plan.playbooks:
+            return ""
+        build: dict[str, Callable[[AnswerPlan, _Lines], list[str]]] = {
+            "conversation": self._conversation,
+            "feedback": self._feedback,
+            "praise": self._praise,
+        }
+        lines = _Lines()
+        parts = build.get(plan.need, self._advice)(plan, lines)
+        if plan.tailoring:
+            title = self.words["sections"]["tailoring"].format(name=plan.mentee_name or "your mentee")
+            parts.insert(1, f"**{title}**\n" + "\n".join(f"- {line}" for line in plan.tailoring))
+        parts += self._second(plan, lines)
+        parts.append(self._reflection(plan))
+        return "\n\n".join(p for p in parts if p).strip()
+
+    # --- shapes ------------------------------------------------------------------------------
+    def _advice(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
+        main = plan.playbooks[0]
+        s = self.words["sections"]
+        limit = 4 if plan.shorter else None
+        return [
+            self._lead(plan),
+            self._numbered(s["steps"], main, "steps", main.playbook.steps[:limit], lines),
+            self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[: 2 if plan.shorter else 4], lines),
+            "" if plan.shorter else self._questions(plan, lines),
+            "" if plan.shorter else self._bullets(s["cautions"], main, "dos_and_donts", main.playbook.donts[:3], lines),
+        ]
+
+    def _conversation(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
+        main = plan.playbooks[0]
+        s = self.words["sections"]
+        return [
+            self._lead(plan),
+            self._numbered(s["plan"], main, "steps", main.playbook.steps, lines),
+            self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[:4], lines),
+            self._questions(plan, lines),
+            self._bullets(s["cautions"], main, "dos_and_donts", main.playbook.donts[:3], lines),
+        ]
+
+    def _feedback(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
+        main = plan.playbooks[0]
+        s = self.words["sections"]
+        return [
+            self._lead(plan),
+            self._draft(plan, praise=False),
+            self._numbered(s["deliver"], main, "steps", main.playbook.steps, lines),
+            self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[:3], lines),
+            self._bullets(s["cautions"], main, "dos_and_donts", main.playbook.donts[:3], lines),
+        ]
+
+    def _praise(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
+        main = plan.playbooks[0]
+        s = self.words["sections"]
+        return [
+            self._lead(plan),
+            self._draft(plan, praise=True),
+            self._numbered(s["steps"], main, "steps", main.playbook.steps, lines),
+            self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[:3], lines),
+            self._bullets(s["cautions"], main, "dos_and_donts", main.playbook.donts[:2], lines),
+        ]
+
+    # --- pieces ------------------------------------------------------------------------------
+    def _lead(self, plan: AnswerPlan) -> str:
+        main = plan.playbooks[0]
+        name = plan.mentee_name
+        template = self.words["leads"][plan.need if plan.need in self.words["leads"] else "advice"]
+        when = f" {plan.details.when}" if plan.details.when else ""
+        lead = template["named" if name else "unnamed"].format(name=name, when=when)
+        if plan.follow_up_of:
+            lead = self.words["follow_up"].format(situation=plan.follow_up_of) + " " + lead[0].lower() + lead[1:]
+        why = first_sentences(main.playbook.why, 2)
+        return f"{lead} {why}{main.cite('why')}".strip() if why else lead
+
+    def _questions(self, plan: AnswerPlan, lines: _Lines) -> str:
+        main = plan.playbooks[0]
+        title = self.words["sections"]["questions"].format(who=plan.mentee_name or "your mentee")
+        return self._bullets(title, main, "questions", main.playbook.questions[:4], lines)
+
+    def _draft(self, plan: AnswerPlan, praise: bool) -> str:
+        """The mentor's own facts in feedback form; what is missing is asked for, never left in brackets."""
+        d = plan.details
+        parts = [p for p in (d.situation, d.behavior, d.impact) if p]
+        missing = [label for label, value in (("behaviour", d.behavior), ("impact", d.impact)) if not value]
+        ask = self.words["ask_praise" if praise else "ask_feedback"]
+        if not d.behavior:
+            return f"**{self.words['sections']['draft']}:** {ask['all']}"
+        closing = self.words["praise_close"] if praise else (d.request or "")
+        sentences = [_sentence(" ".join(parts[:2]))] + [_sentence(p) for p in parts[2:]]
+        if closing:
+            sentences.append(_sentence(closing))
+        draft = " ".join(s for s in sentences if s)
+        text = f"**{self.words['sections']['draft']}**\n\n> {draft}"
+        if missing:
+            text += "\n\n" + ask[missing[0]]
+        elif not praise and not d.request:
+            text += "\n\n" + ask["request"]
+        return text
+
+    def _second(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
+        if len(plan.playbooks) < 2 or plan.shorter:
+            return []
+        other = plan.playbooks[1]
+        title = self.words["sections"]["also"].format(title=other.playbook.title)
+        return [self._numbered(title, other, "steps", other.playbook.steps[:3], lines)]
+
+    def _reflection(self, plan: AnswerPlan) -> str:
+        options = self.words["reflection"].get(plan.need) or self.words["reflection"]["advice"]
+        question = options[len(plan.question) % len(options)]
+        return f"**{self.words['sections']['reflection']}** {question.format(who=plan.mentee_name or 'your mentee')}"
+
+    def _bullets(self, title: str, book: CitedPlaybook, section: str, items: Sequence[str], lines: _Lines) -> str:
+        kept = [f"- {item}{book.cite(section)}" for item in items if lines.fresh(item)]
+        return f"**{title}**\n" + "\n".join(kept) if kept else ""
+
+    def _numbered(self, title: str, book: CitedPlaybook, section: str, items: Sequence[str], lines: _Lines) -> str:
+        kept = [item for item in items if lines.fresh(item)]
+        body = "\n".join(f"{i}. {item}{book.cite(section)}" for i, item in enumerate(kept, start=1))
+        return f"**{title}**\n" + body if kept else ""
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in '.!?"”' else text + "."

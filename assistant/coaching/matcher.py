@@ -1,0 +1,150 @@
+"""Which situation is the mentor in? Fuses three signals into one ranking of playbooks.
+
+- how close the question is to the ways mentors ask about each situation (`asked_as`, `situation`), by encoder;
+- the same texts by words (BM25), which catches names of things the encoder blurs ("hygiene", "reference");
+- which documents the chunk retriever finds for the question, so a playbook's body counts too.
+
+Each signal ranks the playbooks; reciprocal-rank fusion combines them, and the encoder's best similarity says
+how sure the match is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from assistant.coaching.playbooks import Playbook
+from assistant.embedders import Embedder
+from assistant.retrieval import tokenize
+from assistant.types import Hit
+
+RRF_K = 20
+# Fusion weights: the phrasings carry most of the signal; chunk retrieval and words break ties.
+WEIGHTS = {"phrasings": 1.0, "words": 0.6, "chunks": 0.5}
+# Cosine to the closest phrasing: at or above SURE the match is taken as is; below UNSURE the coach asks.
+SURE = 0.55
+UNSURE = 0.36
+# A second playbook joins the answer only when it is nearly as close as the first and stands on its own.
+SECOND_WITHIN = 0.04
+
+
+@dataclass(frozen=True)
+class SituationMatch:
+    """One candidate situation with its fused score and the encoder's closeness to it."""
+
+    playbook: Playbook
+    score: float
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Matches:
+    ranked: list[SituationMatch]
+
+    @property
+    def top(self) -> SituationMatch | None:
+        return self.ranked[0] if self.ranked else None
+
+    @property
+    def confidence(self) -> str:
+        """sure | likely | unsure, from how close the best candidate's phrasings are to the question."""
+        if not self.ranked or self.ranked[0].similarity < UNSURE:
+            return "unsure"
+        return "sure" if self.ranked[0].similarity >= SURE else "likely"
+
+    def chosen(self) -> list[SituationMatch]:
+        """The playbook to answer from, plus a second only when the question really spans two."""
+        if not self.ranked or self.confidence == "unsure":
+            return []
+        first = self.ranked[0]
+        picked = [first]
+        for other in self.ranked[1:3]:
+            close = other.similarity >= first.similarity - SECOND_WITHIN and other.similarity >= SURE
+            if close and other.playbook.need != first.playbook.need and other.playbook.id in first.playbook.related:
+                picked.append(other)
+                break
+        return picked
+
+
+class SituationMatcher:
+    """Ranks playbooks for a question. Built once per process; the phrasing vectors are cached on disk."""
+
+    def __init__(self, playbooks: dict[str, Playbook], embedder: Embedder, cache_dir: Path | None = None) -> None:
+        self.playbooks = list(playbooks.values())
+        self.embedder = embedder
+        self._owners: list[int] = []
+        texts: list[str] = []
+        for index, book in enumerate(self.playbooks):
+            for text in book.matching_texts():
+                texts.append(text)
+                self._owners.append(index)
+        self._owner_array = np.asarray(self._owners)
+        self._vectors = self._phrase_vectors(texts, cache_dir)
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(tokenize([" ".join(b.matching_texts()) for b in self.playbooks]), show_progress=False)
+        self._by_source = {b.source: i for i, b in enumerate(self.playbooks)}
+
+    def _phrase_vectors(self, texts: list[str], cache_dir: Path | None) -> np.ndarray:
+        digest = hashlib.sha256("\n".join([self.embedder.name, *texts]).encode()).hexdigest()[:16]
+        cached = cache_dir / f"playbook-phrasings-{digest}.npy" if cache_dir else None
+        if cached and cached.exists():
+            vectors = np.load(cached)
+            if vectors.shape[0] == len(texts):
+                return vectors
+        vectors = np.asarray(self.embedder.embed(texts), dtype=np.float32) if texts else np.zeros((0, 1))
+        if cached:
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                np.save(cached, vectors)
+            except OSError:
+                pass  # a read-only data directory only costs the encoding at the next start
+        return vectors
+
+    def match(self, question: str, chunk_hits: Sequence[Hit] = (), limit: int = 5) -> Matches:
+        if not self.playbooks or not question.strip():
+            return Matches([])
+        similarity = self._similarity(question)
+        rankings = {
+            "phrasings": list(np.argsort(-similarity)),
+            "words": self._word_ranking(question),
+            "chunks": self._chunk_ranking(chunk_hits),
+        }
+        fused = np.zeros(len(self.playbooks))
+        for name, ranking in rankings.items():
+            for rank, index in enumerate(ranking[:30]):
+                fused[index] += WEIGHTS[name] / (RRF_K + rank + 1)
+        order = np.argsort(-fused)[:limit]
+        return Matches([SituationMatch(self.playbooks[i], float(fused[i]), float(similarity[i])) for i in order])
+
+    def _similarity(self, question: str) -> np.ndarray:
+        """Per playbook: the mean of its two closest phrasings, so one lucky phrasing counts for less."""
+        query = np.asarray(self.embedder.embed([question]), dtype=np.float32)[0]
+        cosines = self._vectors @ query
+        per_book = np.full((len(self.playbooks), 2), -1.0, dtype=np.float32)
+        for index in np.argsort(-cosines):
+            owner = self._owner_array[index]
+            slot = 0 if per_book[owner, 0] < -0.5 else 1
+            if per_book[owner, slot] < -0.5:
+                per_book[owner, slot] = cosines[index]
+        per_book[per_book < -0.5] = 0.0
+        return per_book.mean(axis=1)
+
+    def _word_ranking(self, question: str) -> list[int]:
+        tokens = tokenize([question])
+        if not tokens[0]:
+            return []
+        documents, scores = self._bm25.retrieve(tokens, k=min(30, len(self.playbooks)), show_progress=False)
+        return [int(d) for d, s in zip(documents[0], scores[0], strict=True) if s > 0]
+
+    def _chunk_ranking(self, hits: Sequence[Hit]) -> list[int]:
+        ranking: list[int] = []
+        for hit in hits:
+            index = self._by_source.get(hit.chunk.source)
+            if index is not None and index not in ranking:
+                ranking.append(index)
+        return ranking
