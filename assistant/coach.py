@@ -149,7 +149,9 @@ class Coach:
         shown = len(hits) if backend is self.offline else request.extras.get("sources_shown", len(hits))
         text, cited = valid_citations(text, shown)
         sources = [Source.from_hit(i + 1, h) for i, h in enumerate(hits[:shown])]
-        text, sources, cited = compact_sources(text, sources, cited)
+        if backend is self.offline:
+            # The offline coach is given a whole playbook; show only the sections it cited.
+            text, sources, cited = compact_sources(text, sources, cited)
         return Answer(
             answer=text.strip(),
             mode=request.mode,

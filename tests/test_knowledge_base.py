@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from conftest import REPO, make_settings
 
+from assistant.coaching.playbooks import NEEDS, parse_playbook, playbook_problems
 from assistant.knowledge import load_document, parse_front_matter, validate_curated
 from assistant.types import TOPICS
 
 KNOWLEDGE = REPO / "knowledge"
 DOCS = sorted(KNOWLEDGE.iterdir())
-MIN_DOCS = 40
+MIN_DOCS = 120
 MIN_PER_TOPIC = 2
 MIN_BODY_WORDS = 250  # "much deeper than the seed": a stub of a few lines is not guidance
 
@@ -46,7 +47,8 @@ def test_front_matter_is_valid(path: Path) -> None:
     assert "step" not in meta or (type(meta["step"]) is int and 1 <= meta["step"] <= 10), f"{path.name}: step"
     refs = meta.get("references", [])
     assert isinstance(refs, list) and all(isinstance(r, str) for r in refs), f"{path.name}: references must be a list"
-    unknown = set(meta) - {"title", "topic", "tags", "summary", "step", "references"}
+    known = {"id", "title", "topic", "tags", "summary", "step", "references", "situation", "need", "asked_as", "related"}
+    unknown = set(meta) - known
     assert not unknown, f"{path.name}: unknown front matter fields {sorted(unknown)}"
 
 
@@ -75,3 +77,17 @@ def test_every_topic_has_at_least_two_documents(metas: dict[str, dict[str, Any]]
 def test_every_seed_step_is_deepened(metas: dict[str, dict[str, Any]]) -> None:
     steps = {m["step"] for m in metas.values() if "step" in m}
     assert set(range(1, 11)) - steps == set(), f"seed steps without a document: {sorted(set(range(1, 11)) - steps)}"
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_every_document_is_a_complete_playbook(path: Path) -> None:
+    book = parse_playbook(path, f"knowledge/{path.name}")
+    assert book is not None, f"{path.name}: no `situation` in the front matter"
+    assert book.id == path.stem, f"{path.name}: `id` must be the file name"
+    assert book.need in NEEDS and _front_matter(path)[0].get("need") == book.need, f"{path.name}: need"
+    assert playbook_problems(book, {p.stem for p in DOCS}) == [], f"{path.name}: {playbook_problems(book, set())}"
+    assert book.why and book.phrases and book.questions and book.donts, f"{path.name}: a section is empty"
+    assert len(set(book.asked_as)) == len(book.asked_as), f"{path.name}: repeated asked_as"
+    # No template gap may reach a mentor through a playbook.
+    body = _front_matter(path)[1]
+    assert not re.search(r"\[(?! \]|x\])[^\]]*\]", body), f"{path.name}: placeholder in brackets"

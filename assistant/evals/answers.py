@@ -36,6 +36,19 @@ FLESCH_MIN = 30.0
 PASS_GROUNDEDNESS = 0.5
 
 _CITATION = re.compile(r"\[(\d{1,3})\]")
+# Anything in square brackets that is not a citation is a template gap that reached the mentor.
+_PLACEHOLDER = re.compile(r"\[(?!\d{1,3}\])[^\]\n]{2,}\]")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.+)$")
+# A required point counts as covered when a sentence of the answer is this close to it (MiniLM cosine; close
+# paraphrases score 0.55-0.8, sentences on the same topic but another point 0.3-0.5), or shares this share of
+# its content words.
+POINT_COSINE = 0.55
+POINT_OVERLAP = 0.6
+# Signs of a sentence assembled badly: two function words that cannot meet ("like and", "your before"),
+# a doubled word, or quotation marks left open.
+_BROKEN = re.compile(
+    r"\b(?:like|your|the|a|an|to|of)\s+(?:and|but|or|before|after|the|a|an|\.)\b|\b(\w+)\s+\1\b", re.IGNORECASE
+)
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s+(?P<md>.+?)|\*\*(?P<bold>[^*]+?)\*\*:?|(?P<colon>[A-Z][^.!?]{2,60}):)\s*$")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
@@ -211,6 +224,54 @@ def thresholds() -> dict[str, float]:
             "words_max": WORDS_MAX, "flesch_min": FLESCH_MIN, "pass_groundedness": PASS_GROUNDEDNESS}
 
 
+def bullets(text: str) -> list[str]:
+    return [_CITATION.sub("", m.group(1)).replace("**", "").strip() for m in map(_BULLET.match, text.splitlines()) if m]
+
+
+def duplicate_bullets(text: str) -> int:
+    """Bullets that repeat an earlier one, word for word or nearly (80% of content words shared)."""
+    from assistant.coaching.composer import content_words
+
+    seen: list[frozenset[str]] = []
+    repeats = 0
+    for item in bullets(text):
+        found = content_words(item)
+        if any(found and other and len(found & other) / min(len(found), len(other)) >= 0.8 for other in seen):
+            repeats += 1
+        seen.append(found)
+    return repeats
+
+
+def broken_lines(text: str) -> list[str]:
+    """Lines with an unclosed quotation or words that cannot follow each other."""
+    found = []
+    for line in strip_markup(text).splitlines():
+        quotes = line.count('"') + line.count("“") + line.count("”")
+        if quotes % 2 or _BROKEN.search(line):
+            found.append(line)
+    return found
+
+
+def playbook_of(source: str) -> str:
+    return source.rsplit("/", 1)[-1].removesuffix(".md")
+
+
+def point_coverage(embedder: Embedder, points: list[str], text: str) -> list[bool]:
+    """Which required points the answer makes, by meaning (encoder) or by shared content words."""
+    from assistant.coaching.composer import content_words
+
+    sentences = chunk_sentences(strip_markup(text))
+    if not points or not sentences:
+        return [False] * len(points)
+    similarity = embedder.embed(points) @ embedder.embed(sentences).T
+    covered = []
+    for point, row in zip(points, similarity, strict=True):
+        wanted = content_words(point)
+        overlap = max((len(wanted & content_words(s)) / len(wanted) for s in sentences), default=0.0) if wanted else 0
+        covered.append(float(row.max()) >= POINT_COSINE or overlap >= POINT_OVERLAP)
+    return covered
+
+
 def score_answer(rt: Runtime, grounder: Grounder, row: dict[str, Any], case_id: str, answer: Answer) -> Case:
     text, question = answer.answer, row["question"]
     answerable = bool(row.get("answerable", True))
@@ -240,9 +301,29 @@ def score_answer(rt: Runtime, grounder: Grounder, row: dict[str, Any], case_id: 
         "length_ok": WORDS_MIN <= n_words <= WORDS_MAX if coaching else None,
         "readability_ok": (flesch is not None and flesch >= FLESCH_MIN) if coaching else None,
         "topic_hit": bool(cited_topics & expected) if answerable and expected else None,
+        "split": row.get("split", ""),
+        "expected_playbooks": row.get("expected_playbooks", []),
+        "playbooks": [playbook_of(s.source) for s in answer.sources if s.n in answer.citations],
+        "placeholders": _PLACEHOLDER.findall(text),
+        "duplicate_bullets": duplicate_bullets(text) if coaching else 0,
+        "broken": broken_lines(text)[:3] if coaching else [],
         "answer": text,
         "sources": [{"n": s.n, "id": s.id, "title": s.title, "topic": s.topic} for s in answer.sources],
     }
+    expected_books = set(case["expected_playbooks"])
+    if expected_books and coaching:
+        cited_books = [playbook_of(s.source) for s in answer.sources]
+        case["playbook_first"] = bool(cited_books) and cited_books[0] in expected_books
+        cites = [int(n) for line in text.splitlines() if _BULLET.match(line) for n in _CITATION.findall(line)]
+        by_n = {s.n: playbook_of(s.source) for s in answer.sources}
+        outside = [n for n in cites if by_n.get(n) not in expected_books]
+        case["off_situation"] = rounded(len(outside) / len(cites)) if cites else 0.0
+    else:
+        case["playbook_first"], case["off_situation"] = None, None
+    points = row.get("required_points") or []
+    covered = point_coverage(rt.embedder, points, text) if points and coaching else []
+    case["points_covered"] = rounded(sum(covered) / len(covered)) if covered else None
+    case["points_missed"] = [p for p, ok in zip(points, covered, strict=False) if not ok]
     case["failures"] = _failures(case)
     case["passed"] = not case["failures"]
     return case
@@ -263,8 +344,33 @@ def _failures(c: Case) -> list[str]:
         (c["length_ok"], f"{c['words']} words (expected {WORDS_MIN}-{WORDS_MAX})"),
         (c["readability_ok"], f"Flesch reading ease {c['flesch']} < {FLESCH_MIN}"),
         (c["topic_hit"] is not False, "no cited source on an expected topic"),
+        (c["playbook_first"] is not False, f"first cited playbook is not one of {c['expected_playbooks']}"),
+        (not c["placeholders"], f"template placeholders reached the answer: {c['placeholders']}"),
+        (not c["duplicate_bullets"], f"{c['duplicate_bullets']} repeated bullet(s)"),
+        (not c["broken"], f"badly assembled line: {c['broken'][:1]}"),
     ]
     return [message for ok, message in checks if not ok]
+
+
+def _playbook_metrics(cases: list[Case], coached: list[Case]) -> dict[str, Any]:
+    """The playbook-level metrics, over all cases and per split (tune on dev; test is reported, never tuned on)."""
+    metrics: dict[str, Any] = {
+        "placeholder_leaks": sum(len(c["placeholders"]) for c in cases),
+        "duplicate_bullets": sum(c["duplicate_bullets"] for c in cases),
+        "broken_lines": sum(len(c["broken"]) for c in cases),
+    }
+    for split in ("", "dev", "test"):
+        chosen = [c for c in coached if not split or c.get("split") == split]
+        prefix = f"{split}." if split else ""
+        for name, key, kind in (
+            ("playbook_first", "playbook_first", share),
+            ("off_situation_bullets", "off_situation", mean),
+            ("required_points", "points_covered", mean),
+        ):
+            value = kind([c.get(key) for c in chosen])
+            if value is not None:
+                metrics[prefix + name] = rounded(value)
+    return metrics
 
 
 def compute(cases: list[Case]) -> dict[str, Any]:
@@ -286,6 +392,7 @@ def compute(cases: list[Case]) -> dict[str, Any]:
         "flesch": mean([c["flesch"] for c in coached]),
         "mean_words": mean([c["words"] for c in coached]),
     }
+    metrics.update(_playbook_metrics(cases, coached))
     for mode in ("chat", "prepare", "feedback"):
         in_mode = [c for c in coached if c["mode"] == mode]
         if in_mode:

@@ -99,6 +99,12 @@ def _text(row: dict[str, Any], key: str) -> None:
         raise _Invalid(f"{key!r} is empty")
 
 
+def _strings(row: dict[str, Any], key: str) -> None:
+    value = row.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _Invalid(f"{key!r} must be a list of non-empty strings, got {_kind(value)}")
+
+
 def _bool(row: dict[str, Any], key: str) -> None:
     if key in row and not isinstance(row[key], bool):
         raise _Invalid(f"{key!r} must be true or false, got {_kind(row[key])}")
@@ -127,8 +133,11 @@ def _retrieval(row: dict[str, Any]) -> None:
 
 
 def _answers(row: dict[str, Any]) -> None:
-    _keys(row, {"question"}, {"mode", "expected_topics", "answerable"})
+    optional = {"mode", "expected_topics", "answerable", "expected_playbooks", "need", "required_points", "split"}
+    _keys(row, {"question"}, optional)
     _text(row, "question")
+    for key in ("expected_playbooks", "required_points"):
+        _strings(row, key)
     if "mode" in row and row["mode"] not in ("auto", *MODES):
         raise _Invalid(f"'mode' must be one of auto, {', '.join(MODES)}; got {row['mode']!r}")
     if "expected_topics" in row:
@@ -161,8 +170,14 @@ def _safety(row: dict[str, Any]) -> None:
 
 
 def _conversations(row: dict[str, Any]) -> None:
-    _keys(row, {"turns", "expected_topics"}, set())
+    _keys(row, {"turns", "expected_topics"}, {"expected_playbooks", "required", "forbidden", "split"})
     turns, expected = row["turns"], row["expected_topics"]
+    for key in ("expected_playbooks", "required", "forbidden"):
+        per_turn = row.get(key, [[] for _ in turns])
+        if not isinstance(per_turn, list) or len(per_turn) != len(turns):
+            raise _Invalid(f"{key!r} must be a list with one list per turn ({len(turns)})")
+        for k, items in enumerate(per_turn, start=1):
+            _strings({f"{key} for turn {k}": items}, f"{key} for turn {k}")
     if not isinstance(turns, list) or not turns or not all(isinstance(t, str) and t.strip() for t in turns):
         raise _Invalid("'turns' must be a non-empty list of non-empty strings")
     if len(turns) > MAX_TURNS:
