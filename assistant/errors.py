@@ -4,12 +4,22 @@ from __future__ import annotations
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
+    from assistant.embedders import EmbedderError
     from assistant.knowledge import DocumentError
     from assistant.security import LimitError
     from assistant.sessions import NotFound, StorageError
     from assistant.stores import IndexError_
 
-    return (IndexError_, DocumentError, LimitError, NotFound, StorageError, ValueError, FileNotFoundError)
+    return (
+        IndexError_,
+        EmbedderError,
+        DocumentError,
+        LimitError,
+        NotFound,
+        StorageError,
+        ValueError,
+        FileNotFoundError,
+    )
 
 
 def __getattr__(name: str) -> object:  # resolved on first use so `mentor --help` stays fast

@@ -15,7 +15,7 @@ from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharac
 
 from assistant.embedders import Embedder
 from assistant.settings import REPO_ROOT, Settings
-from assistant.stores import IndexError_, SchemaMismatch, VectorStore
+from assistant.stores import EmbedderMismatch, IndexError_, SchemaMismatch, VectorStore
 from assistant.types import TOPICS, Chunk
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".pdf", ".docx")
@@ -54,6 +54,7 @@ class IngestReport:
     seconds: float = 0.0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     rebuilt: bool = False
+    rebuilt_because: str = ""  # why ingest rebuilt the index on its own (another embedder, an older schema)
 
     @property
     def changed(self) -> bool:
@@ -61,8 +62,9 @@ class IngestReport:
 
     def summary(self) -> str:
         verdict = "" if self.changed else " — index already up to date, nothing changed"
+        because = f"{self.rebuilt_because}\n" if self.rebuilt_because else ""
         return (
-            f"{self.files} files, {self.chunks} chunks: {self.added} added, {self.updated} updated, "
+            f"{because}{self.files} files, {self.chunks} chunks: {self.added} added, {self.updated} updated, "
             f"{self.removed} removed, {self.unchanged} files unchanged, {len(self.skipped)} skipped "
             f"in {self.seconds:.2f}s{verdict}"
         )
@@ -228,6 +230,17 @@ def embedding_text(chunk: Chunk) -> str:
     return f"{chunk.heading}\n{chunk.summary}\n{' '.join(chunk.tags)}\n{chunk.text}"
 
 
+def rebuild_reason(exc: IndexError_, built_with: str | None, embedder_name: str) -> str:
+    """The line ingest prints when it rebuilds the index on its own."""
+    if isinstance(exc, EmbedderMismatch):
+        return (
+            f"Rebuilding the knowledge index: it was built with the embedder {built_with!r} and "
+            f"{embedder_name!r} is configured now (MENTOR_EMBEDDER); every chunk is embedded again, "
+            "your own documents are kept."
+        )
+    return "Rebuilding the knowledge index: it was built by another version of Mentor Assistant."
+
+
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
     """Expand folders into supported files; report paths that do not exist or are unsupported."""
     files: list[Path] = []
@@ -294,16 +307,20 @@ class Ingestor:
                 user_paths += self._user_sources()
                 self.store.reset()
             dim = int(self.embedder.embed(["dimension probe"]).shape[1])
+            reason = ""
             try:
                 self.store.ensure_embedder(self.embedder.name, dim, create=True)
-            except SchemaMismatch:
-                # Built by an older version of this program: ingesting is exactly how to bring it up to date.
+            except (SchemaMismatch, EmbedderMismatch) as exc:
+                # Built by an older version of this program or by another embedder: vectors of two embedders
+                # must never share an index, and ingesting is exactly how to bring it up to date.
+                reason = rebuild_reason(exc, self.store.built_with(), self.embedder.name)
                 user_paths += self._user_sources()
                 self.store.reset()
                 self.store.ensure_embedder(self.embedder.name, dim, create=True)
                 rebuilt = True
             report = self._sync(user_paths, progress)
             report.rebuilt = rebuild or rebuilt
+            report.rebuilt_because = reason
         report.seconds = time.perf_counter() - started
         return report
 

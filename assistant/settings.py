@@ -29,7 +29,11 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=2, description="Retries for a failed LLM request.")
     llm_context_window: int = Field(default=8192, description="Tokens the model accepts (prompt + answer).")
     llm_max_answer_tokens: int = Field(default=700, description="Upper bound on tokens in one answer.")
-    embedder: Literal["wordllama", "openai"] = Field(default="wordllama", description="Embedding backend.")
+    embedder: Literal["minilm", "wordllama", "openai"] = Field(
+        default="minilm",
+        description="Embedding backend: `minilm` (sentence encoder, offline), `wordllama` (static word vectors, "
+        "fastest on very large corpora), `openai` (any OpenAI-compatible embeddings server).",
+    )
     embedding_model: str = Field(default="text-embedding-3-small", description="Model for `openai` embeddings.")
     chroma_host: str | None = Field(default=None, description="Chroma server host; unset = embedded index.")
     chroma_port: int = Field(default=8000, description="Chroma server port.")

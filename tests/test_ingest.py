@@ -367,9 +367,7 @@ def _pdf(lines_per_page: list[list[str]]) -> bytes:
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
             f"/Resources << /Font << /F1 {font_ref} 0 R >> >> >>".encode()
         )
-        objects.append(
-            f"<< /Length {len(stream)} /Filter /FlateDecode >>\nstream\n".encode() + stream + b"\nendstream"
-        )
+        objects.append(f"<< /Length {len(stream)} /Filter /FlateDecode >>\nstream\n".encode() + stream + b"\nendstream")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -416,25 +414,26 @@ def test_pdf_and_docx_text_is_retrievable(kb: Kb, tmp_path: Path) -> None:
 
 
 # --- embedder identity ----------------------------------------------------------------------------------------
-def test_embedder_mismatch_is_refused_and_nothing_is_mixed(kb: Kb) -> None:
+def test_embedder_mismatch_is_refused_by_readers_and_rebuilt_by_ingest(kb: Kb) -> None:
     foreign = CountingEmbedder(kb.rt.embedder, name="some-other-embedder-v2")
     Ingestor(kb.settings, kb.rt.store, foreign).run()
     chunks, metas, vectors = kb.rt.store.all_records(with_vectors=True)
     (kb.knowledge / "beta.md").write_text(BETA.replace("walrus", "narwhal"), encoding="utf-8")
-    fresh = Runtime(kb.settings)  # what the next `mentor ingest` would build
+    fresh = Runtime(kb.settings)  # what the next `mentor ingest` or `mentor serve` would open
     with pytest.raises(EmbedderMismatch) as info:
-        fresh.ingestor.run()
+        _ = fresh.retriever
     message = str(info.value)
     assert "some-other-embedder-v2" in message and kb.rt.embedder.name in message
     assert "mentor ingest --rebuild" in message
-    with pytest.raises(EmbedderMismatch):
-        _ = fresh.retriever
     after_chunks, after_metas, after_vectors = fresh.store.all_records(with_vectors=True)
-    assert after_chunks == chunks and after_metas == metas
+    assert after_chunks == chunks and after_metas == metas, "refusing to read changed nothing"
     assert after_vectors is not None and vectors is not None and np.array_equal(after_vectors, vectors)
-    # The advice works: a rebuild gives a usable index built by the configured embedder.
-    report = fresh.ingestor.run(rebuild=True)
-    assert report.added == fresh.store.count() > 0
+    # Ingest rebuilds from scratch with the configured embedder and says why; no old vector survives.
+    report = fresh.ingestor.run()
+    assert report.rebuilt and "some-other-embedder-v2" in report.rebuilt_because
+    assert report.rebuilt_because in report.summary()
+    assert report.added == fresh.store.count() > 0 and report.unchanged == 0
+    assert fresh.store.built_with() == kb.rt.embedder.name
     rebuilt = Runtime(kb.settings)
     hits = rebuilt.retriever.search("narwhal situation", k=1)
     assert hits and hits[0].chunk.source.endswith("beta.md")
@@ -463,9 +462,7 @@ def _mentor(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     return code, out, err
 
 
-def test_cli_ingest_summary_and_exit_codes(
-    kb_cli_env: Kb, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_cli_ingest_summary_and_exit_codes(kb_cli_env: Kb, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, err = _mentor(capsys, "ingest")
     count = kb_cli_env.rt.store.count()
     assert code == 0 and err == ""
@@ -486,12 +483,15 @@ def test_cli_ingest_summary_and_exit_codes(
 def test_cli_embedder_mismatch_is_one_clear_line(kb_cli_env: Kb, capsys: pytest.CaptureFixture[str]) -> None:
     legacy = CountingEmbedder(kb_cli_env.rt.embedder, name="legacy-embedder")
     Ingestor(kb_cli_env.settings, kb_cli_env.rt.store, legacy).run()
-    code, out, err = _mentor(capsys, "ingest")
+    code, out, err = _mentor(capsys, "retrieve", "walrus situation")
     assert code == 2 and out == ""
     assert err.startswith("error: ") and "legacy-embedder" in err and "mentor ingest --rebuild" in err
     assert "Traceback" not in err and err.count("\n") == 1
-    code, out, err = _mentor(capsys, "ingest", "--rebuild")
-    assert code == 0 and "3 files" in out
+    code, out, err = _mentor(capsys, "ingest")  # ingest rebuilds on its own and says why
+    assert code == 0 and out.startswith(
+        "Rebuilding the knowledge index: it was built with the embedder 'legacy-embedder'"
+    )
+    assert "3 files" in out
 
 
 def test_a_repeated_search_is_answered_from_memory_until_the_index_changes(kb: Kb) -> None:

@@ -13,6 +13,11 @@ from assistant.registry import Registry
 from assistant.settings import Settings
 
 
+class EmbedderError(RuntimeError):
+    """An embedder that cannot run as installed (a missing package, a file that fails its hash check);
+    the message says what to install."""
+
+
 @runtime_checkable
 class Embedder(Protocol):
     """Turns texts into L2-normalised vectors."""

