@@ -1,34 +1,39 @@
 """Conversation practice inside the coach chat: start a role-play, continue it turn by turn, debrief.
 
-The role-play is deterministic, so its state is never stored: it is rebuilt by replaying the mentor's
-messages since the practice began. Practice answers record `practice:<scenario>:<persona>` as their
-prompt version, which is how a session knows a role-play is running.
+A role-play's state is never stored on its own: it is rebuilt from the session by replaying the mentor's lines
+(with the mentee's replies as they were said), since the rules that move the mentee's state are deterministic.
+Practice answers record `practice:<scenario>:<persona>` as their prompt version, which is how a session knows a
+role-play is running; a role-play built from the mentor's own words records `practice:own:<persona>` and is
+rebuilt from the request that started it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant.practice import PERSONAS, SCENARIOS, PracticeSession
+from assistant.practice.own import OWN_ID, build_scenario, persona_cue, situation_words, topic_phrase
 from assistant.retrieval import tokenize
 from assistant.types import Answer, Source
 
 if TYPE_CHECKING:
+    from assistant.practice.replies import Voice
     from assistant.runtime import Runtime
     from assistant.sessions import TurnRecord
 
 TAG = "practice"
-_END = re.compile(r"^\s*/?(?:end|stop|finish|done with)\b.*\b(?:practi[cs]e|role[- ]?play|session)?", re.IGNORECASE)
-_PERSONA_CUES = {
-    "quiet": r"\b(quiet|shy|silent|reserved|barely (?:talks|speaks|says))\b",
-    "overwhelmed": r"\b(overwhelm\w*|swamped|stressed|burn(?:ed|t)? out)\b",
-    "over-confident": r"\b(over-?confident|cocky|arrogant|know-it-all)\b",
-    "upset": r"\b(upset|cr(?:y|ies|ying)|tears|emotional)\b",
-    "defensive": r"\b(defensive|pushes? back|argu\w+)\b",
-}
+# "end practice", "/end", "stop the role-play", "debrief": never a mentor line such as "Stop making excuses".
+_END = re.compile(
+    r"^\s*(?:/(?:end|stop|quit|debrief)\b|debrief(?:\s+me)?\s*[.!]?\s*$|(?:let's\s+)?(?:end|stop|finish|quit|done\s+with)"
+    r"\s+(?:the\s+|this\s+|our\s+)?(?:practi[cs]e|role[- ]?play|rehearsal|session)\b)",
+    re.IGNORECASE,
+)
+_SPEAKER = re.compile(r"^\*\*[^*\n]{1,80}:\*\*\s*")
+_STOP_WORDS = {"a", "the", "not", "with", "on", "of", "mentee"}
+DEFAULT_SCENARIO = "missed-deadlines"
 DEFAULT_PERSONA = "defensive"
 
 
@@ -37,19 +42,29 @@ class ActivePractice:
     scenario_id: str
     persona_id: str
     mentor_lines: list[str]
+    request: str = ""  # the message that started the role-play
+    replies: list[str] = field(default_factory=list)  # the mentee's replies to `mentor_lines`, as said
+
+
+def named_scenario(question: str) -> str | None:
+    """A fixed scenario the request names by its title ("practise the missed deadlines one")."""
+    words = set(tokenize([question])[0])
+    for sid, scenario in SCENARIOS.items():
+        title = set(tokenize([scenario.title])[0]) - _STOP_WORDS
+        if title and title <= words:
+            return sid
+    return None
 
 
 def choose(question: str) -> tuple[str, str]:
-    """The scenario whose words best match the request, and the persona it names (or the default)."""
-    words = set(tokenize([question])[0])
+    """A fixed scenario for a request that describes no situation of its own, and the persona it names."""
+    return named_scenario(question) or DEFAULT_SCENARIO, persona_cue(question) or DEFAULT_PERSONA
 
-    def overlap(sid: str) -> int:
-        s = SCENARIOS[sid]
-        return len(words & set(tokenize([f"{s.title} {s.brief} {sid.replace('-', ' ')}"])[0]))
 
-    scenario = max(SCENARIOS, key=overlap)
-    persona = next((p for p, cue in _PERSONA_CUES.items() if re.search(cue, question, re.IGNORECASE)), DEFAULT_PERSONA)
-    return scenario, persona
+def describes_situation(question: str) -> bool:
+    """Whether the request carries a situation of its own ('telling him he won't be on the new project')."""
+    core = situation_words(question)
+    return bool(topic_phrase(core)) or len(core.split()) >= 6
 
 
 def active_practice(turns: Sequence[TurnRecord]) -> ActivePractice | None:
@@ -63,35 +78,94 @@ def active_practice(turns: Sequence[TurnRecord]) -> ActivePractice | None:
     while start >= 2 and turns[start - 2].prompt_version == tag:
         start -= 2
     _, scenario_id, persona_id = tag.split(":", 2)
-    mentor_lines = [t.content for t in turns[start + 1 :] if t.role == "user"]
-    return ActivePractice(scenario_id, persona_id, mentor_lines)
+    later = turns[start + 1 :]
+    mentor_lines = [t.content for t in later if t.role == "user"]
+    replies = [_SPEAKER.sub("", t.content) for t in later if t.role != "user"]
+    request = turns[start - 1].content if start >= 1 and turns[start - 1].role == "user" else ""
+    return ActivePractice(scenario_id, persona_id, mentor_lines, request, replies)
 
 
 def practice_turn(rt: Runtime, question: str, turns: Sequence[TurnRecord]) -> Answer:
     running = active_practice(turns)
     if running is None:
-        return _start(question, rt.settings.max_message_chars)
-    session = PracticeSession(running.scenario_id, running.persona_id)
-    for line in running.mentor_lines:
-        session.reply(line)
+        return _start(rt, question)
+    session = _rebuild(rt, running)
     if _END.match(question):
         return _debrief(rt, session, running)
     reply = session.reply(question)
-    text = f"**{session.persona.label} mentee:** {reply.text}"
-    return _answer(text, f"{TAG}:{running.scenario_id}:{running.persona_id}")
+    answer = _answer(f"{_speaker(session)} {reply.text}", _tag(running.scenario_id, running.persona_id))
+    if reply.voice == "model":
+        answer.backend, answer.model = rt.coach.backend.name, rt.coach.backend.model
+    if session.fallbacks:
+        answer.fallback = session.fallbacks[-1]
+    answer.extras.update(tension=reply.tension, openness=reply.openness, move=reply.move)
+    return answer
 
 
-def _start(question: str, _limit: int) -> Answer:
-    scenario_id, persona_id = choose(question)
-    session = PracticeSession(scenario_id, persona_id)
-    scenario, persona = SCENARIOS[scenario_id], PERSONAS[persona_id]
+def _voice(rt: Runtime) -> Voice | None:
+    """The model plays the mentee through a remote backend; offline, the written bank does."""
+    if rt.settings.backend == "offline":
+        return None
+    complete = getattr(rt.coach.backend, "complete", None)
+    if complete is None:
+        return None
+    from assistant.practice.voice_model import ModelVoice
+
+    return ModelVoice(complete, prompts_dir=rt.settings.prompts_dir)
+
+
+def _session(rt: Runtime, scenario_id: str, persona_id: str, request: str) -> PracticeSession:
+    from assistant.practice import classifier_for
+
+    classifier = classifier_for(rt.embedder)
+    seed = f"chat:{request}"
+    if scenario_id == OWN_ID:
+        scenario, _ = build_scenario(request, rt.embedder, persona_id)
+        return PracticeSession(scenario, persona_id, seed, classifier=classifier, voice=_voice(rt))
+    return PracticeSession(scenario_id, persona_id, seed, classifier=classifier, voice=_voice(rt))
+
+
+def _rebuild(rt: Runtime, running: ActivePractice) -> PracticeSession:
+    session = _session(rt, running.scenario_id, running.persona_id, running.request)
+    for n, line in enumerate(running.mentor_lines):
+        session.reply(line, said=running.replies[n] if n < len(running.replies) else None)
+    return session
+
+
+def _speaker(session: PracticeSession) -> str:
+    name = session.scenario.mentee
+    who = f"{name} ({session.persona.label.lower()})" if name else f"{session.persona.label} mentee"
+    return f"**{who}:**"
+
+
+def _tag(scenario_id: str, persona_id: str) -> str:
+    return f"{TAG}:{scenario_id}:{persona_id}"
+
+
+def _start(rt: Runtime, question: str) -> Answer:
+    named = named_scenario(question)
+    if named is None and describes_situation(question):
+        scenario, persona_id = build_scenario(question, rt.embedder)
+        scenario_id = OWN_ID
+    else:
+        scenario_id, persona_id = choose(question)
+        scenario = SCENARIOS[scenario_id]
+    session = _session(rt, scenario_id, persona_id, question)
+    persona = PERSONAS[persona_id]
+    who = (
+        f"**{scenario.mentee}**, a {persona.label.lower()} mentee,"
+        if scenario.mentee
+        else (f"a **{persona.label.lower()}** mentee")
+    )
     text = (
-        f"Let's practise. I'll play a **{persona.label.lower()}** mentee in: **{scenario.title}**.\n\n"
+        f"Let's practise. I'll play {who} in: **{scenario.title}**.\n\n"
         f"{scenario.brief}\n\n"
-        f"**{persona.label} mentee:** {session.opening()}\n\n"
+        f"{_speaker(session)} {session.opening()}\n\n"
         '_Reply as you would in the real conversation. Say "end practice" for your debrief._'
     )
-    return _answer(text, f"{TAG}:{scenario_id}:{persona_id}")
+    answer = _answer(text, _tag(scenario_id, persona_id))
+    answer.extras.update(tension=session.tension, scenario=scenario.title, topic=scenario.topic)
+    return answer
 
 
 def _debrief(rt: Runtime, session: PracticeSession, running: ActivePractice) -> Answer:
@@ -108,7 +182,7 @@ def _debrief(rt: Runtime, session: PracticeSession, running: ActivePractice) -> 
     sources = [
         Source(**{**s.__dict__, "n": n}) for n, (_, src) in enumerate(debrief.guidance, 1) for s in [by_source[src]]
     ]
-    answer = _answer(debrief.as_markdown(), f"{TAG}:{running.scenario_id}:{running.persona_id}:ended")
+    answer = _answer(debrief.as_markdown(), f"{_tag(running.scenario_id, running.persona_id)}:ended")
     answer.sources = sources
     answer.citations = [s.n for s in sources]
     answer.grounded = bool(sources)

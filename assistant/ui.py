@@ -640,27 +640,53 @@ class Workspace:
     # --- practice -----------------------------------------------------------------------------------------------
     def practice_options(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         from assistant.practice import PERSONAS, SCENARIOS
+        from assistant.practice.own import OWN_ID
 
-        return ([(s.title, key) for key, s in SCENARIOS.items()], [(p.label, key) for key, p in PERSONAS.items()])
+        scenarios = [(s.title, key) for key, s in SCENARIOS.items()] + [("Your own situation\u2026", OWN_ID)]
+        return scenarios, [(p.label, key) for key, p in PERSONAS.items()]
 
     def scenario_brief(self, scenario_id: str | None, persona_id: str | None = None) -> str:
         from assistant.practice import PERSONAS, SCENARIOS
+        from assistant.practice.own import OWN_ID
 
         scenario, persona = SCENARIOS.get(scenario_id or ""), PERSONAS.get(persona_id or "")
-        parts = [f"**The situation.** {scenario.brief}" if scenario else "",
+        own = ("**Your situation.** Describe the conversation you want to practise, in a sentence or two: who, "
+               "what it is about, and how they tend to react (for example: *telling Omar he won't be on the new "
+               "project; he gets defensive*). A persona named there replaces the one chosen here.")
+        parts = [own if scenario_id == OWN_ID else f"**The situation.** {scenario.brief}" if scenario else "",
                  f"**Your mentee.** {persona.description}" if persona else ""]
         return sanitize_markdown("\n\n".join(p for p in parts if p))
 
+    def situation_box(self, scenario_id: str | None) -> Any:
+        from assistant.practice.own import OWN_ID
+
+        return gr.Textbox(visible=scenario_id == OWN_ID)
+
+    def _practice_tools(self) -> dict[str, Any]:
+        """The move classifier for the configured encoder, and the model's voice when a remote backend is set."""
+        from assistant.practice import classifier_for
+        from assistant.practice_chat import _voice
+
+        return {"classifier": classifier_for(self.rt.embedder), "voice": _voice(self.rt)}
+
     @_friendly
-    def start_practice(self, scenario_id: str | None, persona_id: str | None) -> tuple[Any, ...]:
+    def start_practice(self, scenario_id: str | None, persona_id: str | None, situation: str = "") -> tuple[Any, ...]:
         """(practice chat, state, debrief, tension)"""
         from assistant.practice import PracticeSession
+        from assistant.practice.own import OWN_ID, build_scenario
 
         if not scenario_id or not persona_id:
             raise gr.Error("Choose a scenario and a persona first.")
+        scenario: Any = scenario_id
+        if scenario_id == OWN_ID:
+            if not (situation or "").strip():
+                raise gr.Error("Describe your situation first: who you will talk to and what it is about.")
+            situation = check_message(situation, self.settings.max_message_chars)
+            scenario, persona_id = build_scenario(situation, self.rt.embedder, persona_id)
         # A fresh seed per role-play, so a second run of the same scenario does not replay the same lines.
-        session = PracticeSession(scenario_id, persona_id, session_id=uuid.uuid4().hex)
-        chat = [chat_message("assistant", session.opening())]
+        session = PracticeSession(scenario, persona_id, session_id=uuid.uuid4().hex, **self._practice_tools())
+        intro = f"*{session.scenario.title}. You are talking to a {session.persona.label.lower()} mentee.*"
+        chat = [chat_message("assistant", f"{intro}\n\n{session.opening()}")]
         return chat, session.to_dict(), "", tension_html(session.transcript[0])
 
     @_friendly
@@ -673,10 +699,11 @@ class Workspace:
         if not (message or "").strip():
             raise gr.Error("Type what you would say to your mentee.")
         message = check_message(message, self.settings.max_message_chars)
-        session = PracticeSession.from_dict(state)
+        session = PracticeSession.from_dict(state, **self._practice_tools())
         turn = session.reply(message)
         chat = [*(chat or []), chat_message("user", message), chat_message("assistant", turn.text)]
-        return chat, "", session.to_dict(), tension_html(turn)
+        note = session.fallbacks[-1] if session.fallbacks else ""
+        return chat, "", session.to_dict(), tension_html(turn, note)
 
     @_friendly
     def end_practice(self, state: dict[str, Any] | None) -> tuple[str, Any]:
@@ -915,21 +942,12 @@ def _format_metric(value: object) -> str:
     return str(value)
 
 
-SIGNAL_LABELS: dict[str, str] = {
-    "open_question": "open question",
-    "closed_question": "closed question",
-    "acknowledged_feelings": "acknowledged feelings",
-    "judgmental": "label or judgement",
-    "absolute": "always / never",
-    "specific": "specific",
-    "long_message": "long message",
-}
 BAND_LABELS: dict[str, str] = {"low": "open and calm", "mid": "guarded", "high": "shut down or heated"}
 
 
-def tension_html(turn: Any) -> str:
-    """How the role-played mentee feels after the last exchange, and what the mentor's message did."""
-    from assistant.practice import MAX_TENSION, band_for
+def tension_html(turn: Any, note: str = "") -> str:
+    """How the role-played mentee feels after the last exchange, and what the mentor's last line did."""
+    from assistant.practice import MAX_TENSION, band_for, move_info
 
     if turn is None:
         return ""
@@ -937,13 +955,18 @@ def tension_html(turn: Any) -> str:
     band_id = band_for(level)
     band = BAND_LABELS.get(band_id, "")
     colour = {"low": "pass", "mid": "mid"}.get(band_id, "fail")
-    noticed = [SIGNAL_LABELS.get(k, k) for k, on in (turn.signals or {}).items() if on]
-    said = f'<p class="ma-muted">Your last message: {esc(", ".join(noticed))}</p>' if noticed else ""
+    info = move_info()
+    move = info[turn.move].label if getattr(turn, "move", None) in info else ""
+    said = f'<p class="ma-muted">Your last line: {esc(move)}</p>' if move else ""
+    revealed = getattr(turn, "revealed", None) is not None
+    shared = '<p class="ma-muted">They told you something new.</p>' if revealed else ""
+    fallback = f'<p class="ma-muted">{esc(note)}</p>' if note else ""
     return (
         f'<div class="ma-tension" id="practice-tension"><strong>Mentee tension: {level}/{MAX_TENSION}</strong> '
         f'<span class="ma-muted">({esc(band)})</span>'
         f'<div class="ma-bar" role="meter" aria-label="tension" aria-valuenow="{level}" aria-valuemax="{MAX_TENSION}">'
-        f'<span class="ma-bar-{colour}" style="width:{max(6, level * 100 // MAX_TENSION)}%"></span></div>{said}</div>'
+        f'<span class="ma-bar-{colour}" style="width:{max(6, level * 100 // MAX_TENSION)}%"></span></div>{said}'
+        f"{shared}{fallback}</div>"
     )
 
 
@@ -1094,7 +1117,10 @@ def _practice_tab(ws: Workspace) -> None:
         with gr.Column(scale=4):
             scenario = gr.Dropdown(scenarios, value=scenarios[0][1] if scenarios else None, label="Scenario",
                                    elem_id="practice-scenario")
-            persona = gr.Dropdown(personas, value=personas[0][1] if personas else None, label="Your mentee is…",
+            situation = gr.Textbox(label="Your situation", lines=3, max_lines=6, visible=False,
+                                   placeholder="Telling Omar he won't be on the new project; he gets defensive.",
+                                   elem_id="practice-situation")
+            persona = gr.Dropdown(personas, value=personas[0][1] if personas else None, label="Your mentee is\u2026",
                                   elem_id="practice-persona")
             brief = gr.Markdown(ws.scenario_brief(scenario.value, persona.value), elem_id="practice-brief")
             start = gr.Button("Start practice", variant="primary", elem_id="practice-start")
@@ -1115,7 +1141,9 @@ def _practice_tab(ws: Workspace) -> None:
 
     for picker in (scenario, persona):
         picker.change(ws.scenario_brief, [scenario, persona], brief, api_visibility="private")
-    start.click(ws.start_practice, [scenario, persona], [chat, state, debrief, tension], api_visibility="private")
+    scenario.change(ws.situation_box, scenario, situation, api_visibility="private")
+    start.click(ws.start_practice, [scenario, persona, situation], [chat, state, debrief, tension],
+                api_visibility="private")
     for trigger in (say.click, message.submit):
         trigger(ws.practice_reply, [message, chat, state], [chat, message, state, tension], api_visibility="private")
     end.click(ws.end_practice, state, [debrief, state], api_visibility="private")

@@ -264,7 +264,7 @@ def test_practice_in_chat_starts_continues_and_debriefs(tmp_path: Path, built_di
     turn = rt.coach.ask("How are you feeling about the news so far?", session_id=start.session)
     assert turn.mode == "practice" and turn.answer.startswith("**Quiet mentee:**")
     end = rt.coach.ask("end practice", session_id=start.session)
-    assert "Practice debrief" in end.answer and "Open questions: 1" in end.answer
+    assert "Practice debrief" in end.answer and "1 open question" in end.answer
     assert end.sources and end.grounded
     after = rt.coach.ask("How do I follow up after a hard conversation?", session_id=start.session)
     assert after.mode != "practice"

@@ -277,7 +277,7 @@ def test_practice_round_trip_ends_with_a_debrief(ws: ui.Workspace) -> None:
     chat, box, state, tension = ws.practice_reply("How are you feeling about the project so far?", chat, state)
     assert len(chat) == 3 and box == "" and "open question" in tension
     markdown, cleared = ws.end_practice(state)
-    assert "Practice debrief" in markdown and "Open questions: 1" in markdown
+    assert "Practice debrief" in markdown and "1 open question" in markdown
     assert "Guidance to read" in markdown and cleared is None
     with pytest.raises(gr.Error, match="Start a practice session"):
         ws.practice_reply("hello", [], None)

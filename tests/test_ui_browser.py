@@ -167,7 +167,7 @@ def test_practice_one_exchange_then_debrief(page: Page, app_url: str, artifacts:
     page.locator("#practice-end").click()
     debrief = page.locator("#practice-debrief")
     expect(debrief).to_contain_text("Practice debrief")
-    expect(debrief).to_contain_text("Open questions: 1")
+    expect(debrief).to_contain_text("1 open question")
     expect(debrief).to_contain_text("Guidance to read")
     page.screenshot(path=artifacts / "practice.png", full_page=True)
 
