@@ -26,6 +26,8 @@ _SECTION_HEADINGS = {
 }
 _WORD = re.compile(r"[a-z']+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
+# A time in the past is when the incident happened, not when the conversation is.
+_PAST = re.compile(r"\b(last|ago|yesterday|earlier|previous|this morning)\b", re.IGNORECASE)
 NEAR_DUPLICATE = 0.6  # share of content words two lines have in common before the second is dropped
 _STOP_WORDS = (
     "a an the and or but to of in on for with at by from as is are be it this that your you they them their "
@@ -58,6 +60,11 @@ class AnswerPlan:
     mentee_name: str | None = None
     shorter: bool = False
     tailoring: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # A name is a proper noun; anything else the parse offered ("mentoring", "growth") is not used.
+        if self.mentee_name and not self.mentee_name[:1].isupper():
+            self.mentee_name = None
 
 
 def section_citations(book: Playbook, chunk_numbers: Sequence[tuple[str, int]]) -> dict[str, int]:
@@ -166,7 +173,7 @@ class Composer:
         main = plan.playbooks[0]
         name = plan.mentee_name
         template = self.words["leads"][plan.need if plan.need in self.words["leads"] else "advice"]
-        when = f" {plan.details.when}" if plan.details.when else ""
+        when = f" {plan.details.when}" if plan.details.when and not _PAST.search(plan.details.when) else ""
         lead = template["named" if name else "unnamed"].format(name=name, when=when)
         if plan.follow_up_of:
             lead = self.words["follow_up"].format(situation=plan.follow_up_of) + " " + lead[0].lower() + lead[1:]
