@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from assistant.practice.data import MAX_TENSION, Persona, Scenario, band_for
 from assistant.practice.moves import MOVES, MoveInfo, move_info
+from assistant.practice.replies import FEEDBACK_KINDS
 from assistant.practice.state import counted_moves
 
 if TYPE_CHECKING:
@@ -169,6 +170,8 @@ def _score(line: _Line) -> int:
 def _quotes(lines: list[_Line]) -> tuple[QuotedLine | None, QuotedLine | None]:
     if not lines:
         return None, None
+    # a closing line is neither the best nor the weakest part of a conversation that had anything else in it
+    lines = [line for line in lines if line.move != "ending"] or lines
     scored = [QuotedLine(line.text, line.move, line.before, line.after, line.revealed, _score(line)) for line in lines]
     best = max(scored, key=lambda q: q.score)  # the earliest of equals
     weakest = min(reversed(scored), key=lambda q: q.score)  # the latest of equals
@@ -183,7 +186,9 @@ def build_debrief(
     lines = _mentor_lines(transcript, persona.start_tension)
     counts = Counter(m for line in lines for m in line.moves)
     checker = FeedbackChecker()
-    scores = [checker.check(line.text).score for line in lines if "sbi" in line.moves]
+    # the feedback check scores feedback; news plainly stated (a decision, a cancellation) is not feedback
+    gives_feedback = scenario.kind in FEEDBACK_KINDS
+    scores = [checker.check(line.text).score for line in lines if gives_feedback and "sbi" in line.moves]
     tensions = [persona.start_tension, *(t.tension for t in transcript)]
     best, weakest = _quotes(lines)
     revealed = sum(1 for t in transcript if t.role == "mentee" and t.revealed is not None)

@@ -94,7 +94,7 @@ class LineReading:
 
     @property
     def moves(self) -> list[str]:
-        return [s.move for s in self.sentences]
+        return effective_moves([s.move for s in self.sentences])
 
 
 @lru_cache(maxsize=1)
@@ -149,8 +149,17 @@ def form_features(sentence: str) -> np.ndarray:
     )
 
 
+def effective_moves(moves: list[str]) -> list[str]:
+    """The sentence moves that count: a closing remark followed by a question ("Thanks for making time. How did
+    the demo go?") is a pleasantry, since the question keeps the conversation going."""
+    last_question = max((i for i, m in enumerate(moves) if m in QUESTIONS), default=-1)
+    kept = [m for i, m in enumerate(moves) if not (m == "ending" and i < last_question)]
+    return kept or moves
+
+
 def leading_move(moves: list[str]) -> str:
     """The move that names a line with several sentences (the order is documented in moves.yaml)."""
+    moves = effective_moves(moves)
     for move in LEADING:
         if move in moves:
             return move

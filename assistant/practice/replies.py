@@ -32,6 +32,7 @@ _FEELING = re.compile(
     re.IGNORECASE,
 )
 INVITING = ("open_question", "pause")  # a fact shared after these is the whole answer
+FEEDBACK_KINDS = ("feedback", "conflict")  # situations where an SBI statement is feedback, not news
 
 
 def answer_kind(reading: LineReading) -> str | None:
@@ -98,10 +99,16 @@ class BankVoice:
         if ctx.reveal is not None:
             # asked openly or given room, the mentee's answer is the fact itself
             parts += [ctx.reveal] if ctx.reading.move in INVITING else [reaction, ctx.reveal]
-        elif not (ctx.persona.terse and parts and band != "low"):
+        elif not (parts and band != "low" and (ctx.persona.terse or self._answer_says_it(ctx))):
             parts.append(reaction)
         text = " ".join(p for p in parts if p).replace("{topic}", ctx.scenario.topic)
         return text or "..."
+
+    @staticmethod
+    def _answer_says_it(ctx: ReplyContext) -> bool:
+        """Asked to agree to a next step, a hesitant mentee's yes or no is the whole reply: a second hedge after
+        it would only blur the answer."""
+        return ctx.answer_kind == "agree" and ctx.reading.move == "next_steps"
 
     def answer(self, ctx: ReplyContext) -> str:
         kind = ctx.answer_kind or "fact"
@@ -111,8 +118,11 @@ class BankVoice:
     def reaction(self, ctx: ReplyContext) -> str:
         move, band = ctx.reading.move, ctx.change.band
         options = list(load().bank.replies[ctx.persona.id][band][move])
-        if not ctx.persona.terse:
-            options += ctx.scenario.lines.get(move, {}).get(band, ())
+        own = ctx.scenario.lines.get(move, {}).get(band, ())
+        if move == "sbi" and ctx.scenario.kind not in FEEDBACK_KINDS and own:
+            options = list(own)  # the persona's lines answer feedback; news needs the scenario's own
+        elif not ctx.persona.terse:
+            options += own
         if ctx.reading.question:
             # a mentee who was just asked something answers it rather than asking back
             options = [o for o in options if not o.rstrip().endswith("?")] or options
