@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
 from assistant.embedders import Embedder
+from assistant.ingestion.front_matter import FrontMatterError, load_front_matter
 from assistant.settings import REPO_ROOT, Settings
 from assistant.stores import EmbedderMismatch, IndexError_, SchemaMismatch, VectorStore
 from assistant.types import TOPICS, Chunk
@@ -124,13 +124,9 @@ def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if not match:
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
-    except RecursionError as exc:
-        raise DocumentError("front matter is nested too deeply to read") from exc
-    except yaml.YAMLError as exc:
-        raise DocumentError(f"front matter is not valid YAML ({exc})") from exc
-    if not isinstance(meta, dict):
-        raise DocumentError("front matter must be a YAML mapping")
+        meta = load_front_matter(match.group(1))  # size-capped, no aliases, values bounded strings
+    except FrontMatterError as exc:
+        raise DocumentError(str(exc)) from exc
     return meta, text[match.end() :]
 
 
@@ -375,13 +371,21 @@ class Ingestor:
             progress(len(targets), len(targets), "done")
         return report
 
+    def _discard_refused_upload(self, path: Path, exc: Exception) -> str:
+        """A refused file in uploads/ is deleted, so the next rebuild does not read it (or detonate it) again."""
+        uploads = self.settings.uploads_dir.resolve()
+        if not isinstance(exc, DocumentError) or not path.resolve().is_relative_to(uploads):
+            return ""
+        path.unlink(missing_ok=True)
+        return " (removed from uploads)"
+
     def _ingest_file(
         self, path: Path, is_user: bool, indexed: dict[str, dict[str, Any]], seen: set[str], report: IngestReport
     ) -> None:
         try:
             doc = load_document(path, self.settings, user_source=is_user)
         except (DocumentError, OSError) as exc:
-            report.skipped.append((str(path), str(exc)))
+            report.skipped.append((str(path), str(exc) + self._discard_refused_upload(path, exc)))
             return
         if doc.source in seen:
             report.skipped.append((str(path), "duplicate of a file already ingested in this run"))
