@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant.practice import PERSONAS, SCENARIOS, PracticeSession
-from assistant.practice.own import OWN_ID, build_scenario, persona_cue, situation_words, topic_phrase
+from assistant.practice.own import (
+    OWN_ID,
+    PERSONA_CUES,
+    build_scenario,
+    persona_cue,
+    situation_words,
+    topic_phrase,
+)
 from assistant.retrieval import tokenize
 from assistant.types import Answer, Source
 
@@ -33,6 +40,61 @@ _END = re.compile(
 )
 _SPEAKER = re.compile(r"^\*\*[^*\n]{1,80}:\*\*\s*")
 _STOP_WORDS = {"a", "the", "not", "with", "on", "of", "mentee"}
+# Words that ask for practice without saying what about.
+_GENERIC = {
+    "a",
+    "an",
+    "the",
+    "my",
+    "with",
+    "me",
+    "some",
+    "please",
+    "conversation",
+    "talk",
+    "chat",
+    "meeting",
+    "session",
+    "difficult",
+    "hard",
+    "tough",
+    "tricky",
+    "awkward",
+    "mentee",
+    "report",
+    "someone",
+    "person",
+    "one",
+    "who",
+    "is",
+    "gets",
+    "get",
+    "very",
+    "really",
+    "quite",
+    "bit",
+    "kind",
+    "of",
+    "type",
+    "practice",
+    "practise",
+    "role",
+    "play",
+    "roleplay",
+    "role-play",
+    "scenario",
+    "again",
+    "now",
+    "today",
+    "let's",
+    "let",
+    "us",
+    "can",
+    "we",
+    "i",
+    "want",
+    "to",
+}
 DEFAULT_SCENARIO = "missed-deadlines"
 DEFAULT_PERSONA = "defensive"
 
@@ -62,9 +124,13 @@ def choose(question: str) -> tuple[str, str]:
 
 
 def describes_situation(question: str) -> bool:
-    """Whether the request carries a situation of its own ('telling him he won't be on the new project')."""
+    """Whether the request carries a situation of its own ('telling him he won't be on the new project'), not
+    only a wish to practise ('a difficult conversation with a defensive mentee')."""
     core = situation_words(question)
-    return bool(topic_phrase(core)) or len(core.split()) >= 6
+    if topic_phrase(core):
+        return True
+    words = re.findall(r"[a-z']+", re.sub(r"|".join(PERSONA_CUES.values()), " ", core, flags=re.IGNORECASE).lower())
+    return len([w for w in words if w not in _GENERIC]) >= 3
 
 
 def active_practice(turns: Sequence[TurnRecord]) -> ActivePractice | None:

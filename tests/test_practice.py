@@ -549,3 +549,27 @@ def test_chat_practice_through_the_openai_backend(tmp_path: Path) -> None:
         assert YES_NO.match(failed.answer.removeprefix("**Quiet mentee:**").strip())
         # the earlier model reply is replayed from the session, not asked for again
         assert len(server.chat_requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("request_text", "own"),
+    [
+        ("I'd like to practise a difficult conversation with a defensive mentee", False),
+        ("Let's role-play", False),
+        ("role-play: my intern cried in our last meeting and I need to check in with her", True),
+        ("practise giving Sam feedback about a bad client demo", True),
+    ],
+)
+def test_chat_tells_a_described_situation_from_a_bare_request(request_text: str, own: bool) -> None:
+    from assistant.practice_chat import describes_situation
+
+    assert describes_situation(request_text) is own
+
+
+def test_names_and_topics_in_other_phrasings() -> None:
+    from assistant.practice.own import mentee_name, topic_phrase
+
+    assert mentee_name("Mei tells me she has an offer from a competitor") == "Mei"
+    assert mentee_name("Monday was hard for my intern") == ""
+    assert topic_phrase("telling my team lead that the bonus is smaller than promised") == "the bonus"
+    assert topic_phrase("Telling Omar he is off the project") == "the project"

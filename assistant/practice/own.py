@@ -34,7 +34,7 @@ _ABOUT = re.compile(
     re.IGNORECASE,
 )
 _TELL = re.compile(
-    r"\b(?:tell(?:ing)?|let(?:ting)?\s+\w+\s+know|break(?:ing)?\s+(?:it|the\s+news)\s+to)\s+"
+    r"\b(?i:tell(?:ing)?|let(?:ting)?\s+\w+\s+know|break(?:ing)?\s+(?:it|the\s+news)\s+to)\s+"
     r"(?:him|her|them|my\s+[\w-]+|[A-Z][\w'-]+(?:\s+[A-Z]\.)?)?\s*(?:that\s+)?(?P<clause>[^.;!?]+)",
 )
 _THAT = re.compile(r"\bthat\s+(?P<clause>(?:he|she|they|his|her|their)\b[^.;!?]+)", re.IGNORECASE)
@@ -162,6 +162,10 @@ _NOT_NAMES = {
 }
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?\b")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+)$")
+_NAME_VERB = re.compile(
+    r"\s+(?:tells|told|says|said|is|was|has|had|wants|wanted|keeps|kept|gets|got|asked|asks|needs|missed|won't"
+    r"|didn't|doesn't|isn't|wasn't|can't|thinks|feels|seems|cried|shouted|left|quit)\b"
+)
 _FALLBACK_TOPIC = {
     "feedback": "what happened",
     "bad_news": "the decision",
@@ -185,10 +189,13 @@ def situation_words(request: str) -> str:
 
 
 def mentee_name(text: str) -> str:
-    """The first capitalised word that is not a sentence's first word or a day, month or pronoun."""
+    """The first capitalised word that is not a day, month or pronoun, and not a sentence's first word unless a
+    verb follows it as it would a name ("Mei tells me she has an offer")."""
     for match in _NAME.finditer(text):
         word = match.group(0)
-        if word not in _NOT_NAMES and not _SENTENCE_START.search(text[: match.start()]):
+        if word in _NOT_NAMES:
+            continue
+        if not _SENTENCE_START.search(text[: match.start()]) or _NAME_VERB.match(text[match.end() :]):
             return word
     return ""
 
@@ -211,6 +218,8 @@ def _normalise(phrase: str) -> str | None:
     words = phrase.split()
     if not words:
         return None
+    while len(words) > 1 and words[1].lower() in _DETERMINER:
+        words = words[1:]  # "that the bonus": the first word was a conjunction, not a determiner
     end = next((i for i, w in enumerate(words) if i and w.lower() in _PHRASE_END), len(words))
     words = words[:end]
     head = _DETERMINER.get(words[0].lower(), words[0])
