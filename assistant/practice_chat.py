@@ -183,7 +183,7 @@ def _voice(rt: Runtime) -> Voice | None:
 def _session(rt: Runtime, scenario_id: str, persona_id: str, request: str) -> PracticeSession:
     from assistant.practice import classifier_for
 
-    classifier = classifier_for(rt.embedder)
+    classifier = classifier_for(rt.embedder, rt.settings.data_dir / "cache")
     seed = f"chat:{request}"
     if scenario_id == OWN_ID:
         scenario, _ = build_scenario(request, rt.embedder, persona_id)

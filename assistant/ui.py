@@ -667,7 +667,8 @@ class Workspace:
         from assistant.practice import classifier_for
         from assistant.practice_chat import _voice
 
-        return {"classifier": classifier_for(self.rt.embedder), "voice": _voice(self.rt)}
+        classifier = classifier_for(self.rt.embedder, self.settings.data_dir / "cache")
+        return {"classifier": classifier, "voice": _voice(self.rt)}
 
     @_friendly
     def start_practice(self, scenario_id: str | None, persona_id: str | None, situation: str = "") -> tuple[Any, ...]:

@@ -573,3 +573,21 @@ def test_names_and_topics_in_other_phrasings() -> None:
     assert mentee_name("Monday was hard for my intern") == ""
     assert topic_phrase("telling my team lead that the bonus is smaller than promised") == "the bonus"
     assert topic_phrase("Telling Omar he is off the project") == "the project"
+
+
+def test_trained_weights_are_kept_on_disk_and_a_damaged_file_is_retrained(tmp_path: Path, classifier) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from assistant.practice import moves
+
+    moves._classifiers.clear()
+    first = moves.classifier_for(classifier.embedder, tmp_path)
+    [saved] = list(tmp_path.glob("practice-moves-*.npz"))
+    moves._classifiers.clear()
+    loaded = moves.classifier_for(classifier.embedder, tmp_path)
+    assert loaded is not first and np.array_equal(loaded.weights, first.weights)
+    assert loaded.read("What got in the way?").move == "open_question"
+    saved.write_bytes(b"not an npz file")
+    moves._classifiers.clear()
+    retrained = moves.classifier_for(classifier.embedder, tmp_path)
+    assert np.allclose(retrained.weights, first.weights) and saved.read_bytes()[:2] == b"PK"

@@ -175,8 +175,16 @@ def leading_move(moves: list[str]) -> str:
 class MoveClassifier:
     """Trained once per embedder on the examples in moves.yaml; `read` classifies a whole mentor line."""
 
-    def __init__(self, embedder: Embedder, examples: list[tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        examples: list[tuple[str, str]] | None = None,
+        weights: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
         self.embedder = embedder
+        if weights is not None:
+            self.weights, self.bias = weights
+            return
         examples = examples if examples is not None else training_examples()
         unknown = {m for _, m in examples} - set(MOVES)
         if unknown:
@@ -229,14 +237,43 @@ def _fit(features: np.ndarray, labels: np.ndarray, classes: int) -> tuple[np.nda
     return weights.astype(np.float32), bias.astype(np.float32)
 
 
-_classifiers: dict[tuple[str, str], MoveClassifier] = {}
+_classifiers: dict[str, MoveClassifier] = {}
 _lock = threading.Lock()
 
 
-def classifier_for(embedder: Embedder) -> MoveClassifier:
-    """One trained classifier per embedder and version of moves.yaml, shared by every role-play."""
-    key = (embedder.name, hashlib.sha256(DATA_FILE.read_bytes()).hexdigest())
+def _version(embedder: Embedder) -> str:
+    """What the trained weights depend on: the encoder, the examples and the training settings."""
+    settings = f"{embedder.name}|{FORM_SCALE}|{L2}|{STEPS}|{LEARNING_RATE}|".encode()
+    return hashlib.sha256(settings + DATA_FILE.read_bytes()).hexdigest()[:16]
+
+
+def classifier_for(embedder: Embedder, cache_dir: Path | None = None) -> MoveClassifier:
+    """One trained classifier per encoder and version of moves.yaml, shared by every role-play. Training embeds
+    every example (a few seconds), so with `cache_dir` the weights are kept on disk for the next process."""
+    key = _version(embedder)
     with _lock:
         if key not in _classifiers:
-            _classifiers[key] = MoveClassifier(embedder)
+            _classifiers[key] = _load_or_train(embedder, key, cache_dir)
         return _classifiers[key]
+
+
+def _load_or_train(embedder: Embedder, key: str, cache_dir: Path | None) -> MoveClassifier:
+    path = cache_dir / f"practice-moves-{key}.npz" if cache_dir else None
+    if path and path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                weights, bias = saved["weights"], saved["bias"]
+            if weights.shape[1] == len(MOVES) and bias.shape == (len(MOVES),):
+                return MoveClassifier(embedder, weights=(weights, bias))
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache file is retrained and replaced below
+    classifier = MoveClassifier(embedder)
+    if path:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".partial.npz")
+            np.savez(partial, weights=classifier.weights, bias=classifier.bias)
+            partial.replace(path)
+        except OSError:
+            pass  # a read-only data directory only costs the next process the training time
+    return classifier
