@@ -127,9 +127,12 @@ def _kind(value: Any) -> str:
 
 
 def _retrieval(row: dict[str, Any]) -> None:
-    _keys(row, {"question", "expected_topics"}, set())
+    _keys(row, {"question", "expected_topics"}, {"expected_docs", "split"})
     _text(row, "question")
     _topics(row["expected_topics"], "'expected_topics'", allow_empty=False)
+    _strings(row, "expected_docs")  # knowledge ids: file stems of the documents that answer the question
+    if "split" in row and row["split"] not in ("dev", "test"):
+        raise _Invalid(f"'split' must be dev or test, got {row['split']!r}")
 
 
 def _answers(row: dict[str, Any]) -> None:

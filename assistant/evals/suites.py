@@ -28,7 +28,12 @@ SuiteOutput = tuple[list[Case], dict[str, Any]]
 
 RETRIEVERS: tuple[str, ...] = ("hybrid", "bm25", "dense")
 RANK_METRICS: tuple[str, ...] = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5")
+# Document level: the knowledge documents (file stems) in the order their first chunk appears in a deeper
+# list of DOC_DEPTH chunks, so a retriever that returns five chunks of one document is not cut off at one
+# document; the mrr counts the first K documents.
+DOC_METRICS: tuple[str, ...] = ("doc_hit@1", "doc_hit@5", "doc_mrr")
 K = 5
+DOC_DEPTH = 20
 
 
 def ranking_scores(relevant: list[bool], n_relevant: int) -> dict[str, float]:
@@ -38,36 +43,80 @@ def ranking_scores(relevant: list[bool], n_relevant: int) -> dict[str, float]:
     }
 
 
+def document_of(source: str) -> str:
+    """A chunk's knowledge id: the file stem of its source (`knowledge/delivering-bad-news.md`)."""
+    return Path(source).stem
+
+
+def document_ranking(sources: list[str]) -> list[str]:
+    return list(dict.fromkeys(document_of(s) for s in sources))
+
+
+def document_scores(documents: list[str], expected: set[str]) -> dict[str, float]:
+    relevant = [d in expected for d in documents[:K]]
+    return {"doc_hit@1": hit_at_k(relevant, 1), "doc_hit@5": hit_at_k(relevant, K),
+            "doc_mrr": reciprocal_rank(relevant)}
+
+
 def run_retrieval(rt: Runtime, dataset: Dataset, progress: Progress | None = None) -> SuiteOutput:
     per_topic = Counter(c.topic for c in rt.retriever.chunks)
+    indexed = {document_of(c.source) for c in rt.retriever.chunks}
     ids = case_ids([r["question"] for r in dataset.rows])
     cases: list[Case] = []
+    missing_docs: set[str] = set()
     for i, row in enumerate(dataset.rows):
         expected = set(row["expected_topics"])
+        # Only documents in the index can be found; a case whose documents are all absent is not scored.
+        expected_docs = set(row.get("expected_docs", [])) & indexed
+        missing_docs |= set(row.get("expected_docs", [])) - indexed
         n_relevant = sum(per_topic[t] for t in expected)
-        scores, retrieved, titles = {}, {}, {}
+        scores, retrieved, titles, documents = {}, {}, {}, {}
         for mode in RETRIEVERS:
-            hits = rt.retriever.search(row["question"], k=K, mode=mode)
+            deep = rt.retriever.search(row["question"], k=max(K, DOC_DEPTH), mode=mode)
+            hits = deep[:K]  # every retriever ranks its top K the same way whatever the depth asked for
             scores[mode] = ranking_scores([h.chunk.topic in expected for h in hits], n_relevant)
+            documents[mode] = document_ranking([h.chunk.source for h in deep])[:K]
+            if expected_docs:
+                scores[mode] |= document_scores(documents[mode], expected_docs)
             retrieved[mode] = [h.chunk.topic for h in hits]
             titles[mode] = hits[0].chunk.title if hits else None
         case: Case = {
             "id": ids[i], "line": row["_line"], "input": row["question"], "expected_topics": sorted(expected),
-            "retrieved": retrieved, "top_title": titles["hybrid"], "scores": scores,
-            "passed": scores["hybrid"]["hit@5"] == 1.0,
+            "expected_docs": sorted(expected_docs), "retrieved": retrieved, "retrieved_docs": documents,
+            "top_title": titles["hybrid"], "scores": scores, "passed": scores["hybrid"]["hit@5"] == 1.0,
         }
+        if "split" in row:
+            case["split"] = row["split"]
         case["failures"] = [] if case["passed"] else [f"no expected topic in the top {K}: got {retrieved['hybrid']}"]
         cases.append(case)
         if progress:
             progress(i + 1, len(dataset.rows))
-    return cases, {"k": K}
+    meta: dict[str, Any] = {"k": K, "doc_depth": DOC_DEPTH}
+    if missing_docs:
+        meta["warnings"] = [f"expected documents not in the index (not scored): {', '.join(sorted(missing_docs))}"]
+    return cases, meta
 
 
 def compute_retrieval(cases: list[Case]) -> dict[str, Any]:
+    doc_cases = [c for c in cases if "doc_mrr" in c["scores"]["hybrid"]]
+    metrics = RANK_METRICS + (DOC_METRICS if doc_cases else ())
     by = {
-        mode: {m: rounded(mean([c["scores"][mode][m] for c in cases])) for m in RANK_METRICS} for mode in RETRIEVERS
+        mode: {m: rounded(mean([c["scores"][mode].get(m) for c in cases])) for m in metrics} for mode in RETRIEVERS
     }
-    return {**by["hybrid"], "by_retriever": by, "cases": len(cases)}
+    out: dict[str, Any] = {**by["hybrid"], "by_retriever": by, "cases": len(cases)}
+    if doc_cases:
+        out["doc_cases"] = len(doc_cases)
+    splits = sorted({c["split"] for c in cases if "split" in c})
+    if splits and doc_cases:  # fusion constants are chosen on dev; test is the honest number
+        out["by_split"] = {
+            split: {
+                mode: {m: rounded(mean([c["scores"][mode].get(m) for c in cases if c.get("split") == split]))
+                       for m in (*DOC_METRICS, "mrr")}
+                for mode in RETRIEVERS
+            }
+            for split in splits
+        }
+    return out
 
 
 # --- feedback ---------------------------------------------------------------------------------------------
