@@ -8,6 +8,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import bm25s
@@ -24,11 +25,51 @@ from assistant.types import Chunk, Hit
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import and logs every index build
 RetrieverMode = Literal["hybrid", "bm25", "dense"]
-# Fusion and diversity constants, chosen on evals/datasets/retrieval.jsonl (see docs/evals.md).
-# A small RRF k lets the top ranks of each list count more than Cormack et al.'s default of 60;
-# the static word embeddings are weaker than BM25 on our vocabulary, so their list weighs less.
-RRF_K = 10
-RRF_WEIGHTS = (1.0, 0.6)  # (bm25, dense)
+RRF_K = 10  # default for other callers of reciprocal_rank_fusion
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How the BM25 and dense rankings are fused: a small RRF k lets the top ranks of each list count more
+    than Cormack et al.'s default of 60; the weights say how far each list is trusted."""
+
+    rrf_k: int
+    weights: tuple[float, float]  # (bm25, dense)
+
+
+# Chosen per embedder on the dev half of evals/datasets/retrieval.jsonl (its `split` field; docs/evals.md),
+# measured on the test half. Static word vectors are weaker than BM25 on our vocabulary, so their list weighs
+# less; the sentence encoder's list is the better one and weighs more.
+FUSION_BY_EMBEDDER = {
+    "wordllama": Fusion(rrf_k=10, weights=(1.0, 0.6)),
+    "minilm": Fusion(rrf_k=5, weights=(1.0, 1.25)),
+}
+SENTENCE_ENCODER_FUSION = FUSION_BY_EMBEDDER["minilm"]  # for other sentence encoders (OpenAI's), not tuned
+
+
+_blas_pinned = False
+
+
+def pin_blas_to_one_thread() -> None:
+    """Run BLAS (numpy's matrix products) on one thread in this process, once.
+
+    The retrieval path multiplies small matrices (a 30x30 MMR similarity, the exact re-ranking of Chroma's
+    candidates), where OpenBLAS's second thread only adds hand-off cost and contends with the request
+    threads; measured on 2 cores, two BLAS threads made hybrid p95 3-4x worse. The server already spreads
+    its work over the cores with concurrent requests."""
+    global _blas_pinned
+    if not _blas_pinned:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")  # kept for the life of the process, not restored
+        _blas_pinned = True
+
+
+def fusion_for(embedder_name: str) -> Fusion:
+    family = re.split(r"[:\-]", embedder_name, maxsplit=1)[0]
+    return FUSION_BY_EMBEDDER.get(family, SENTENCE_ENCODER_FUSION)
+
+
 CANDIDATES = 30
 MMR_LAMBDA = 0.6
 MAX_PER_SOURCE = 2
@@ -63,6 +104,8 @@ class HybridRetriever:
     def __init__(self, store: VectorStore, embedder: Embedder) -> None:
         self.store = store
         self.embedder = embedder
+        self.fusion = fusion_for(embedder.name)
+        pin_blas_to_one_thread()
         self._lock = threading.Lock()
         self._loaded_count = -1
         self._checked_at = -float("inf")
@@ -192,7 +235,9 @@ class HybridRetriever:
         if mode == "dense":
             return self.dense_search(query, k, topic, qv)
         fused = reciprocal_rank_fusion(
-            [self.bm25_search(query, CANDIDATES, topic), self.dense_search(query, CANDIDATES, topic, qv)], RRF_WEIGHTS
+            [self.bm25_search(query, CANDIDATES, topic), self.dense_search(query, CANDIDATES, topic, qv)],
+            self.fusion.weights,
+            self.fusion.rrf_k,
         )
         return self._mmr(qv, fused, k)
 
@@ -227,12 +272,14 @@ class HybridRetriever:
         return [fused[i] for i in picked]
 
 
-def reciprocal_rank_fusion(rankings: Sequence[list[Hit]], weights: Sequence[float] | None = None) -> list[Hit]:
+def reciprocal_rank_fusion(
+    rankings: Sequence[list[Hit]], weights: Sequence[float] | None = None, rrf_k: int = RRF_K
+) -> list[Hit]:
     scores: dict[str, float] = {}
     chunks: dict[str, Chunk] = {}
     for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, hit in enumerate(ranking):
-            scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + weight / (RRF_K + rank + 1)
+            scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + weight / (rrf_k + rank + 1)
             chunks[hit.chunk.id] = hit.chunk
     order = sorted(scores, key=lambda cid: scores[cid], reverse=True)
     return [Hit(chunks[cid], scores[cid]) for cid in order]
