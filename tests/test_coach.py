@@ -15,7 +15,6 @@ import pytest
 from conftest import REPO, make_settings
 
 from assistant.coach import compact_sources, valid_citations, wants_practice
-from assistant.details import extract, to_second_person
 from assistant.runtime import Runtime
 from assistant.types import Source
 
@@ -33,22 +32,6 @@ CITE = re.compile(r"\[(\d+)\]")
 )
 def test_practice_is_asked_for_by_name(question: str, practice: bool) -> None:
     assert wants_practice(question) is practice
-
-
-def test_details_are_extracted_and_turned_to_second_person() -> None:
-    d = extract("Tomorrow I have to tell Priya her conference talk was rejected")
-    assert (d.name, d.when, d.is_news) == ("Priya", "tomorrow", True)
-    assert to_second_person(d.topic or "", d.name) == "your conference talk was rejected"
-    d = extract("Sam interrupted the client three times in Monday's demo, which made the client stop talking.")
-    assert d.name == "Sam"
-    assert d.situation == "in Monday's demo"
-    assert d.behavior == "interrupted the client three times"
-    assert d.impact == "that made the client stop talking"
-    assert to_second_person("let clients finish before he answers", None) == "let clients finish before you answer"
-    assert to_second_person("she always misses the handover", None) == "you always miss the handover"
-    # The mentor's own clause ("and I meet her tomorrow") is not part of what the mentee did.
-    d = extract("My report Dana has missed three deadlines this month and I meet her tomorrow. How do I open?")
-    assert d.behavior == "has missed three deadlines this month"
 
 
 def test_citation_validation_drops_dangling_markers() -> None:

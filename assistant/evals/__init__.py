@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.evals import answers, judge, suites
+from assistant.evals import answers, details_suite, judge, suites
 from assistant.evals.core import SUITES, ComputeFn, SuiteResult
 from assistant.evals.datasets import DatasetError, load_dataset
 from assistant.evals.reports import compare, write_reports
@@ -30,6 +30,7 @@ COMPUTE: dict[str, ComputeFn] = {
     "feedback": suites.compute_feedback,
     "safety": suites.compute_safety,
     "conversations": suites.compute_conversations,
+    "details": details_suite.compute,
     "judge": judge.compute,
 }
 _RUNNERS = {
@@ -38,7 +39,9 @@ _RUNNERS = {
     "feedback": suites.run_feedback,
     "safety": suites.run_safety,
     "conversations": suites.run_conversations,
+    "details": details_suite.run,
 }
+details_suite.register()
 
 
 def run_suite(

@@ -8,11 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-SUITES: tuple[str, ...] = ("retrieval", "answers", "feedback", "safety", "conversations", "judge")
+SUITES: tuple[str, ...] = ("retrieval", "answers", "feedback", "safety", "conversations", "details", "judge")
 
 # Metrics where a smaller number is better; `--fail-under` treats their bound as a ceiling.
 LOWER_IS_BETTER: frozenset[str] = frozenset(
-    {"false_positive_rate", "false_abstention_rate", "unscored", "planted_text_echoed"}
+    {"false_positive_rate", "false_abstention_rate", "unscored", "planted_text_echoed", "wrong_attribution",
+     "parse_ms_p50"}
 )
 # Descriptive numbers (counts, averages) that are reported but never called a regression.
 NEUTRAL: frozenset[str] = frozenset(

