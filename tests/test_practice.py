@@ -299,16 +299,26 @@ def test_an_open_question_is_answered_not_asked_back(classifier, persona: str) -
         assert reply.text and not reply.text.rstrip().endswith("?"), reply.text
 
 
-def test_bank_has_lines_for_every_persona_band_and_move() -> None:
-    bank = load().bank
+def test_bank_has_lines_for_every_persona_band_move_and_kind() -> None:
+    data = load()
     for persona in PERSONAS:
         for band in ("low", "mid", "high"):
             for move in MOVES:
-                options = bank.replies[persona][band][move]
-                # a terse persona's answer to a yes/no question is the whole reply
-                assert any(options) or (move == "closed_question" and PERSONAS[persona].terse), (persona, band, move)
-                if move == "open_question":
-                    assert all(not o.rstrip().endswith("?") for o in options), (persona, band)
+                for kind in data.kinds:
+                    options = data.bank.lines(persona, band, move, kind)
+                    # a terse persona's answer to a yes/no question is the whole reply
+                    terse = move == "closed_question" and PERSONAS[persona].terse
+                    assert any(options) or terse, (persona, band, move, kind)
+                    if move == "open_question":
+                        assert all(not o.rstrip().endswith("?") for o in options), (persona, band)
+
+
+def test_feedback_lines_stay_out_of_bad_news(classifier) -> None:  # type: ignore[no-untyped-def]
+    scenario, persona = build_scenario("telling Omar he won't be on the new project; he's quiet", classifier.embedder)
+    assert persona == "quiet" and scenario.kind == "bad_news"
+    s = PracticeSession(scenario, persona, "news", classifier=classifier)
+    said = [s.reply(line).text for line in ("How are you feeling?", "What's on your mind?", "Mm.", "(waits)")]
+    assert not any("It just sort of happened" in t or "who to ask when I'm blocked" in t for t in said)
 
 
 # --- the mentor's own situation ----------------------------------------------------------------------------------

@@ -102,9 +102,19 @@ class Kind:
 
 
 @dataclass(frozen=True)
+class BankLine:
+    text: str
+    kinds: tuple[str, ...] = ()  # the situation kinds it fits; empty means every kind
+
+
+@dataclass(frozen=True)
 class Bank:
-    replies: Mapping[str, Mapping[str, Mapping[str, Lines]]]  # persona -> band -> move -> lines
+    replies: Mapping[str, Mapping[str, Mapping[str, tuple[BankLine, ...]]]]  # persona -> band -> move -> lines
     answers: Mapping[str, Mapping[str, Mapping[str, Lines]]]  # persona -> answer kind -> band -> lines
+
+    def lines(self, persona: str, band: str, move: str, kind: str) -> Lines:
+        """The persona's lines for a move in a band that fit this kind of situation."""
+        return tuple(line.text for line in self.replies[persona][band][move] if not line.kinds or kind in line.kinds)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -175,6 +185,12 @@ def _kind(kid: str, raw: Mapping[str, Any]) -> Kind:
     )
 
 
+def _bank_line(raw: Any) -> BankLine:
+    if isinstance(raw, dict):
+        return BankLine(str(raw["text"]), tuple(str(k) for k in raw.get("kinds", ())))
+    return BankLine(str(raw))
+
+
 def _bank(raw: Mapping[str, Any], personas: Mapping[str, Persona]) -> Bank:
     replies: dict[str, dict[str, dict[str, Lines]]] = {}
     answers: dict[str, dict[str, dict[str, Lines]]] = {}
@@ -186,7 +202,7 @@ def _bank(raw: Mapping[str, Any], personas: Mapping[str, Persona]) -> Bank:
             missing = set(MOVES) - set(bands[band])
             if missing:
                 raise PracticeDataError(f"{BANK_FILE.name}: {pid}.{band} has no lines for {', '.join(sorted(missing))}")
-        replies[pid] = {b: {m: tuple(str(x) for x in bands[b][m]) for m in MOVES} for b in BANDS}
+        replies[pid] = {b: {m: tuple(_bank_line(x) for x in bands[b][m]) for m in MOVES} for b in BANDS}
         kinds = raw["answers"].get(pid) or {}
         if set(kinds) != set(ANSWER_KINDS) or any(set(kinds[k]) != set(BANDS) for k in ANSWER_KINDS):
             raise PracticeDataError(f"{BANK_FILE.name}: answers.{pid} needs {', '.join(ANSWER_KINDS)} per band")
@@ -217,4 +233,15 @@ def load() -> PracticeData:
     for kind in kinds.values():
         if kind.persona not in personas:
             raise PracticeDataError(f"{SCENARIOS_FILE.name}: kind {kind.id} names unknown persona {kind.persona!r}")
-    return PracticeData(personas, scenarios, kinds, _bank(_read(BANK_FILE), personas))
+    bank = _bank(_read(BANK_FILE), personas)
+    tagged = {
+        k
+        for bands in bank.replies.values()
+        for moves in bands.values()
+        for lines in moves.values()
+        for line in lines
+        for k in line.kinds
+    }
+    if tagged - set(kinds):
+        raise PracticeDataError(f"{BANK_FILE.name}: unknown kind(s) {', '.join(sorted(tagged - set(kinds)))}")
+    return PracticeData(personas, scenarios, kinds, bank)

@@ -117,7 +117,7 @@ class BankVoice:
 
     def reaction(self, ctx: ReplyContext) -> str:
         move, band = ctx.reading.move, ctx.change.band
-        options = list(load().bank.replies[ctx.persona.id][band][move])
+        options = list(load().bank.lines(ctx.persona.id, band, move, ctx.scenario.kind))
         own = ctx.scenario.lines.get(move, {}).get(band, ())
         if move == "sbi" and ctx.scenario.kind not in FEEDBACK_KINDS and own:
             options = list(own)  # the persona's lines answer feedback; news needs the scenario's own
