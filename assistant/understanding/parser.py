@@ -282,6 +282,7 @@ class _Reader:
             token = self.doc[i]
             if i not in picked and i not in verbs and self._is_situation(token):
                 picked.update(self._without_effects(token))
+        picked |= self._fronted()
         if not picked:
             picked = self._situation_around()
         return picked
@@ -308,25 +309,55 @@ class _Reader:
 
     def _is_situation(self, child: Token) -> bool:
         if child.dep_ == "advcl":
-            mark = next((c.lower_ for c in child.children if c.dep_ in ("mark", "advmod")), "")
+            mark = self._mark(child)
             return mark == "while" or (mark == "when" and child.i < child.head.i)
         if child.dep_ in ("npadvmod", "advmod", "tmod") and _is_time(child):
             return True
-        if child.dep_ != "prep" or child.lower_ not in _SITUATION_PREPS:
+        if child.dep_ != "prep" or child.lower_ not in _SITUATION_PREPS or _inside_word(child):
             return False
         objects = [c for c in child.children if c.dep_ == "pobj"]
-        if not objects:
-            return False
-        obj = objects[0]
-        if any(t.lower_ in ("his", "her", "their") and t.head.i == obj.i for t in obj.children):
-            return False  # "after his shift", "on their first day": part of what the person did
-        if child.lower_ in ("in", "within") and any(c.dep_ == "nummod" for c in obj.children):
+        return bool(objects) and self._is_setting(child.lower_, objects[0])
+
+    def _is_setting(self, prep: str, obj: Token) -> bool:
+        """Whether "prep obj" says when or where (the shared event), rather than how long or whose."""
+        dets = {c.lower_ for c in obj.children if c.dep_ in ("det", "poss")}
+        if prep != "for" and dets & {"his", "her", "their", "a", "an"}:
+            return False  # "after his shift", "on a call": part of what the person did
+        if any(_is_time(c) for c in obj.children if c.dep_ == "poss"):
+            return True  # "in yesterday's critique", "at Thursday's all-hands"
+        if prep in ("in", "within") and any(c.dep_ == "nummod" for c in obj.children):
             return False  # "in three weeks", "in a day": how long, not when
-        if any(t.tag_ == "PRP$" for t in obj.subtree) and obj.lemma_.lower() == "day":
-            return False  # "on their first day" belongs to what was done
-        if child.lower_ == "for":
-            return obj.ent_type_ in ("DATE", "TIME") and not any(c.lower_ in ("each",) for c in obj.subtree)
+        if prep == "for":
+            # "has been ignoring my messages for two weeks": how long a habit has lasted is its setting
+            lasting = any(c.lower_ == "been" for verb in obj.ancestors for c in verb.children if c.dep_ == "aux")
+            return lasting and obj.ent_type_ in ("DATE", "TIME")
         return obj.lemma_.lower() in EVENT_NOUNS or obj.lower_ in EVENT_NOUNS or _is_time(obj)
+
+    def _fronted(self) -> set[int]:
+        """What comes before the behaviour's subject in its own clause ("During the fire drill this morning Camille
+        stayed…", "When the client pushed back, Leon went silent") is said before the person acts: the setting,
+        when it names a time, an event or a moment."""
+        verb = self.behavior_verbs[0]
+        subjects = own_subjects(verb, self.people)
+        if not subjects or verb.dep_ not in ("ROOT", "conj"):
+            return set()  # a subordinate clause ("after Grace criticised…") has no fronted setting of its own
+        person = self.people.of(subjects[0])
+        starts = [s for s, e in person.mentions if s <= subjects[0].i < e] if person else []
+        start = starts[0] if starts else subjects[0].left_edge.i
+        span = [t for t in self.doc[verb.sent.start : start]]
+        cut = max((n for n, t in enumerate(span) if t.text in (":", ";")), default=-1)
+        span = span[cut + 1 :]
+        if not span or (
+            span[0].lower_ not in _SITUATION_PREPS | {"when", "while", "after", "before", "during"}
+            and not (_is_time(span[0]) or span[0].ent_type_ in ("DATE", "TIME"))
+        ):
+            return set()
+        has_setting = any(
+            _is_time(t) or t.lemma_.lower() in EVENT_NOUNS or t.ent_type_ in ("DATE", "TIME") for t in span
+        )
+        if not has_setting and span[0].lower_ not in ("when", "while"):
+            return set()
+        return {t.i for t in span if not (t.is_punct and t.i == span[-1].i)}
 
     # --- impact ----------------------------------------------------------------------------------------------
     def _impact_tokens(self) -> list[Token]:
@@ -525,12 +556,21 @@ def _modifiers(verb: Token) -> list[Token]:
 
 
 def _is_time(token: Token) -> bool:
+    """A word that names when: "yesterday", "this morning", "last sprint", "every day", "Tuesday"."""
+    if token.lower_ in ("yesterday", "today", "tonight"):
+        return True
     words = {t.lower_ for t in token.subtree}
-    return (token.ent_type_ in ("DATE", "TIME") and bool(words & _TIME_WORDS)) or token.lower_ in (
-        "yesterday",
-        "today",
-        "tonight",
-    )
+    if token.ent_type_ in ("DATE", "TIME") and words & _TIME_WORDS:
+        return True
+    dets = {c.lower_ for c in token.children if c.dep_ in ("det", "amod")}
+    return token.lemma_.lower() in _TIME_WORDS | {"day"} and bool(dets & {"this", "last", "every", "that", "each"})
+
+
+def _inside_word(token: Token) -> bool:
+    """ "on" in "one-on-ones" is part of a word, not a preposition."""
+    doc = token.doc
+    before = doc[token.i - 1] if token.i > 0 else None
+    return before is not None and before.text == "-" and not before.whitespace_
 
 
 def _trim(tokens: list[Token]) -> list[Token]:
