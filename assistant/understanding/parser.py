@@ -313,7 +313,8 @@ class _Reader:
             return mark == "while" or (mark == "when" and child.i < child.head.i)
         if child.dep_ in ("npadvmod", "advmod", "tmod") and _is_time(child):
             return True
-        if child.dep_ != "prep" or child.lower_ not in _SITUATION_PREPS or _inside_word(child):
+        # "stayed after the workshop to answer…" can come out with "after" as a clause marker holding its object
+        if child.dep_ not in ("prep", "mark") or child.lower_ not in _SITUATION_PREPS or _inside_word(child):
             return False
         objects = [c for c in child.children if c.dep_ == "pobj"]
         return bool(objects) and self._is_setting(child.lower_, objects[0])
@@ -379,7 +380,14 @@ class _Reader:
         return []
 
     def _heads_in(self, sent: Span) -> list[Token]:
-        return [t for t in sent if t.pos_ in ("VERB", "AUX") and t.dep_ in ("ROOT", "conj", "ccomp", "advcl", "relcl")]
+        """Finite clauses: "with the lease attached" has a verb but says nothing happened."""
+        return [
+            t
+            for t in sent
+            if t.pos_ in ("VERB", "AUX")
+            and t.dep_ in ("ROOT", "conj", "ccomp", "advcl", "relcl")
+            and (t.tag_ in ("VBD", "VBZ", "VBP", "MD") or any(c.dep_ in ("aux", "auxpass") for c in t.children))
+        ]
 
     def _effect_clauses(self, sent: Span) -> list[Token]:
         """Clauses in a sentence whose subject is someone or something other than the mentee, or the mentor
