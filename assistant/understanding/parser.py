@@ -120,7 +120,8 @@ def _parse(text: str) -> MessageParse:
 class _Reader:
     def __init__(self, doc: Doc, people: People) -> None:
         self.doc, self.people = doc, people
-        self.behavior_verbs = self._behavior_verbs()
+        self.possessed_subject = False
+        self.behavior_verbs = self._behavior_verbs() or self._possessed_verbs()
         self.clause_tokens = {t.i for v in self.behavior_verbs for t in self._clause_tokens(v)}
         self.situation_tokens = self._situation_tokens()
 
@@ -144,11 +145,17 @@ class _Reader:
             is_news=is_news,
             is_praise=self._is_praise() if behavior else None,
             situation_you=self._you(situation),
-            behavior_you=_with_you(self._you(behavior)) if behavior else None,
+            behavior_you=self._behavior_you(behavior),
             impact_you=self._you(impact),
             request_you=self._you(request),
             topic_you=self._you(topic),
         )
+
+    def _behavior_you(self, behavior: list[Token]) -> str | None:
+        if not behavior:
+            return None
+        rewritten = self._you(behavior)
+        return rewritten if self.possessed_subject else _with_you(rewritten)
 
     def _you(self, tokens: list[Token]) -> str | None:
         return second_person(tokens, self.people) if tokens else None
@@ -201,6 +208,22 @@ class _Reader:
                 continue
             return [verb, *self._coordinated(verb)]
         return []
+
+    def _possessed_verbs(self) -> list[Token]:
+        """No clause has the mentee as subject, but one has the mentee's work: "Gabriela's comments were harsh"."""
+        for verb in self._clause_heads():
+            subject = next(iter(own_subjects(verb, self.people)), None)
+            owner = next((c for c in subject.children if c.dep_ == "poss"), None) if subject is not None else None
+            if owner is None or not self._is_mentee_subject(owner) or verb.sent.text.rstrip().endswith("?"):
+                continue
+            if self._is_plan(verb) or subject.dep_ == "nsubjpass" or self._under_mentor(verb):
+                continue  # "I have to tell Priya her talk was rejected": news about her work, not what she did
+            self.possessed_subject = True
+            return [verb, *self._coordinated(verb)]
+        return []
+
+    def _under_mentor(self, verb: Token) -> bool:
+        return any(a.pos_ in ("VERB", "AUX") and self._is_mentor_clause(a) for a in verb.ancestors)
 
     def _coordinated(self, verb: Token) -> list[Token]:
         """Verbs joined to this one that share its subject: "listened, apologised and offered a refund"."""
@@ -264,9 +287,18 @@ class _Reader:
         return tokens
 
     def _behavior_tokens(self) -> list[Token]:
-        subjects = self._behavior_subject_tokens()
-        kept = [self.doc[i] for i in self.clause_tokens if i not in self.situation_tokens and i not in subjects]
-        return _trim(kept)
+        subjects = set() if self.possessed_subject else self._behavior_subject_tokens()
+        verb = self.behavior_verbs[0] if self.behavior_verbs else None
+        colon = max((t.i for t in self.doc if t.text in (":", ";") and verb is not None and t.i < verb.i), default=-1)
+        kept = [
+            self.doc[i]
+            for i in self.clause_tokens
+            if i not in self.situation_tokens and i not in subjects and i > colon  # "Good job from Ruth: she…"
+        ]
+        ordered = _trim(kept)
+        while ordered and ordered[0].tag_ in ("WRB", "WDT", "WP") and ordered[0].head in self.behavior_verbs:
+            ordered = ordered[1:]  # "for how he ran the offsite" → "ran the offsite"
+        return ordered
 
     def _behavior_subject_tokens(self) -> set[int]:
         found = [c for v in self.behavior_verbs for c in v.children if c.dep_ in ("nsubj", "nsubjpass")]
@@ -288,8 +320,13 @@ class _Reader:
         return picked
 
     def _without_effects(self, phrase: Token) -> set[int]:
-        """The phrase's tokens without a ", which made the client stop talking" hanging off it."""
+        """The phrase's tokens without a ", which made the client stop talking" hanging off it, and, for a time
+        word, without adverbs of frequency ("twice this week" → "this week")."""
         cut = {t.i for t in phrase.subtree if t.dep_ == "relcl" and self._is_which_effect(t) for t in t.subtree}
+        if phrase.dep_ in ("npadvmod", "advmod", "tmod"):
+            cut |= {
+                t.i for c in phrase.children if c.dep_ in ("advmod", "predet") and c.pos_ == "ADV" for t in c.subtree
+            }
         return {t.i for t in phrase.subtree} - cut
 
     def _situation_around(self) -> set[int]:
@@ -312,7 +349,7 @@ class _Reader:
             mark = self._mark(child)
             return mark == "while" or (mark == "when" and child.i < child.head.i)
         if child.dep_ in ("npadvmod", "advmod", "tmod") and _is_time(child):
-            return True
+            return True  # its words are taken by _phrase_tokens
         # "stayed after the workshop to answer…" can come out with "after" as a clause marker holding its object
         if child.dep_ not in ("prep", "mark") or child.lower_ not in _SITUATION_PREPS or _inside_word(child):
             return False

@@ -180,7 +180,8 @@ def _acts_as_person(span: Span) -> bool:
     if stray_subject_of(span) is not None:
         return True
     if dep in ("dobj", "dative", "pobj", "attr", "npadvmod"):
-        return is_talked_to(head) or (head.ent_type_ == "PERSON" and dep != "pobj")
+        person_prep = dep == "pobj" and gov.lower_ in ("from", "for", "with", "by", "to")  # "a good job from Ruth"
+        return is_talked_to(head) or (head.ent_type_ == "PERSON" and (dep != "pobj" or person_prep))
     return False
 
 
@@ -203,6 +204,9 @@ def own_subjects(verb: Token, people: People) -> list[Token]:
     named = [a for s in found if people.of(s) is None for a in s.children if a.dep_ == "appos" and people.of(a)]
     if named:
         return named
+    people_found = [f for f in found if people.of(f) is not None]
+    if people_found and len(found) > 1:
+        return people_found  # "no names, but one of my team keeps…" parsed with two subjects
     if found:
         return found
     for person in people.persons:
@@ -457,7 +461,13 @@ def _latest_subject(pronoun: Token, found: list[Person], owner: dict[int, int]) 
 
 
 def _choose_mentee(doc: Doc, people: People) -> Person | None:
-    return _named_mentee(people) or _talk_target(doc, people) or _first_actor(doc, people)
+    return _named_mentee(people) or _talk_target(doc, people) or _first_actor(doc, people) or _only_named(people)
+
+
+def _only_named(people: People) -> Person | None:
+    """A message that names one person and no one else doing anything is about that person."""
+    named = [p for p in people.persons if p.name]
+    return named[0] if len(named) == 1 else None
 
 
 def _talk_target(doc: Doc, people: People) -> Person | None:

@@ -55,8 +55,14 @@ def second_person(tokens: Iterable[Token], people: People) -> str | None:
         form = _verb_form(token, people)
         if form is None:
             return None
-        words.append(form + token.whitespace_)
+        words.append(form + (token.whitespace_ or _gap(token, ordered)))
     return " ".join("".join(words).split()).strip()
+
+
+def _gap(token: Token, ordered: list[Token]) -> str:
+    """A space where words were taken out between two kept ones ("today [:] before the release")."""
+    later = [t for t in ordered if t.i > token.i]
+    return " " if later and later[0].i != token.i + 1 and not later[0].is_punct else ""
 
 
 def _mention_form(token: Token, end: int, people: People) -> tuple[str, bool]:
