@@ -65,10 +65,11 @@ def _details(p: MessageParse) -> Details:
 def feedback_parts(d: Details) -> dict[str, str | None]:
     """Situation, behaviour, impact and request for a feedback draft addressed to the mentee.
 
-    The behaviour and the request are only ever the parse's second-person rewrite; the situation and the impact
-    fall back to the mentor's own words, which never put anyone else's actions in the mentee's mouth."""
+    The situation, behaviour and request are only ever the parse's second-person rewrite (a draft that says "he"
+    to the mentee would read as someone else); the impact falls back to the mentor's own words, which are about
+    what others did and never put their actions in the mentee's mouth."""
     return {
-        "situation": d.situation_you or d.situation,
+        "situation": d.situation_you,
         "behavior": d.behavior_you,
         "impact": d.impact_you or d.impact,
         "request": d.request_you,

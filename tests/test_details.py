@@ -37,7 +37,7 @@ def test_details_the_coach_reuses() -> None:
     assert (d.name, d.when, d.is_news, d.topic_you) == ("Priya", "tomorrow", True, "your conference talk was rejected")
     d = extract("Sam interrupted the client three times in Monday's demo, which made the client stop talking.")
     assert (d.name, d.situation, d.behavior) == ("Sam", "in Monday's demo", "interrupted the client three times")
-    assert d.impact == "made the client stop talking"
+    assert d.impact == "that made the client stop talking"
     assert d.who == "Sam" and extract("how do I run a good one-on-one?").who == "your mentee"
 
 

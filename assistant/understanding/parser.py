@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 from spacy.tokens import Doc, Span, Token
 
 from assistant.understanding.model import parse_doc
-from assistant.understanding.people import MENTOR_WORDS, People, find_people, own_subjects
+from assistant.understanding.people import MENTOR_WORDS, SPEECH_VERBS, People, find_people, own_subjects
 from assistant.understanding.rewrite import second_person
 
 # Nouns for events and places a behaviour happens in ("during the design review", "on the ward").
@@ -121,6 +122,7 @@ class _Reader:
     def __init__(self, doc: Doc, people: People) -> None:
         self.doc, self.people = doc, people
         self.possessed_subject = False
+        self.which_first = False
         self.behavior_verbs = self._behavior_verbs() or self._possessed_verbs()
         self.clause_tokens = {t.i for v in self.behavior_verbs for t in self._clause_tokens(v)}
         self.situation_tokens = self._situation_tokens()
@@ -139,14 +141,14 @@ class _Reader:
             when=self._when(),
             situation=_text(situation),
             behavior=_text(behavior),
-            impact=_text(impact),
+            impact=self._as_sentence(_text(impact)),
             request=_text(request),
             topic=_text(topic),
             is_news=is_news,
             is_praise=self._is_praise() if behavior else None,
             situation_you=self._you(situation),
             behavior_you=self._behavior_you(behavior),
-            impact_you=self._you(impact),
+            impact_you=self._as_sentence(self._you(impact)),
             request_you=self._you(request),
             topic_you=self._you(topic),
         )
@@ -190,6 +192,8 @@ class _Reader:
             return True
         if not self._is_mentor_clause(verb) and self._subject(verb) is not None:
             return False
+        if verb.tag_ == "VBD" and verb.lemma_.lower() not in WISH_VERBS | {"plan", "try", "hope", "think", "wonder"}:
+            return False  # "so I had to reschedule the afternoon", "I was embarrassed": what it led to
         lemmas = {verb.lemma_.lower(), *(c.lemma_.lower() for c in verb.children if c.dep_ in ("aux", "xcomp"))}
         near = [t for c in verb.children if c.pos_ not in ("VERB", "AUX") for t in c.subtree]
         future = any(t.lower_ in ("tomorrow", "next", "tonight", "later") for t in near)
@@ -204,7 +208,9 @@ class _Reader:
             subject = next(iter(own_subjects(verb, self.people)), None)
             if not self._is_mentee_subject(subject) or self._is_request_verb(verb) or self._is_identity(verb):
                 continue
-            if verb.sent.text.rstrip().endswith("?") or self._in_wish(verb):
+            if self._reduced_relative(verb):
+                continue
+            if verb.sent.text.rstrip().endswith("?") or self._in_wish(verb) or self._asked_of(verb):
                 continue
             return [verb, *self._coordinated(verb)]
         return []
@@ -221,6 +227,22 @@ class _Reader:
             self.possessed_subject = True
             return [verb, *self._coordinated(verb)]
         return []
+
+    def _reduced_relative(self, verb: Token) -> bool:
+        """ "The redesign Lucia spent two months on is being shelved" parsed with two subjects side by side: Lucia's
+        verb is inside a description of the redesign, and the parse cannot be trusted with it."""
+        subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
+        return len(subjects) > 1 and any(
+            b.left_edge.i - a.right_edge.i == 1
+            and a.right_edge.pos_ in ("NOUN", "PROPN")
+            and not self.people.is_mentee(a)
+            for a, b in pairwise(subjects)
+        )
+
+    def _asked_of(self, verb: Token) -> bool:
+        """ "the director asked her to lead the pilot": what someone else wants of the mentee, not what they did."""
+        infinitive = any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)
+        return infinitive and verb.dep_ in ("ccomp", "xcomp") and not self._is_mentee_subject(self._subject(verb.head))
 
     def _under_mentor(self, verb: Token) -> bool:
         return any(a.pos_ in ("VERB", "AUX") and self._is_mentor_clause(a) for a in verb.ancestors)
@@ -359,8 +381,8 @@ class _Reader:
     def _is_setting(self, prep: str, obj: Token) -> bool:
         """Whether "prep obj" says when or where (the shared event), rather than how long or whose."""
         dets = {c.lower_ for c in obj.children if c.dep_ in ("det", "poss")}
-        if prep != "for" and dets & {"his", "her", "their", "a", "an"}:
-            return False  # "after his shift", "on a call": part of what the person did
+        if prep != "for" and dets & {"his", "her", "their", "a", "an", "every", "each", "any"}:
+            return False  # "after his shift", "on a call", "on every email": part of what the person did
         if any(_is_time(c) for c in obj.children if c.dep_ == "poss"):
             return True  # "in yesterday's critique", "at Thursday's all-hands"
         if prep in ("in", "within") and any(c.dep_ == "nummod" for c in obj.children):
@@ -434,6 +456,8 @@ class _Reader:
         for verb in self._heads_in(sent):
             if verb in behaviour or self._inside_found(verb, found) or self._in_behavior_object(verb):
                 continue
+            if any(b in verb.subtree for b in behaviour) and verb.dep_ == "ROOT" and self._frames(verb):
+                continue  # "Liv told me Amir has been taking her ideas": the source, not an effect
             if verb.dep_ in ("ccomp", "relcl") and not self._is_which_effect(verb) and not self._is_so_that(verb):
                 continue
             if verb.dep_ == "advcl" and not self._is_so(verb):
@@ -451,6 +475,13 @@ class _Reader:
                 continue
             found.append(verb)
         return found
+
+    def _frames(self, verb: Token) -> bool:
+        """The behaviour is what this verb reports (a speech or perception verb with it as its complement)."""
+        if verb.lemma_.lower() not in SPEECH_VERBS | {"notice", "see", "hear", "find", "learn", "realise", "realize"}:
+            return False
+        reported = [c for c in verb.children if c.dep_ == "ccomp" and c.i > verb.i]  # the frame comes first
+        return any(b in c.subtree for c in reported for b in self.behavior_verbs)
 
     def _inside_found(self, verb: Token, found: list[Token]) -> bool:
         return any(verb in f.subtree for f in found if f.dep_ != "ROOT" or verb.dep_ != "conj")
@@ -475,8 +506,14 @@ class _Reader:
             "badly",
         )
 
+    def _as_sentence(self, impact: str | None) -> str | None:
+        """ ", which saved us a day" stands alone as "that saved us a day"."""
+        return f"that {impact}" if impact and self.which_first else impact
+
     def _render_effects(self, verbs: list[Token]) -> list[Token]:
         tokens: list[Token] = []
+        first = verbs[0]
+        self.which_first = self._is_which_effect(first) and first.lemma_ != "mean"
         for verb in verbs:
             if self._is_which_effect(verb) and verb.lemma_ == "mean":
                 inner = [c for c in verb.children if c.dep_ in ("ccomp", "xcomp")]

@@ -259,7 +259,12 @@ def _add_names(doc: Doc, persons: list[Person], owner: dict[int, int]) -> None:
 
 def _role_range(token: Token) -> tuple[int, int]:
     """The noun phrase before and including a role noun: "my new mentee", "one of my reports"."""
-    left = [c for c in token.lefts if c.dep_ in ("det", "poss", "amod", "compound", "nummod")]
+    # "my new mentee" is one mention; in "her manager" the "her" is someone else, left for the pronoun pass
+    left = [
+        c
+        for c in token.lefts
+        if c.dep_ in ("det", "amod", "compound", "nummod") or (c.dep_ == "poss" and c.lower_ in MENTOR_WORDS)
+    ]
     start = min([token.i, *(c.left_edge.i for c in left)])
     if token.dep_ == "pobj" and token.head.dep_ == "prep" and token.head.head.lower_ == "one":
         start = min(start, token.head.head.i)
