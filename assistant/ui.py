@@ -77,6 +77,8 @@ SUITE_NOTES: dict[str, str] = {
     "safety": "Are crises, harassment, legal questions, harmful requests and injections escalated, and ordinary "
               "work stress left alone? Recall and false-positive rate.",
     "conversations": "Multi-turn conversations: follow-ups stay on topic and keep citing.",
+    "moves": "Practice role-play: does the sentence encoder read what each mentor line does (open question, "
+             "empathy, blame...)? Accuracy on the dev and test splits.",
     "judge": "An LLM grades answer quality; skipped when no LLM is configured.",
 }
 INTERNAL_ERROR = "Something went wrong on our side. The details are in the server log; please try again."
@@ -325,11 +327,13 @@ def render_sources(sources: Sequence[Source | dict[str, Any]], cited: Iterable[i
 def render_notice(answer: Answer) -> str:
     """Banners for the last answer: safety first, then a failed LLM, then 'the guidance does not cover this'."""
     parts: list[str] = []
-    category = answer.safety.category
-    if category:
-        title = SAFETY_TITLES.get(category, "This needs more than coaching")
-        reason = f" ({answer.safety.reason})" if answer.safety.reason else ""
-        parts.append(banner("safety", f"Safety: {title}", f"The answer below puts this first{reason}."))
+    from assistant.safety import banner as safety_banner
+
+    safety = safety_banner(answer.safety)  # plain words for the mentor, never the router's internal labels
+    if safety:
+        parts.append(banner("safety", f"Safety: {safety[0]}", safety[1]))
+    for note in getattr(answer.safety, "notices", ()):
+        parts.append(banner("info", "About your message", note))
     if answer.fallback:
         parts.append(banner("fallback", "The language model could not answer", answer.fallback))
     if answer.abstained:

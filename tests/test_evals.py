@@ -557,5 +557,5 @@ def test_bound_names_accept_metric_or_suite_metric() -> None:
     bound = parse_bound("safety.per_category.crisis.recall=1")
     assert (bound.suite, bound.metric, bound.value) == ("safety", "per_category.crisis.recall", 1.0)
     assert parse_bound("hit@5=0.9").metric == "hit@5"
-    assert set(SUITES) == {"retrieval", "answers", "feedback", "safety", "conversations", "details", "judge"}
+    assert set(SUITES) == {"retrieval", "answers", "feedback", "safety", "conversations", "details", "moves", "judge"}
     assert math.isclose(parse_bound("retrieval.ndcg@5=0.45").value, 0.45)

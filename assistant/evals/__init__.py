@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.evals import answers, details_suite, judge, suites
+from assistant.evals import answers, details_suite, judge, moves_suite, suites
 from assistant.evals.core import SUITES, ComputeFn, SuiteResult
 from assistant.evals.datasets import DatasetError, load_dataset
 from assistant.evals.reports import compare, write_reports
@@ -31,6 +31,7 @@ COMPUTE: dict[str, ComputeFn] = {
     "safety": suites.compute_safety,
     "conversations": suites.compute_conversations,
     "details": details_suite.compute,
+    "moves": moves_suite.compute,
     "judge": judge.compute,
 }
 _RUNNERS = {
@@ -40,8 +41,10 @@ _RUNNERS = {
     "safety": suites.run_safety,
     "conversations": suites.run_conversations,
     "details": details_suite.run,
+    "moves": moves_suite.run,
 }
 details_suite.register()
+moves_suite.register()
 
 
 def run_suite(

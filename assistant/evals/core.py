@@ -8,7 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-SUITES: tuple[str, ...] = ("retrieval", "answers", "feedback", "safety", "conversations", "details", "judge")
+SUITES: tuple[str, ...] = (
+    "retrieval", "answers", "feedback", "safety", "conversations", "details", "moves", "judge",
+)
 
 # Metrics where a smaller number is better; `--fail-under` treats their bound as a ceiling.
 LOWER_IS_BETTER: frozenset[str] = frozenset(
