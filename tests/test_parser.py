@@ -214,3 +214,24 @@ def test_settings_behaviour_and_effects_in_varied_shapes(
 ) -> None:
     p = parse(text)
     assert (p.situation, p.behavior_you, p.impact) == (situation, behavior_you, impact)
+
+
+def test_the_person_the_mentor_names_is_the_mentee_not_someone_in_the_story() -> None:
+    p = parse(
+        "I'd like to give feedback to Wang Fang. She interrupted the intern three times in the planning session "
+        "and the intern stopped talking."
+    )
+    assert p.mentee == "Wang Fang"
+    assert p.behavior_you == "you interrupted the intern three times"
+    assert p.impact_you == "the intern stopped talking"
+
+
+def test_an_observed_act_is_preferred_to_a_judgement() -> None:
+    p = parse("Pita is really reliable. He always finishes his tasks early and helps others with theirs.")
+    assert p.behavior_you == "you always finish your tasks early and help others with theirs"
+    p = parse("My mentee is called Zanele. She presented our budget to the council on Tuesday.")
+    assert (p.mentee, p.situation, p.behavior_you) == (
+        "Zanele",
+        "on Tuesday",
+        "you presented our budget to the council",
+    )

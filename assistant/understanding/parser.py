@@ -203,7 +203,15 @@ class _Reader:
         return [t for t in self.doc if t.pos_ in ("VERB", "AUX") and t.dep_ not in ("aux", "auxpass")]
 
     def _behavior_verbs(self) -> list[Token]:
-        """The first clause whose own subject is the mentee, and the verbs coordinated with it."""
+        """The first clause whose own subject is the mentee (an observed act before a judgement such as "is
+        reliable"), and the verbs coordinated with it."""
+        found = self._mentee_clauses()
+        acts = [v for v in found if not self._is_trait(v)]
+        first = (acts or found)[:1]
+        return [first[0], *self._coordinated(first[0])] if first else []
+
+    def _mentee_clauses(self) -> list[Token]:
+        found: list[Token] = []
         for verb in self._clause_heads():
             subject = next(iter(own_subjects(verb, self.people)), None)
             if not self._is_mentee_subject(subject) or self._is_request_verb(verb) or self._is_identity(verb):
@@ -212,8 +220,8 @@ class _Reader:
                 continue
             if verb.sent.text.rstrip().endswith("?") or self._in_wish(verb) or self._asked_of(verb):
                 continue
-            return [verb, *self._coordinated(verb)]
-        return []
+            found.append(verb)
+        return found
 
     def _possessed_verbs(self) -> list[Token]:
         """No clause has the mentee as subject, but one has the mentee's work: "Gabriela's comments were harsh"."""
@@ -257,8 +265,20 @@ class _Reader:
         return found
 
     def _is_identity(self, verb: Token) -> bool:
-        """ "Kenji is my mentee": who someone is, not what they did."""
+        """ "Kenji is my mentee", "my mentee is called Zanele": who someone is, not what they did."""
+        if verb.lemma_.lower() in ("call", "name") and any(c.dep_ in ("oprd", "attr") for c in verb.children):
+            return True
         return verb.lemma_ == "be" and any(c.dep_ == "attr" and self.people.of(c) is not None for c in verb.children)
+
+    def _is_trait(self, verb: Token) -> bool:
+        """ "Pita is really reliable": a judgement of the person, set aside when the message also says what they
+        did."""
+        children = list(verb.children)
+        return (
+            verb.lemma_ == "be"
+            and any(c.dep_ == "acomp" for c in children)
+            and not any(c.dep_ == "prep" for c in children)
+        )
 
     def _in_wish(self, verb: Token) -> bool:
         head = verb.head

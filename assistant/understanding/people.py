@@ -179,6 +179,8 @@ def _acts_as_person(span: Span) -> bool:
         return True
     if stray_subject_of(span) is not None:
         return True
+    if dep in ("oprd", "attr") and gov.lemma_.lower() in ("call", "name"):
+        return True  # "my mentee is called Zanele"
     if dep in ("dobj", "dative", "pobj", "attr", "npadvmod"):
         person_prep = dep == "pobj" and gov.lower_ in ("from", "for", "with", "by", "to")  # "a good job from Ruth"
         return is_talked_to(head) or (head.ent_type_ == "PERSON" and (dep != "pobj" or person_prep))
@@ -311,6 +313,8 @@ def _named_partner(token: Token, persons: list[Person], owner: dict[int, int]) -
     candidates = [c for c in (*token.children, token.head) if c.dep_ == "appos" or token.dep_ == "appos"]
     if token.dep_ == "attr":  # "Grace is my mentee"
         candidates += [c for c in token.head.children if c.dep_ == "nsubj"]
+    if token.dep_ == "nsubjpass" and token.head.lemma_.lower() in ("call", "name"):  # "my mentee is called Zanele"
+        candidates += [c for c in token.head.children if c.dep_ in ("oprd", "attr")]
     if token.i + 1 < len(doc):
         candidates.append(doc[token.i + 1])  # "My mentee Kofi"
     for c in candidates:
@@ -498,13 +502,13 @@ def _by_mentor(word: Token, people: People) -> bool:
 
 
 def _named_mentee(people: People) -> Person | None:
-    return next((p for p in people.persons if p.is_role and p.name), None) or next(
-        (p for p in people.persons if p.is_role and _has_mentee_role(people, p)), None
-    )
+    """The mentor's own mentee, report, intern…: "my mentee Kofi", "Grace is my mentee", "one of my reports"."""
+    own = [p for p in people.persons if p.is_role and _has_mentee_role(people, p) and _is_mentors(people.doc, p)]
+    return next((p for p in own if p.name), None) or next(iter(own), None)
 
 
 def _has_mentee_role(people: People, person: Person) -> bool:
-    return any(people.doc[i].lemma_.lower() in MENTEE_ROLES for i in person.tokens)
+    return any(people.doc[i].lemma_.lower() in MENTEE_ROLES | {"one"} for i in person.tokens)
 
 
 def _first_actor(doc: Doc, people: People) -> Person | None:
@@ -532,6 +536,6 @@ def _is_mentors(doc: Doc, person: Person) -> bool:
     for start, end in person.mentions:
         head = doc[end - 1]
         words = {t.lower_ for t in head.subtree} | {doc[i].lower_ for i in range(start, end)}
-        if words & {"my", "our"} or head.lemma_.lower() in MENTEE_ROLES:
+        if words & {"my", "our"}:  # "the intern" in someone's story is not the mentor's own
             return True
     return False

@@ -9,6 +9,7 @@ matching form of be/have/do. A pronoun the parse cannot place for sure makes the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from spacy.tokens import Token
@@ -56,7 +57,8 @@ def second_person(tokens: Iterable[Token], people: People) -> str | None:
         if form is None:
             return None
         words.append(form + (token.whitespace_ or _gap(token, ordered)))
-    return " ".join("".join(words).split()).strip()
+    text = " ".join("".join(words).split()).strip()
+    return re.sub(r"\s+([,.;:!?])", r"\1", text)
 
 
 def _gap(token: Token, ordered: list[Token]) -> str:
