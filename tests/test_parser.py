@@ -235,3 +235,9 @@ def test_an_observed_act_is_preferred_to_a_judgement() -> None:
         "on Tuesday",
         "you presented our budget to the council",
     )
+
+
+def test_a_name_the_tagger_pulls_into_a_time_is_still_a_name() -> None:
+    p = parse("Last night Caoimhe covered the whole ward alone when her colleague called in sick.")
+    assert (p.mentee, p.situation) == ("Caoimhe", "Last night")
+    assert p.behavior_you == "you covered the whole ward alone when your colleague called in sick"

@@ -133,8 +133,17 @@ def _merge_mentions(doc: Doc, person: Person, owner: dict[int, int]) -> None:
 # --- names ---------------------------------------------------------------------------------------------------
 
 
+_CALENDAR = set(
+    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "tomorrow", "yesterday", "tonight"]
+)
+
+
 def _name_like(token: Token) -> bool:
-    if token.ent_type_ in _NOT_PERSON_ENTS or not token.is_alpha or (token.is_upper and len(token) > 1):
+    if not token.is_alpha or (token.is_upper and len(token) > 1):
+        return False
+    # "Last night Caoimhe covered…": the tagger can pull a name into the time before it.
+    pulled_into_time = token.ent_type_ in ("DATE", "TIME") and token.pos_ == "PROPN" and token.dep_ == "nsubj"
+    if token.ent_type_ in _NOT_PERSON_ENTS and not (pulled_into_time and token.lower_ not in _CALENDAR):
         return False
     if token.lower_ in MENTOR_WORDS | MASC | FEM or token.lower_ in PERSON_NOUNS:
         return False
