@@ -133,9 +133,13 @@ def _merge_mentions(doc: Doc, person: Person, owner: dict[int, int]) -> None:
 # --- names ---------------------------------------------------------------------------------------------------
 
 
-_CALENDAR = set(
-    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "tomorrow", "yesterday", "tonight"]
-)
+# fmt: off
+_CALENDAR = {
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
+    "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "tomorrow",
+    "yesterday", "tonight",
+}
+# fmt: on
 
 
 def _name_like(token: Token) -> bool:
