@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
@@ -51,6 +51,7 @@ class SituationMatch:
 @dataclass(frozen=True)
 class Matches:
     ranked: list[SituationMatch]
+    similarity: dict[str, float] = field(default_factory=dict)  # every playbook id → closeness to the question
 
     @property
     def top(self) -> SituationMatch | None:
@@ -140,7 +141,8 @@ class SituationMatcher:
             for rank, index in enumerate(ranking[:30]):
                 fused[index] += WEIGHTS[name] / (RRF_K + rank + 1)
         order = np.argsort(-fused)[:limit]
-        return Matches([SituationMatch(self.playbooks[i], float(fused[i]), float(similarity[i])) for i in order])
+        ranked = [SituationMatch(self.playbooks[i], float(fused[i]), float(similarity[i])) for i in order]
+        return Matches(ranked, {b.id: float(similarity[i]) for i, b in enumerate(self.playbooks)})
 
     def _similarity(self, query: np.ndarray) -> np.ndarray:
         """Per playbook: the mean of its two closest phrasings, so one lucky phrasing counts for less."""

@@ -25,6 +25,7 @@ SECTION_BY_HEADING = {
     "example": "example",
     "checklist": "checklist",
 }
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+)(.+)$")
 MIN_ASKED_AS = 8
 
@@ -54,8 +55,10 @@ class Playbook:
     sections: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def matching_texts(self) -> list[str]:
-        """What a mentor's question is compared with: how mentors ask about it, and the situation itself."""
-        return [*self.asked_as, self.situation, self.title]
+        """What a mentor's question is compared with: how mentors ask about it, the situation itself, and the
+        scene its example opens with (a concrete case in a mentor's terms)."""
+        scene = _SENTENCE_END.split(self.example.split("**Weaker")[0].strip())[:2] if self.example else []
+        return [*self.asked_as, self.situation, self.title, self.summary, *[s for s in scene if len(s.split()) > 5]]
 
 
 def _sections(body: str) -> dict[str, str]:
