@@ -215,6 +215,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_cli(args)
 
 
+def cmd_safety(args: argparse.Namespace) -> int:
+    from assistant.safety.train import run_cli
+
+    return run_cli(args)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from assistant.bench import run_cli
 
@@ -306,6 +312,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--baseline", type=Path, help="compare with an earlier report.json")
     p.add_argument("--repeat", type=int, default=1, help="run non-deterministic suites N times and report the spread")
+
+    p = add("safety", cmd_safety, "Train the safety classifier (train) or show how a message is routed (check).")
+    p.add_argument("action", choices=["train", "check"])
+    p.add_argument("text", nargs="?", help="check: the message ('-' or nothing reads standard input)")
+    p.add_argument("--dataset", type=Path, help="train: a JSON Lines corpus instead of evals/datasets/safety.jsonl")
+    p.add_argument("--out", type=Path, help="train: write the artefact into this folder (default: the package)")
 
     p = add("bench", cmd_bench, "Benchmark retrieval latency, ingestion throughput and memory against baselines.")
     p.add_argument("--sizes", default="1000,10000,100000", help="corpus sizes in chunks (comma-separated)")

@@ -91,11 +91,13 @@ class Coach:
     ) -> Iterator[tuple[str, Answer | None]]:
         """Yield (text so far, None) while writing, then (final text, Answer)."""
         from assistant.practice_chat import active_practice, practice_turn
+        from assistant.safety import require_readable, with_warning_box
         from assistant.security import check_message
 
         question = check_message(question, self.settings.max_message_chars)
         turns = self.rt.sessions.history(session_id, owner=owner) if session_id else []
         safety = self.rt.safety.classify(question)
+        require_readable(safety)  # only invisible characters: a clear reply, not a guess
         practice = mode == "practice" or (mode == "auto" and (wants_practice(question) or active_practice(turns)))
         if safety.escalated:
             answer = self._escalate(question, "chat" if mode == "auto" else mode, safety)
@@ -103,6 +105,7 @@ class Coach:
             answer = practice_turn(self.rt, question, turns)  # a running role-play goes on until the mentor ends it
         else:
             answer = yield from self._coach(question, mode, turns, mentee_id, owner, safety)
+        answer = with_warning_box(answer, safety)  # possible warning signs: a box above the coaching
         if persist:
             answer.session, answer.extras["turn_id"] = self._persist(question, answer, session_id, owner, mentee_id)
         yield answer.answer, answer

@@ -162,9 +162,16 @@ def _feedback(row: dict[str, Any]) -> None:
             raise _Invalid(f"'criteria.{name}' must be true or false, got {_kind(value)}")
 
 
+SAFETY_SPLITS: tuple[str, ...] = ("train", "test")
+
+
 def _safety(row: dict[str, Any]) -> None:
-    _keys(row, {"question", "expected_safety"}, set())
+    _keys(row, {"question", "expected_safety"}, {"family", "split"})
     _text(row, "question")
+    if "family" in row:
+        _text(row, "family")
+    if "split" in row and row["split"] not in SAFETY_SPLITS:
+        raise _Invalid(f"'split' must be one of {', '.join(SAFETY_SPLITS)}; got {row['split']!r}")
     expected = row["expected_safety"]
     if expected is not None and expected not in SAFETY_CATEGORIES:
         raise _Invalid(

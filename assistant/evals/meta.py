@@ -116,7 +116,7 @@ def _haystack(rt: Runtime, suite: str) -> _Haystack | None:
 
         key = ("safety", 0, 0)
         if key not in _HAYSTACKS:
-            _HAYSTACKS[key] = _Haystack([("safety_examples.yaml", e) for g in load_examples().values() for e in g])
+            _HAYSTACKS[key] = _Haystack([("the safety training data", e) for g in load_examples().values() for e in g])
         return _HAYSTACKS[key]
     if suite not in ("retrieval", "answers", "conversations", "judge"):
         return None
@@ -135,7 +135,9 @@ def leakage_warnings(rt: Runtime, suite: str, dataset: Dataset) -> list[str]:
     haystack = _haystack(rt, suite)
     if haystack is None:
         return []
-    questions = [(row["_line"], q) for row in dataset.rows for q in (row.get("turns") or [row.get("question", "")])]
+    # Rows marked as training data of the safety classifier are known to be in it; only the others are checked.
+    rows = [row for row in dataset.rows if not (suite == "safety" and row.get("split") == "train")]
+    questions = [(row["_line"], q) for row in rows for q in (row.get("turns") or [row.get("question", "")])]
     warnings = []
     for (line, question), tokens in zip(questions, tokenize([q for _, q in questions]), strict=True):
         where = haystack.find(question, tokens)

@@ -1,0 +1,107 @@
+"""The pattern floor: word-bounded regular expressions from `patterns.yaml`, read once per process.
+
+A match always adds its category; patterns never take one away. Mention rules ("harassment", "lawsuit") are
+skipped inside a clause that asks about the topic in general, and harmful-request rules are skipped when the
+words just before them show the mentor trying to avoid the harm.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+PATTERNS_PATH = Path(__file__).with_name("patterns.yaml")
+# YAML section → (category, is a mention rule)
+SECTIONS: dict[str, tuple[str, bool]] = {
+    "crisis": ("crisis", False),
+    "harassment": ("harassment", False),
+    "harassment_mention": ("harassment", True),
+    "harmful": ("harmful", False),
+    "legal_mention": ("legal", True),
+    "injection": ("injection", False),
+}
+_MACRO = re.compile(r"<([A-Z_]+)>")
+
+
+@dataclass(frozen=True)
+class Rule:
+    category: str
+    name: str
+    regex: re.Pattern[str]
+    mention: bool = False  # skipped inside a hypothetical or knowledge-seeking clause
+    also: re.Pattern[str] | None = None  # must match somewhere in the whole message too
+
+
+@dataclass(frozen=True)
+class PatternSet:
+    rules: tuple[Rule, ...]
+    framing: re.Pattern[str]
+    concrete: re.Pattern[str]
+    hesitant: re.Pattern[str]
+
+    def matches(self, text: str) -> dict[str, list[str]]:
+        """Category → names of the rules that matched; `text` must be normalised (text.for_patterns)."""
+        found: dict[str, list[str]] = {}
+        for rule in self.rules:
+            if rule.also is not None and not rule.also.search(text):
+                continue
+            for match in rule.regex.finditer(text):
+                if rule.mention and self._framed(text, match.start()):
+                    continue
+                if rule.category == "harmful" and self._hesitant(text, match.start()):
+                    continue
+                found.setdefault(rule.category, []).append(rule.name)
+                break
+        return found
+
+    def _framed(self, text: str, start: int) -> bool:
+        """True when the text before a mention, in its sentence, frames it as a question about the topic."""
+        before = text[_sentence_start(text, start) : start]
+        framing = list(self.framing.finditer(before))
+        return bool(framing) and not self.concrete.search(before, framing[-1].end())
+
+    def _hesitant(self, text: str, start: int) -> bool:
+        """True when the few words before a harmful-request match say the mentor wants to avoid it."""
+        return bool(self.hesitant.search(text, max(_sentence_start(text, start), start - 40), start))
+
+
+def _sentence_start(text: str, position: int) -> int:
+    return max(text.rfind(mark, 0, position) for mark in ".!?;\n") + 1
+
+
+def _expand(pattern: str, defs: dict[str, str]) -> str:
+    for _ in range(5):  # definitions may use other definitions
+        pattern = _MACRO.sub(lambda m: defs[m.group(1)], pattern)
+    return pattern
+
+
+def _words_first(pattern: str, asked: str) -> str:
+    """`ASKED` is a run of zero-width look-behinds that the regex engine would try at every position; looking
+    ahead for the words that follow it first finds the same matches several times faster."""
+    if not pattern.startswith(asked):
+        return pattern
+    return f"(?={pattern[len(asked) :]}){pattern}"
+
+
+@lru_cache(maxsize=4)
+def load_patterns(path: Path = PATTERNS_PATH) -> PatternSet:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    defs: dict[str, str] = data["defs"]
+    asked = _expand(defs["ASKED"], defs)
+    rules: list[Rule] = []
+    for section, (category, mention) in SECTIONS.items():
+        for name, alternatives in data[section].items():
+            plain = [_words_first(_expand(a, defs), asked) for a in alternatives if isinstance(a, str)]
+            if plain:
+                rules.append(Rule(category, name, re.compile("|".join(plain), re.MULTILINE), mention))
+            for pair in (a["all"] for a in alternatives if isinstance(a, dict)):
+                first, second = (_expand(p, defs) for p in pair)
+                rules.append(Rule(category, name, re.compile(_words_first(first, asked)), mention, re.compile(second)))
+    context = data["context"]
+    return PatternSet(
+        tuple(rules), re.compile(context["framing"]), re.compile(context["concrete"]), re.compile(context["hesitant"])
+    )

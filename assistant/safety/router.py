@@ -1,0 +1,260 @@
+"""The safety router: decides, before any coaching, whether a message needs escalation instead of tips.
+
+1. Normalise (text.py): NFKC, invisible characters out (and reported), hidden and encoded text recovered.
+2. Classify every sentence and the whole message with the trained classifier (model.py) over the sentence
+   encoder, and the hidden or decoded texts too.
+3. Add whatever the pattern floor (patterns.yaml) finds; patterns only ever add.
+4. Optionally, an `llm_check(text) -> category | None` may add a category when nothing else was found.
+
+Each category ends up at one of two levels: `clear` (escalate: the safety message replaces coaching) or, for
+crisis only, `possible` (coaching still comes, under a box about warning signs and how to help). Text that was
+hidden in invisible characters, or encoded, and turns out to carry any category is also an injection attempt.
+
+Precedence: risk to life first, then injection (always reported, even when the request inside is harmful too),
+then harassment, harmful and legal, which can apply together (both are shown).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.embedders import Embedder
+from assistant.safety.model import SafetyModel, model_path
+from assistant.safety.patterns import PATTERNS_PATH, load_patterns
+from assistant.safety.text import MAX_SCAN_CHARS, Cleaned, clean, for_patterns, segments
+from assistant.types import SafetyDecision
+
+log = logging.getLogger(__name__)
+
+ACTIONS: dict[str, str] = {
+    "crisis": "escalate",
+    "harassment": "refer",
+    "legal": "refer",
+    "harmful": "decline",
+    "injection": "decline",
+}
+PRIORITY: tuple[str, ...] = ("crisis", "injection", "harassment", "harmful", "legal")
+CLEAR, POSSIBLE = "clear", "possible"
+THREAT_RULES = ("violence", "abuse at home")  # pattern rules (patterns.yaml) about danger from someone else
+# A threat against someone else (crisis handling with guidance on safety and reporting, not on suicide).
+_THREAT = re.compile(
+    r"\b(?:kill|hurt|shoot|stab|attack|beat (?:up)?|harm|strangle|punch|smash|run (?:\w+ )?over|poison|get even"
+    r"|make (?:\w+ ){1,3}(?:pay|regret)|get what's coming|going to get hurt|shoot up)\b(?! (?:myself|himself|herself"
+    r"|themselves|themself|yourself))"
+)
+
+
+@dataclass(frozen=True)
+class RouterDecision(SafetyDecision):
+    """A SafetyDecision with every category found, its level, and what the mentor should be told."""
+
+    levels: tuple[tuple[str, str], ...] = ()  # (category, clear|possible), in precedence order
+    notices: tuple[str, ...] = ()  # plain-language notes: invisible characters removed, hidden text found
+    threat: bool = False  # the crisis is a threat to harm someone else
+    unreadable: bool = False  # nothing readable was left after normalisation
+
+    @property
+    def escalated(self) -> bool:
+        """True when the safety message replaces coaching (some category is clear)."""
+        return any(level == CLEAR for _, level in self.levels)
+
+    @property
+    def warning_signs(self) -> bool:
+        """True when the message shows possible warning signs: coaching comes, under a box on how to help."""
+        return dict(self.levels).get("crisis") == POSSIBLE
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.levels)
+
+    def level(self, category: str) -> str | None:
+        return dict(self.levels).get(category)
+
+    def as_dict(self) -> dict[str, Any]:
+        tier = CLEAR if self.escalated else POSSIBLE if self.levels else None
+        return {
+            **super().as_dict(),
+            "categories": list(self.categories),
+            "tier": tier,
+            "threat": self.threat,
+            "notices": list(self.notices),
+        }
+
+
+@dataclass
+class _Findings:
+    clear: dict[str, list[str]] = field(default_factory=dict)  # category → what found it (internal, for logs)
+    possible: dict[str, list[str]] = field(default_factory=dict)
+    threat: bool = False
+
+    def add(self, category: str, how: str, level: str = CLEAR) -> None:
+        (self.clear if level == CLEAR else self.possible).setdefault(category, []).append(how)
+
+    def any(self) -> bool:
+        return bool(self.clear or self.possible)
+
+
+class SafetyRouter:
+    """Classifies a message into safety categories (or none) before any coaching happens."""
+
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        llm_check: Callable[[str], str | None] | None = None,
+        model_file: Path | None = None,
+        patterns_path: Path = PATTERNS_PATH,
+    ) -> None:
+        self.embedder = embedder
+        self.llm_check = llm_check
+        self.patterns = load_patterns(patterns_path)
+        self.model = _load_model(embedder, model_file) if embedder is not None else None
+
+    # --- public ---------------------------------------------------------------------------------------------
+    def classify(self, text: str) -> RouterDecision:
+        cleaned = clean(text or "")
+        if cleaned.empty and not cleaned.hidden:
+            return _unreadable(text or "", cleaned)
+        findings = _Findings()
+        if cleaned.hidden:  # text nobody can see on screen is there to steer the assistant
+            findings.add("injection", "text hidden in invisible characters")
+        self._patterns(cleaned, findings)
+        self._classifier(cleaned, findings)
+        if not findings.any():
+            self._ask_llm(cleaned.text, findings)
+        return _decide(cleaned, findings)
+
+    def scores(self, text: str) -> dict[str, float]:
+        """The classifier's probability per category for a message (the highest over its sentences)."""
+        cleaned = clean(text or "")
+        return {c: p for c, (p, _) in self._probabilities(cleaned.variants()).items()}
+
+    # --- layers ---------------------------------------------------------------------------------------------
+    def _patterns(self, cleaned: Cleaned, findings: _Findings) -> None:
+        for index, variant in enumerate(cleaned.variants()):
+            for category, names in self.patterns.matches(for_patterns(variant)).items():
+                findings.add(category, f"pattern: {names[0]}")
+                if index:  # found in hidden or decoded text: smuggled past the reader
+                    findings.add("injection", f"hidden or encoded text carrying {category}")
+                if category == "crisis" and any(name in THREAT_RULES for name in names):
+                    findings.threat = True
+
+    def _classifier(self, cleaned: Cleaned, findings: _Findings) -> None:
+        if self.model is None:
+            return
+        variants = cleaned.variants()
+        for category, (prob, source) in self._probabilities(variants).items():
+            cat = self.model.categories[category]
+            level = CLEAR if prob >= cat.threshold else POSSIBLE if cat.possible and prob >= cat.possible else None
+            if level is None:
+                continue
+            findings.add(category, f"classifier {prob:.2f}", level)
+            if source > 0 and level == CLEAR:
+                findings.add("injection", f"hidden or encoded text carrying {category}")
+
+    def _probabilities(self, variants: list[str]) -> dict[str, tuple[float, int]]:
+        """Category → (highest probability over every segment of every variant, which variant it came from)."""
+        if self.model is None or self.embedder is None:
+            return {}
+        texts: list[str] = []
+        owner: list[int] = []
+        for index, variant in enumerate(variants):
+            parts = segments(variant[:MAX_SCAN_CHARS])
+            texts += parts
+            owner += [index] * len(parts)
+        if not texts:
+            return {}
+        probs = self.model.probabilities(texts, self.embedder.embed(texts))
+        best: dict[str, tuple[float, int]] = {}
+        for category, values in probs.items():
+            top = int(values.argmax())
+            best[category] = (float(values[top]), owner[top])
+        return best
+
+    def _ask_llm(self, text: str, findings: _Findings) -> None:
+        if self.llm_check is None:
+            return
+        try:
+            category = self.llm_check(text[:MAX_SCAN_CHARS])
+        except Exception as exc:  # the other layers already ran; a failed extra check must not block
+            log.warning("safety llm_check failed: %s", type(exc).__name__)
+            return
+        if category in ACTIONS:
+            findings.add(category, "LLM check")
+
+
+def _load_model(embedder: Embedder, model_file: Path | None) -> SafetyModel | None:
+    """The artefact for this encoder. A shipped artefact for another encoder is refused with a message that says
+    how to train one; with no artefact at all the router runs on the pattern floor alone and says so in the log."""
+    path = model_file or model_path(embedder.name)
+    if not path.is_file():
+        log.warning(
+            "No safety classifier for the encoder %r (looked for %s); only the safety patterns will run. "
+            "Run `mentor safety train` to train one.",
+            embedder.name,
+            path,
+        )
+        return None
+    model = SafetyModel.load(path)
+    model.check_embedder(embedder.name, embedder.dim)
+    return model
+
+
+def _unreadable(raw: str, cleaned: Cleaned) -> RouterDecision:
+    invisible = bool(raw.strip()) and not cleaned.text
+    note = (
+        "Your message was made only of invisible characters, so there was nothing to read."
+        if invisible
+        else "There was no readable text in your message."
+    )
+    return RouterDecision(reason="nothing readable in the message", notices=(*cleaned.notices, note), unreadable=True)
+
+
+def _decide(cleaned: Cleaned, findings: _Findings) -> RouterDecision:
+    threat = findings.threat
+    levels: list[tuple[str, str]] = []
+    for category in PRIORITY:
+        if category in findings.clear:
+            levels.append((category, CLEAR))
+        elif category in findings.possible:
+            levels.append((category, POSSIBLE))
+    if not levels:
+        return RouterDecision(reason="no safety concern found", notices=tuple(cleaned.notices))
+    primary = levels[0][0]
+    if primary == "crisis":
+        threat = threat or _is_threat(cleaned.text)
+    matched = tuple(
+        f"{c}: {how}" for c in PRIORITY for how in [*findings.clear.get(c, []), *findings.possible.get(c, [])]
+    )
+    return RouterDecision(
+        category=primary,
+        action=ACTIONS[primary] if levels[0][1] == CLEAR else "warn",
+        reason=plain_reason(primary, levels[0][1], threat),
+        matched=matched,
+        levels=tuple(levels),
+        notices=tuple(cleaned.notices),
+        threat=threat,
+    )
+
+
+def _is_threat(text: str) -> bool:
+    """A threat to hurt someone else, as opposed to a risk to the person themselves."""
+    return bool(_THREAT.search(text.lower()))
+
+
+def plain_reason(category: str, level: str, threat: bool = False) -> str:
+    """Why the router stepped in, in words for the mentor (no internal labels)."""
+    if category == "crisis":
+        if threat:
+            return "someone may be in danger from another person"
+        return "someone's safety may be at risk" if level == CLEAR else "there may be warning signs of suicide"
+    return {
+        "injection": "the message tries to change how the assistant works",
+        "harassment": "this may be harassment, discrimination or retaliation",
+        "harmful": "the request could hurt someone",
+        "legal": "this needs legal advice",
+    }[category]

@@ -1,0 +1,304 @@
+"""`mentor safety train`: fit the safety classifier on the corpus's train families and write the artefact.
+
+Reproducible: the same data and encoder give the same weights (fixed folds, deterministic solvers). The training
+data is the rows of evals/datasets/safety.jsonl marked `"split": "train"` (rows without a split count as training
+rows in a file of your own) plus benign_questions.txt. Test families never reach this module.
+
+Calibration and thresholds come from out-of-fold scores: the train families are split into folds by family, each
+fold is scored by a model that never saw its families, and a one-feature logistic regression (Platt scaling)
+turns those scores into probabilities. So the probabilities, and the thresholds set on them, describe how the
+model does on kinds of message it was not shown, which is what the held-out test families measure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.embedders import Embedder
+from assistant.safety.model import FORMAT_VERSION, SafetyModel, model_path
+from assistant.safety.text import clean, segments
+from assistant.settings import REPO_ROOT
+from assistant.types import SAFETY_CATEGORIES
+
+CORPUS_PATH = REPO_ROOT / "evals" / "datasets" / "safety.jsonl"
+BENIGN_PATH = Path(__file__).with_name("benign_questions.txt")
+FOLDS = 8
+REGULARISATION = 1.0  # scikit-learn's C: weaker regularisation overfits the few families per category
+# Share of benign training messages (scored out of fold) allowed to reach each threshold. Look-alikes are the
+# benign rows of the corpus; ordinary questions are benign_questions.txt, where the budget is halved.
+CLEAR_BUDGET = 0.01  # crisis; the other categories get half (CLEAR_BUDGET_OTHER)
+CLEAR_BUDGET_OTHER = 0.005
+POSSIBLE_BUDGET = 0.03  # crisis only: the "possible warning signs" band, coaching still comes
+MIN_THRESHOLD = 0.2
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str  # normalised (text.clean)
+    label: str | None
+    family: str
+    ordinary: bool = False  # from benign_questions.txt
+
+
+def data_sha256(corpus: Path = CORPUS_PATH, benign: Path = BENIGN_PATH) -> str:
+    """One hash over the training rows and the benign questions (test rows are left out: editing a test family
+    does not make the model stale, and changing a train row does)."""
+    digest = hashlib.sha256()
+    for row in _corpus_rows(corpus):
+        if row.get("split", "train") == "train":
+            digest.update(json.dumps([row["question"], row["expected_safety"]], ensure_ascii=False).encode())
+    digest.update(b"\0")
+    for line in _benign_lines(benign):
+        digest.update(line.encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _corpus_rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _benign_lines(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def load_examples(corpus: Path = CORPUS_PATH, benign: Path = BENIGN_PATH) -> list[Example]:
+    examples = [
+        Example(clean(row["question"]).text, row["expected_safety"], row.get("family") or f"unnamed/{row['_n']}")
+        for row in ({**r, "_n": n} for n, r in enumerate(_corpus_rows(corpus)))
+        if row.get("split", "train") == "train"
+    ]
+    # Ordinary questions form pseudo-families of 50, so each fold holds some of them out too.
+    examples += [
+        Example(clean(q).text, None, f"ordinary/{n // 50}", ordinary=True) for n, q in enumerate(_benign_lines(benign))
+    ]
+    return examples
+
+
+class _Vectors:
+    """Encoder vectors for every text the training needs, computed once."""
+
+    def __init__(self, embedder: Embedder, texts: list[str]) -> None:
+        unique = list(dict.fromkeys(texts))
+        vectors = [embedder.embed(unique[i : i + 256]) for i in range(0, len(unique), 256)]
+        matrix = np.vstack(vectors) if vectors else np.zeros((0, embedder.dim), dtype=np.float32)
+        self.rows = {t: i for i, t in enumerate(unique)}
+        self.matrix = matrix.astype(np.float32)
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return self.matrix[[self.rows[t] for t in texts]]
+
+
+def _instances(examples: list[Example]) -> tuple[list[str], list[str | None]]:
+    """Whole messages, plus each sentence of a benign message (a benign sentence is benign on its own)."""
+    texts: list[str] = []
+    labels: list[str | None] = []
+    for ex in examples:
+        parts = segments(ex.text)
+        texts.append(parts[0] if parts else ex.text)
+        labels.append(ex.label)
+        if ex.label is None and len(parts) > 1:
+            texts += parts[1:]
+            labels += [None] * (len(parts) - 1)
+    return texts, labels
+
+
+class _Fitted:
+    """One training run: vocabulary, then a logistic regression per category, then a second pass that adds, for
+    each multi-sentence positive, the sentence the first pass found most telling (the sign is often one clause)."""
+
+    def __init__(self, examples: list[Example], vectors: _Vectors) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        texts, labels = _instances(examples)
+        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+        self.vectorizer.fit(texts)
+        self.vectors = vectors
+        self.models = self._fit(texts, labels)
+        extra_texts, extra_labels = [], []
+        for ex in examples:
+            parts = segments(ex.text)
+            if ex.label is not None and len(parts) > 1:
+                scores = self.scores(parts[1:])[ex.label]
+                extra_texts.append(parts[1 + int(scores.argmax())])
+                extra_labels.append(ex.label)
+        self.models = self._fit(texts + extra_texts, labels + extra_labels)
+
+    def _features(self, texts: list[str]) -> Any:
+        from scipy.sparse import csr_matrix, hstack
+
+        return hstack([csr_matrix(self.vectors(texts)), self.vectorizer.transform(texts)]).tocsr()
+
+    def _fit(self, texts: list[str], labels: list[str | None]) -> dict[str, Any]:
+        from sklearn.linear_model import LogisticRegression
+
+        features = self._features(texts)
+        models = {}
+        for category in SAFETY_CATEGORIES:
+            target = np.array([label == category for label in labels])
+            model = LogisticRegression(C=REGULARISATION, max_iter=5000, class_weight="balanced")
+            models[category] = model.fit(features, target)
+        return models
+
+    def scores(self, texts: list[str]) -> dict[str, np.ndarray]:
+        features = self._features(texts)
+        return {c: m.decision_function(features) for c, m in self.models.items()}
+
+    def message_scores(self, text: str) -> dict[str, float]:
+        parts = segments(text) or [text]
+        return {c: float(s.max()) for c, s in self.scores(parts).items()}
+
+
+def _out_of_fold(examples: list[Example], vectors: _Vectors, progress: Progress) -> dict[str, np.ndarray]:
+    from sklearn.model_selection import GroupKFold
+
+    families = [ex.family for ex in examples]
+    out = {c: np.zeros(len(examples)) for c in SAFETY_CATEGORIES}
+    folds = GroupKFold(n_splits=min(FOLDS, len(set(families))))
+    for k, (train_idx, test_idx) in enumerate(folds.split(examples, groups=families), start=1):
+        progress(f"fold {k}/{folds.n_splits}: training on {len(train_idx)} messages")
+        fitted = _Fitted([examples[i] for i in train_idx], vectors)
+        for i in test_idx:
+            for category, score in fitted.message_scores(examples[i].text).items():
+                out[category][i] = score
+    return out
+
+
+def _platt(scores: np.ndarray, target: np.ndarray) -> tuple[float, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1e4, max_iter=1000).fit(scores.reshape(-1, 1), target)
+    return float(model.coef_[0, 0]), float(model.intercept_[0])
+
+
+def _threshold(lookalikes: np.ndarray, ordinary: np.ndarray, budget: float) -> float:
+    """The lowest probability that keeps both kinds of benign message within the budget."""
+    bars = [MIN_THRESHOLD]
+    if lookalikes.size:
+        bars.append(float(np.quantile(lookalikes, 1 - budget)) + 1e-6)
+    if ordinary.size:
+        bars.append(float(np.quantile(ordinary, 1 - budget / 2)) + 1e-6)
+    return min(max(bars), 0.99)
+
+
+def train(
+    embedder: Embedder,
+    corpus: Path = CORPUS_PATH,
+    benign: Path = BENIGN_PATH,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Train on the train families and return the artefact (a JSON-able dict, with out-of-fold metrics)."""
+    say = progress or (lambda _: None)
+    started = time.perf_counter()
+    examples = load_examples(corpus, benign)
+    say(f"{len(examples)} training messages in {len({e.family for e in examples})} families; embedding")
+    texts = [t for ex in examples for t in segments(ex.text) or [ex.text]]
+    vectors = _Vectors(embedder, texts)
+    oof = _out_of_fold(examples, vectors, say)
+    say("final fit on every train family")
+    final = _Fitted(examples, vectors)
+    labels = np.array([ex.label or "" for ex in examples], dtype=object)
+    lookalike = np.array([ex.label is None and not ex.ordinary for ex in examples])
+    ordinary = np.array([ex.ordinary for ex in examples])
+    categories: dict[str, Any] = {}
+    oof_prob: dict[str, np.ndarray] = {}
+    for index, category in enumerate(SAFETY_CATEGORIES):
+        a, b = _platt(oof[category], labels == category)
+        prob = 1.0 / (1.0 + np.exp(-(a * oof[category] + b)))
+        oof_prob[category] = prob
+        model = final.models[category]
+        dim = embedder.dim
+        coef = model.coef_[0]
+        entry: dict[str, Any] = {
+            "index": index,
+            "weights_vector": [round(float(x), 6) for x in coef[:dim]],
+            "weights_words": [round(float(x), 6) for x in coef[dim:]],
+            "bias": float(model.intercept_[0]),
+            "calibration": [a, b],
+            "threshold": _threshold(
+                prob[lookalike], prob[ordinary], CLEAR_BUDGET if category == "crisis" else CLEAR_BUDGET_OTHER
+            ),
+        }
+        if category == "crisis":
+            entry["possible"] = min(_threshold(prob[lookalike], prob[ordinary], POSSIBLE_BUDGET), entry["threshold"])
+        categories[category] = entry
+    vocabulary = sorted(final.vectorizer.vocabulary_, key=final.vectorizer.vocabulary_.get)
+    artefact = {
+        "format": FORMAT_VERSION,
+        "embedder": embedder.name,
+        "dim": embedder.dim,
+        "data_sha256": data_sha256(corpus, benign),
+        "trained_on": {"messages": len(examples), "families": len({e.family for e in examples})},
+        "vocabulary": vocabulary,
+        "idf": [round(float(x), 6) for x in final.vectorizer.idf_],
+        "categories": categories,
+        "cross_validation": _cv_report(examples, oof_prob, categories),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    return artefact
+
+
+def _cv_report(examples: list[Example], prob: dict[str, np.ndarray], categories: dict[str, Any]) -> dict[str, Any]:
+    """Out-of-fold recall per category and benign flag rates at the chosen thresholds (classifier alone)."""
+    flagged = {c: prob[c] >= categories[c].get("possible", categories[c]["threshold"]) for c in prob}
+    report: dict[str, Any] = {}
+    for category in SAFETY_CATEGORIES:
+        rows = [i for i, ex in enumerate(examples) if ex.label == category]
+        report[f"{category}_recall"] = round(float(np.mean(flagged[category][rows])), 3) if rows else None
+    anything = np.any(np.vstack(list(flagged.values())), axis=0)
+    for name, keep in (("lookalike", lambda e: e.label is None and not e.ordinary), ("ordinary", lambda e: e.ordinary)):
+        rows = [i for i, ex in enumerate(examples) if keep(ex)]
+        report[f"benign_{name}_flagged"] = round(float(np.mean(anything[rows])), 3) if rows else None
+    return report
+
+
+def save(artefact: dict[str, Any], directory: Path | None = None) -> Path:
+    path = model_path(artefact["embedder"], *((directory and [directory]) or []))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(artefact, separators=(",", ":")) + "\n", encoding="utf-8")
+    SafetyModel.load(path)  # what was written must load
+    return path
+
+
+def run_cli(args: Any) -> int:
+    """`mentor safety train` and `mentor safety check TEXT`."""
+    import sys
+
+    from assistant.embedders import get_embedder
+    from assistant.offline import prepare_offline
+    from assistant.settings import get_settings
+
+    settings = get_settings()
+    prepare_offline(settings.data_dir / "cache")
+    embedder = get_embedder(settings)
+    if args.action == "train":
+        artefact = train(embedder, Path(args.dataset) if args.dataset else CORPUS_PATH, progress=_stderr)
+        path = save(artefact, Path(args.out) if args.out else None)
+        cv = artefact["cross_validation"]
+        print(
+            f"wrote {path} (encoder {artefact['embedder']}, data sha256 {artefact['data_sha256'][:12]}, "
+            f"{artefact['seconds']} s)"
+        )
+        print("out-of-fold on train families, classifier alone: " + ", ".join(f"{k} {v}" for k, v in cv.items()))
+        return 0
+    from assistant.safety.router import SafetyRouter
+
+    text = sys.stdin.read() if args.text in (None, "-") else args.text
+    decision = SafetyRouter(embedder).classify(text)
+    print(json.dumps({**decision.as_dict(), "matched": list(decision.matched)}, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _stderr(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
