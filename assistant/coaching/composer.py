@@ -138,10 +138,12 @@ class Composer:
     def _conversation(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
         main = plan.playbooks[0]
         s = self.words["sections"]
+        phrases = main.playbook.phrases
         return [
             self._lead(plan),
+            self._bullets(s["opening"], main, "phrases", phrases[:1], lines),
             self._numbered(s["plan"], main, "steps", main.playbook.steps, lines),
-            self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[:4], lines),
+            self._bullets(s["phrases"], main, "phrases", phrases[1:4], lines),
             self._questions(plan, lines),
             self._bullets(s["cautions"], main, "dos_and_donts", main.playbook.donts[:3], lines),
         ]
