@@ -13,6 +13,7 @@ from typing import Any
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
 from assistant.embedders import Embedder
+from assistant.ingestion.extract import EXTRACTED_SUFFIXES, ExtractionError, check_text_length, extract_text
 from assistant.ingestion.front_matter import FrontMatterError, load_front_matter
 from assistant.settings import REPO_ROOT, Settings
 from assistant.stores import EmbedderMismatch, IndexError_, SchemaMismatch, VectorStore
@@ -87,36 +88,21 @@ def _read_text(path: Path, max_bytes: int) -> str:
         raise DocumentError("file is empty")
     if size > max_bytes:
         raise DocumentError(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit")
-    suffix = path.suffix.lower()
-    if suffix == ".pdf":
-        return _read_pdf(path)
-    if suffix == ".docx":
-        return _read_docx(path)
-    raw = path.read_bytes()
+    try:
+        if path.suffix.lower() in EXTRACTED_SUFFIXES:
+            return extract_text(path)  # zip limits, then a child process with memory and time limits
+        return check_text_length(_decoded(path.read_bytes()))
+    except ExtractionError as exc:
+        raise DocumentError(str(exc)) from exc
+
+
+def _decoded(raw: bytes) -> str:
     if b"\x00" in raw[:8192]:
         raise DocumentError("looks like a binary file, not text")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DocumentError(f"is not valid UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
-
-
-def _read_pdf(path: Path) -> str:
-    from pypdf import PdfReader
-
-    try:
-        return "\n\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
-    except Exception as exc:
-        raise DocumentError(f"cannot read this PDF ({exc})") from exc
-
-
-def _read_docx(path: Path) -> str:
-    import docx
-
-    try:
-        return "\n\n".join(p.text for p in docx.Document(str(path)).paragraphs)
-    except Exception as exc:
-        raise DocumentError(f"cannot read this Word document ({exc})") from exc
 
 
 def parse_front_matter(text: str) -> tuple[dict[str, Any], str]:

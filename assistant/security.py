@@ -9,8 +9,9 @@ import zipfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 ALLOWED_UPLOAD_EXTENSIONS: tuple[str, ...] = (".md", ".markdown", ".txt", ".pdf", ".docx")
-# A real .docx compresses its XML 5-20 times; far beyond this it is a decompression bomb.
-MAX_DOCX_UNCOMPRESSED = 50 * 1024 * 1024
+# A real .docx compresses its XML 5-20 times; far beyond this it is a decompression bomb. 20 MB of unpacked
+# parts is a Word document of over a thousand pages; every byte of it is parsed, chunked and embedded.
+MAX_DOCX_UNCOMPRESSED = 20 * 1024 * 1024
 MAX_DOCX_RATIO = 100
 MAX_DOCX_MEMBERS = 5_000
 MAX_NAME_CHARS = 120
@@ -275,10 +276,13 @@ def check_upload(path: Path, max_bytes: int) -> None:
             f"{path.name} is {_size(size)}; the limit is {_size(max_bytes)}.", "max_upload_bytes", max_bytes
         )
     if path.suffix.lower() == ".docx":
-        _check_docx(path, size)
+        check_docx_archive(path)
 
 
-def _check_docx(path: Path, size: int) -> None:
+def check_docx_archive(path: Path) -> None:
+    """LimitError unless the .docx zip declares at most MAX_DOCX_MEMBERS parts, MAX_DOCX_UNCOMPRESSED bytes
+    unpacked and a ratio within MAX_DOCX_RATIO; reads only the zip directory, never the contents."""
+    size = path.stat().st_size
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
