@@ -319,9 +319,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", type=Path, help="train: a JSON Lines corpus instead of evals/datasets/safety.jsonl")
     p.add_argument("--out", type=Path, help="train: write the artefact into this folder (default: the package)")
 
-    p = add("bench", cmd_bench, "Benchmark retrieval latency, ingestion throughput and memory against baselines.")
+    p = add(
+        "bench",
+        cmd_bench,
+        "Benchmark retrieval quality and latency, query encoding, ingestion throughput and memory against peers.",
+    )
     p.add_argument("--sizes", default="1000,10000,100000", help="corpus sizes in chunks (comma-separated)")
     p.add_argument("--queries", type=int, default=200, help="queries per size")
+    p.add_argument(
+        "--compare-embedder",
+        default="wordllama",
+        help="also measure retrieval quality with this embedder (default wordllama; 'none' to skip)",
+    )
     p.add_argument("--load", action="store_true", help="also run the concurrent-users load test against the real app")
     p.add_argument("--users", default="1,10,50", help="concurrent users for --load")
     p.add_argument("--json", action="store_true", help="print the results as JSON")

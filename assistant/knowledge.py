@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
 from assistant.embedders import Embedder
@@ -242,6 +243,9 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
 
 
 ProgressFn = Callable[[int, int, str], None]
+# Chunks embedded together while files are read. Larger than the embedder's memory of recent texts takes
+# (RecentTextsCache.MAX_BATCH), so ingestion passes it by; small enough that progress moves every few seconds.
+EMBED_STEP = 128
 
 
 @dataclass
@@ -254,18 +258,29 @@ class _PendingWrites:
     chunks: list[Chunk] = field(default_factory=list)
     extra: list[dict[str, Any]] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
+    vectors: list[np.ndarray] = field(default_factory=list)  # of the first chunks, in order
+    embedded: int = 0
 
     def add(self, chunks: list[Chunk], extra: dict[str, Any], replaced: list[str]) -> None:
         self.chunks.extend(chunks)
         self.extra.extend(dict(extra) for _ in chunks)
         self.replaced.extend(replaced)
 
+    def embed(self, embedder: Embedder, everything: bool = False) -> None:
+        """Embed the waiting chunks once EMBED_STEP of them have gathered (or all of them): a sentence encoder
+        then works while the files are read, so the progress bar moves with the real work."""
+        waiting = self.chunks[self.embedded :]
+        if waiting and (everything or len(waiting) >= EMBED_STEP):
+            self.vectors.append(embedder.embed([embedding_text(c) for c in waiting]))
+            self.embedded = len(self.chunks)
+
     def flush(self, embedder: Embedder, store: VectorStore) -> None:
+        self.embed(embedder, everything=True)
         if self.chunks:
-            store.upsert(self.chunks, embedder.embed([embedding_text(c) for c in self.chunks]), self.extra)
+            store.upsert(self.chunks, np.concatenate(self.vectors), self.extra)
         if self.replaced:
             store.delete(self.replaced)
-        self.chunks, self.extra, self.replaced = [], [], []
+        self.chunks, self.extra, self.replaced, self.vectors, self.embedded = [], [], [], [], 0
 
 
 class Ingestor:
@@ -391,6 +406,7 @@ class Ingestor:
         new_ids = {c.id for c in chunks}
         old = [cid for cid in (current["ids"] if current else []) if cid not in new_ids]
         self._pending.add(chunks, {"file_hash": doc.content_hash, "n_chunks": len(chunks)}, old)
+        self._pending.embed(self.embedder)
         if len(self._pending.chunks) >= self.settings.ingest_batch:
             self._pending.flush(self.embedder, self.store)
         if current:
