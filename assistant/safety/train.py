@@ -31,7 +31,7 @@ from assistant.types import SAFETY_CATEGORIES
 CORPUS_PATH = REPO_ROOT / "evals" / "datasets" / "safety.jsonl"
 BENIGN_PATH = Path(__file__).with_name("benign_questions.txt")
 FOLDS = 8
-REGULARISATION = 1.0  # scikit-learn's C: weaker regularisation overfits the few families per category
+REGULARISATION = 4.0  # scikit-learn's C, chosen by out-of-fold recall on the train families (0.3, 1, 4, 16 tried)
 # Share of benign training messages (scored out of fold) allowed to reach each threshold. Look-alikes are the
 # benign rows of the corpus; ordinary questions are benign_questions.txt, where the budget is halved.
 CLEAR_BUDGET = 0.01  # crisis; the other categories get half (CLEAR_BUDGET_OTHER)
