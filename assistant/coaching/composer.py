@@ -108,6 +108,8 @@ class Composer:
     def compose(self, plan: AnswerPlan) -> str:
         if not plan.playbooks:
             return ""
+        if plan.need == "email":
+            return self._email(plan)
         build: dict[str, Callable[[AnswerPlan, _Lines], list[str]]] = {
             "conversation": self._conversation,
             "feedback": self._feedback,
@@ -170,6 +172,17 @@ class Composer:
             self._bullets(s["cautions"], main, "dos_and_donts", main.playbook.donts[:2], lines),
         ]
 
+    def _email(self, plan: AnswerPlan) -> str:
+        """The guidance's own words to the mentee, as a message to send; cited once, after the message."""
+        main = plan.playbooks[0]
+        w = self.words["email"]
+        lines = [_unquote(p) for p in main.playbook.phrases[:3]]
+        greeting = w["greeting"].format(name=plan.mentee_name) if plan.mentee_name else w["greeting_unnamed"]
+        body = "\n>\n".join(f"> {part}" for part in [greeting, " ".join(lines), w["close"], w["sign_off"]])
+        subject = w["subject"].format(title=main.playbook.title)
+        cite = main.cite("phrases").strip()
+        return f"{w['lead']}\n\n> {subject}\n>\n{body}\n\n{self.words['sections']['email_source']} {cite}"
+
     # --- pieces ------------------------------------------------------------------------------
     def _lead(self, plan: AnswerPlan) -> str:
         main = plan.playbooks[0]
@@ -227,6 +240,10 @@ class Composer:
         kept = [item for item in items if lines.fresh(item)]
         body = "\n".join(f"{i}. {item}{book.cite(section)}" for i, item in enumerate(kept, start=1))
         return f"**{title}**\n" + body if kept else ""
+
+
+def _unquote(text: str) -> str:
+    return text.strip().strip('"“”').strip()
 
 
 def _sentence(text: str) -> str:

@@ -20,12 +20,21 @@ from assistant.sessions import TurnRecord
 _SHORTER = re.compile(
     r"\b(shorter|shorten|too long|briefer|in brief|tl;?dr|summari[sz]e|just the (?:key|main))\b", re.I
 )
+# "What if she cries?": a reaction inside the conversation, named in the follow-up's own words.
+_REACTION = re.compile(
+    r"^\W*(?:and |but |ok,? )?what if\b|\bif (?:s?he|they) (?:gets?|starts?|says?|cr(?:y|ies)|storms?)\b", re.I
+)
+# "Can you put that as an email?": the same guidance, written to send.
+_WRITTEN = re.compile(r"\b(?:e-?mail|slack|written message|text message|in writing|write it (?:up|down))\b", re.I)
 # A new message this long that clearly matches another situation starts a new thread.
 NEW_THREAD_WORDS = 12
 # Fused-score head start, for a follow-up, of the conversation's playbook and its related ones (a top fused
 # score is about 0.15).
-FOLLOW_UP_BOOST = 0.02  # tuned on the dev conversations: follow-up top-1 0.43 -> 0.54 with CONTEXT_TURNS
+FOLLOW_UP_BOOST = (
+    0.02  # with CONTEXT_TURNS and OWN_WORDS_WEIGHT, tuned on the dev conversations: follow-up top-1 0.43 -> 0.57
+)
 CONTEXT_TURNS = 2
+OWN_WORDS_WEIGHT = 0.25  # the follow-up read alone, against the follow-up read with the conversation
 NEED_BY_MODE = {"feedback": "feedback", "prepare": "conversation"}
 MODE_BY_NEED = {"conversation": "prepare", "feedback": "feedback", "praise": "feedback", "practice": "practice"}
 
@@ -56,6 +65,7 @@ class Reading:
     follow_up_of: str | None = None
     shorter: bool = False
     alternatives: list[Playbook] = field(default_factory=list)
+    focus: str | None = None  # a follow-up on the same playbook: the lines that answer it come first
 
     @property
     def understood(self) -> bool:
@@ -107,27 +117,37 @@ class Understanding:
         if not previous:
             chosen = [m.playbook for m in alone.chosen()]
             return self._reading(message, chosen, details, name, alone, mode)
-        if _SHORTER.search(message) and len(message.split()) <= NEW_THREAD_WORDS:
+        thread = _quoted_start(state.user_turns[0]) if state.user_turns else previous[0].title
+        edit = len(message.split()) <= NEW_THREAD_WORDS
+        if edit and _SHORTER.search(message):
             return self._reading(message, previous, details, name, alone, mode, shorter=True, need=state.need)
+        if edit and _WRITTEN.search(message):
+            return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need="email")
         top = alone.top
         long_and_new = len(message.split()) >= NEW_THREAD_WORDS and not _refers_back(message)
         if top and alone.confidence == "sure" and long_and_new and top.playbook not in previous:
             # A long message that clearly names another situation starts a new thread.
             return self._reading(message, [m.playbook for m in alone.chosen()], details, name, alone, mode)
-        if not long_and_new and CONTEXT_TURNS:
-            # A short follow-up means little alone ("how do I wrap it up?"); read it with what came before.
-            context = " ".join([*state.user_turns[-CONTEXT_TURNS:], message])
-            alone = self.matcher.match(context, chunk_hits)  # type: ignore[arg-type]
-        if alone.confidence != "unsure":
-            # A follow-up may move to a moment inside the situation ("what if she cries?"); the conversation's own
-            # playbook and the ones it names as related get a head start over the rest.
-            near = {previous[0].id, *previous[0].related}
-            best = max(alone.ranked, key=lambda m: m.score + (FOLLOW_UP_BOOST if m.playbook.id in near else 0.0))
-            if best.playbook not in previous:
+        # A short follow-up means little alone ("how do I wrap it up?"), and read only with what came before it
+        # loses its own point ("what if he gets angry?"); both readings count, and the conversation's own playbook
+        # and the ones it names as related get a head start over the rest.
+        context = self.matcher.match(" ".join([*state.user_turns[-CONTEXT_TURNS:], message]), chunk_hits)  # type: ignore[arg-type]
+        near = {previous[0].id, *previous[0].related}
+        scores: dict[str, float] = {}
+        own_weight = 1.0 if _REACTION.search(message) else OWN_WORDS_WEIGHT
+        for reading, weight in ((alone, own_weight), (context, 1.0)):
+            for match in reading.ranked:
+                scores[match.playbook.id] = scores.get(match.playbook.id, 0.0) + weight * match.score
+        if scores and (alone.confidence != "unsure" or context.confidence != "unsure"):
+            best = max(scores, key=lambda i: scores[i] + (FOLLOW_UP_BOOST if i in near else 0.0))
+            if self.playbooks[best] not in previous:
+                moved = self.playbooks[best]
                 return self._reading(
-                    message, [best.playbook], details, name, alone, mode, follow_up_of=previous[0].title
+                    message, [moved], details, name, alone, mode, follow_up_of=thread, need=self._follow_up_need(moved)
                 )
-        return self._reading(message, previous, details, name, alone, mode, follow_up_of=previous[0].title)
+        return self._reading(
+            message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need, focus=message
+        )
 
     def _reading(
         self,
@@ -140,13 +160,19 @@ class Understanding:
         follow_up_of: str | None = None,
         shorter: bool = False,
         need: str | None = None,
+        focus: str | None = None,
     ) -> Reading:
         if mode in NEED_BY_MODE:
             need = NEED_BY_MODE[mode]
         elif need is None:
             need = self._need(message, chosen, details, explicit_chat=mode == "chat")
         alternatives = [m.playbook for m in matches.ranked[:3] if m.similarity >= SURE * 0.6]
-        return Reading(chosen, need, details, name, matches, follow_up_of, shorter, alternatives)
+        return Reading(chosen, need, details, name, matches, follow_up_of, shorter, alternatives, focus)
+
+    @staticmethod
+    def _follow_up_need(book: Playbook) -> str:
+        """A follow-up about a moment in the conversation gets that moment's kind of help, never a new draft."""
+        return book.need if book.need in ("conversation", "advice", "prepare") else "advice"
 
     def _need(self, message: str, chosen: list[Playbook], details: Details, explicit_chat: bool) -> str:
         """The playbook's own need, unless the message asks for words of praise or feedback about something
@@ -160,6 +186,13 @@ class Understanding:
         else:
             need = default
         return "advice" if explicit_chat and need == "conversation" else need
+
+
+def _quoted_start(message: str, words: int = 14) -> str:
+    """The mentor's own opening words, to say which situation a follow-up continues."""
+    kept = message.split()
+    text = " ".join(kept[:words]).rstrip(".,;:!?")
+    return f"“{text}…”" if len(kept) > words else f"“{text}”"
 
 
 def _refers_back(message: str) -> bool:

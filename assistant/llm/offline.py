@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from assistant.coaching import AnswerPlan, CitedPlaybook, Composer, Playbook, Reading, section_citations
@@ -21,6 +22,8 @@ from assistant.embedders import Embedder
 from assistant.llm import BACKENDS, CoachRequest
 from assistant.sessions import MenteeProfile
 from assistant.settings import Settings
+
+FOCUSED_STEPS = 4  # a follow-up's answer: the steps of the same playbook closest to what was asked
 
 
 @lru_cache(maxsize=4)
@@ -38,6 +41,7 @@ class OfflineCoach:
         self.words = _wording(settings.prompts_dir / "offline_coach.yaml")
         self.prompt_version = f"offline_coach@{self.words.get('version', 1)}"
         self.composer = Composer(self.words)
+        self.embedder = embedder
 
     def stream(self, request: CoachRequest) -> Iterator[str]:
         # Sent a paragraph at a time so the UI shows progress the way it does for a model.
@@ -68,13 +72,33 @@ class OfflineCoach:
             need=need,
             playbooks=books,
             details=_in_second_person(reading.details, name),
-            follow_up_of=_lower_first(reading.follow_up_of) if reading.follow_up_of else None,
+            follow_up_of=reading.follow_up_of,
             mentee_name=name,
             shorter=reading.shorter,
         )
+        if reading.focus:
+            plan.playbooks[0] = CitedPlaybook(self._focused(books[0].playbook, reading.focus), books[0].citations)
         if request.mentee:
             self._tailor(plan, request.mentee)
         return plan
+
+    def _focused(self, book: Playbook, focus: str) -> Playbook:
+        """A follow-up on the same situation gets the lines of its playbook that answer it, in authored order."""
+
+        def closest(items: tuple[str, ...], keep: int) -> tuple[str, ...]:
+            if len(items) <= keep:
+                return items
+            similarity = self.embedder.embed(list(items)) @ self.embedder.embed([focus])[0]
+            chosen = set(np.argsort(-similarity)[:keep].tolist())
+            return tuple(item for i, item in enumerate(items) if i in chosen)
+
+        return replace(
+            book,
+            steps=closest(book.steps, FOCUSED_STEPS),
+            phrases=closest(book.phrases, 3),
+            questions=closest(book.questions, 2),
+            donts=closest(book.donts, 2),
+        )
 
     def _tailor(self, plan: AnswerPlan, mentee: MenteeProfile) -> None:
         """A profile changes the advice itself: which steps come first and how much structure to give."""
@@ -102,17 +126,18 @@ def _with_steps(book: Playbook, steps: list[str]) -> Playbook:
     return replace(book, steps=tuple(steps))
 
 
-def _lower_first(text: str) -> str:
-    return text[0].lower() + text[1:] if text else text
-
-
 def _in_second_person(details: Details, name: str | None) -> Details:
     """The feedback draft speaks to the mentee: only the words the parse ties to the mentee change. Where it is
     unsure the behaviour and the request are left out, so the draft asks the mentor for them."""
     del name  # the parse already knows who the mentee is
     parts = feedback_parts(details)
-    return replace(details, situation=parts["situation"], behavior=parts["behavior"], impact=parts["impact"],
-                   request=parts["request"])
+    return replace(
+        details,
+        situation=parts["situation"],
+        behavior=parts["behavior"],
+        impact=parts["impact"],
+        request=parts["request"],
+    )
 
 
 @BACKENDS.register("offline")
