@@ -83,6 +83,8 @@ def list_items(text: str) -> tuple[str, ...]:
     """The items of a Markdown list, one string each (continuation lines joined)."""
     items: list[str] = []
     for line in text.splitlines():
+        if line.startswith("#"):
+            break  # a sub-heading starts reference material (a table of who to call), not more of the list
         match = _LIST_ITEM.match(line)
         if match:
             items.append(match.group(1).strip())

@@ -178,8 +178,10 @@ class Understanding:
         """The playbook's own need, unless the message asks for words of praise or feedback about something
         that happened. In chat mode a message never becomes a conversation plan."""
         default = chosen[0].need if chosen else "advice"
+        if default in ("feedback", "praise") and not details.behavior:
+            default = "advice"  # "how do I give feedback to my boss?" asks how, not for a draft
         guess = self.needs.classify(message, default).need
-        if guess == "praise" or (guess == "feedback" and (details.behavior or default == "feedback")):
+        if guess in ("praise", "feedback") and details.behavior:
             need = guess
         elif guess == "conversation" and default in ("advice", "conversation"):
             need = "conversation"
