@@ -17,6 +17,7 @@ import pytest
 
 from assistant.embedders import Embedder, get_embedder
 from assistant.offline import prepare_offline
+from assistant.runtime import Runtime
 from assistant.safety import (
     ACTIONS,
     PRIORITY,
@@ -513,3 +514,33 @@ def test_classification_is_fast(router: SafetyRouter) -> None:
 
 def test_pattern_text_is_lower_case_with_straight_quotes() -> None:
     assert for_patterns(clean("She said “I can’t go on”").text) == "she said i can't go on"
+
+
+# --- wiring into the coach ---------------------------------------------------------------------------------
+
+
+def test_coach_replies_clearly_to_a_message_of_invisible_characters(fresh_rt: Runtime) -> None:
+    with pytest.raises(LimitError, match="only of invisible characters"):
+        fresh_rt.coach.ask("\u200b\u200c\u2060", persist=False)
+
+
+def test_coach_puts_the_warning_box_above_coaching_and_escalates_clear_risk(rt: Runtime) -> None:
+    shipped = SafetyModel.load(model_path(rt.embedder.name)).data
+    categories = {name: dict(c) for name, c in shipped["categories"].items()}
+    categories["crisis"].update(threshold=0.99999, possible=0.0)  # every message lands in the warning band
+    router = SafetyRouter(rt.embedder)
+    router.model = SafetyModel({**shipped, "categories": categories})
+    before = rt.__dict__.get("safety")
+    rt.__dict__["safety"] = router
+    try:
+        answer = rt.coach.ask("How do I plan my first session with a new mentee?", persist=False)
+        escalated = rt.coach.ask("My mentee told me she wants to kill herself tonight.", persist=False)
+    finally:
+        rt.__dict__.pop("safety")
+        if before is not None:
+            rt.__dict__["safety"] = before
+    assert answer.answer.startswith(warning_box())
+    assert answer.backend != "safety" and len(answer.answer) > len(warning_box()) + 20  # the coaching still came
+    assert answer.safety.category == "crisis" and not answer.safety.escalated
+    assert escalated.backend == "safety" and escalated.safety.escalated
+    assert escalated.answer.startswith("**This sounds like someone's safety may be at risk")

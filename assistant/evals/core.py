@@ -15,7 +15,7 @@ SUITES: tuple[str, ...] = (
 # Metrics where a smaller number is better; `--fail-under` treats their bound as a ceiling.
 LOWER_IS_BETTER: frozenset[str] = frozenset(
     {"false_positive_rate", "false_abstention_rate", "unscored", "planted_text_echoed", "wrong_attribution",
-     "parse_ms_p50"}
+     "parse_ms_p50", "benign_escalated", "benign_flagged", "held_out_benign_flagged"}
 )
 # Descriptive numbers (counts, averages) that are reported but never called a regression.
 NEUTRAL: frozenset[str] = frozenset(

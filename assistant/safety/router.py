@@ -149,7 +149,8 @@ class SafetyRouter:
         variants = cleaned.variants()
         for category, (prob, source) in self._probabilities(variants).items():
             cat = self.model.categories[category]
-            level = CLEAR if prob >= cat.threshold else POSSIBLE if cat.possible and prob >= cat.possible else None
+            possible = cat.possible is not None and prob >= cat.possible
+            level = CLEAR if prob >= cat.threshold else POSSIBLE if possible else None
             if level is None:
                 continue
             findings.add(category, f"classifier {prob:.2f}", level)
