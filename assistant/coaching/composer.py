@@ -246,8 +246,12 @@ def _unquote(text: str) -> str:
     return text.strip().strip('"“”').strip()
 
 
+_REPEATED_WORD = re.compile(r"\b(?!(?:that|had)\b)(\w+) \1\b(?!')", re.IGNORECASE)
+
+
 def _sentence(text: str) -> str:
-    text = text.strip()
+    # Parts joined from two clauses can meet on the same word ("… you" + "you covered …").
+    text = _REPEATED_WORD.sub(r"\1", text.strip())
     if not text:
         return ""
     text = text[0].upper() + text[1:]

@@ -48,7 +48,7 @@ POINT_OVERLAP = 0.6
 # a doubled word, or quotation marks left open.
 _BROKEN = re.compile(
     r"\blike (?:and|but|or)\b|\byour (?:before|after|and|but|or|the|a|an)\b|\b(?:the|a|an) (?:the|a|an|and|but|or)\b"
-    r"|\b(?!(?:that|had)\b)(\w+) \1\b",
+    r"|\b(?!(?:that|had)\b)(\w+) \1\b(?!')",
     re.IGNORECASE,
 )
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s+(?P<md>.+?)|\*\*(?P<bold>[^*]+?)\*\*:?|(?P<colon>[A-Z][^.!?]{2,60}):)\s*$")

@@ -15,7 +15,8 @@ SUITES: tuple[str, ...] = (
 # Metrics where a smaller number is better; `--fail-under` treats their bound as a ceiling.
 LOWER_IS_BETTER: frozenset[str] = frozenset(
     {"false_positive_rate", "false_abstention_rate", "unscored", "planted_text_echoed", "wrong_attribution",
-     "parse_ms_p50", "benign_escalated", "benign_flagged", "held_out_benign_flagged"}
+     "parse_ms_p50", "benign_escalated", "benign_flagged", "held_out_benign_flagged", "placeholder_leaks",
+     "duplicate_bullets", "broken_lines", "off_situation_bullets"}
 )
 # Descriptive numbers (counts, averages) that are reported but never called a regression.
 NEUTRAL: frozenset[str] = frozenset(
