@@ -1,8 +1,9 @@
-"""Input and output hygiene: safe Markdown rendering, redaction before remote LLMs, size and upload limits."""
+"""Input hygiene: redaction before remote LLMs, message and upload limits.
+
+Markdown is made safe for the page by parsing it, in assistant.rendering, not here."""
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 import zipfile
@@ -15,7 +16,6 @@ MAX_DOCX_UNCOMPRESSED = 20 * 1024 * 1024
 MAX_DOCX_RATIO = 100
 MAX_DOCX_MEMBERS = 5_000
 MAX_NAME_CHARS = 120
-IMAGE_PLACEHOLDER = "[image removed: external link]"
 
 
 class LimitError(ValueError):
@@ -25,127 +25,6 @@ class LimitError(ValueError):
         super().__init__(message)
         self.limit = limit
         self.allowed = allowed
-
-
-# ---------------------------------------------------------------------------------------------
-# Markdown sanitising
-# ---------------------------------------------------------------------------------------------
-
-# Outside code, `<` becomes the entity `&lt;`, which Markdown shows as "<" and never as a tag. Inside code
-# an entity would show literally, so there `<` becomes the look-alike "‹". If this module and the renderer
-# ever disagree about where code is, both spellings are still inert: the worst case is cosmetic.
-CODE_LT = "\u2039"
-_FENCE = re.compile(
-    r"^ {0,3}(?:(?P<bt>`{3,})[^`\n]*|(?P<tl>~{3,})[^\n]*)\n.*?^ {0,3}(?(bt)(?P=bt)`*|(?P=tl)~*)[ \t]*$",
-    re.MULTILINE | re.DOTALL,
-)
-_CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`)(.+?)(?<!`)\1(?!`)")
-_UNSAFE_SCHEME = re.compile(r"^(?:javascript|vbscript|data|file|blob):", re.IGNORECASE)
-_EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//|\\\\|/\\|\\/)", re.IGNORECASE)
-# `](destination "optional title")`: the end of every inline link and image, however deeply the text nests.
-_TARGET = re.compile(
-    r"\]\(\s*(<[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
-)
-_REF_IMAGE = re.compile(r"!\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\](?:\[([^\]\n]*)\])?")
-_REF_DEF = re.compile(r"^ {0,3}\[([^\]\n]+)\]:[ \t]*\n?[ \t]*(<[^>\n]*>|\S+)", re.MULTILINE)
-_BRACKET_SCAN = 2_000  # how far back to look for the `[` that opens a link; bounds the work on hostile input
-
-
-def _decoded(dest: str) -> str:
-    """A link destination as a browser would read it: entities decoded, controls and spaces dropped."""
-    text = html.unescape(dest.strip().removeprefix("<").removesuffix(">"))
-    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch)[0] != "C")
-
-
-def _external(dest: str) -> bool:
-    """True for anything that is not a path on this site (http, https, //host, data:, ...)."""
-    return bool(_EXTERNAL.match(_decoded(dest)))
-
-
-def _unsafe(dest: str) -> bool:
-    return bool(_UNSAFE_SCHEME.match(_decoded(dest)))
-
-
-def _opening_bracket(text: str, close: int) -> int | None:
-    """Index of the `[` that `]` at `close` closes, counting nested brackets and skipping escaped ones."""
-    depth = 0
-    for i in range(close, max(-1, close - _BRACKET_SCAN), -1):
-        if i > 0 and text[i - 1] == "\\":
-            continue
-        if text[i] == "]":
-            depth += 1
-        elif text[i] == "[":
-            depth -= 1
-            if depth == 0:
-                return i
-    return None
-
-
-def _rewrite_targets(text: str) -> str:
-    """External images become a placeholder; links whose target would run code point to `#`."""
-    out: list[str] = []
-    last = 0
-    for match in _TARGET.finditer(text):
-        dest = match.group(1)
-        start = _opening_bracket(text, match.start())
-        if start is None:
-            continue
-        if start > last and text[start - 1] == "!":
-            if _external(dest):
-                out += [text[last : start - 1], IMAGE_PLACEHOLDER]
-                last = match.end()
-        elif _unsafe(dest) and match.start(1) >= last:
-            out += [text[last : match.start(1)], "#"]
-            last = match.end(1)
-    out.append(text[last:])
-    return "".join(out)
-
-
-def _label(ref: str) -> str:
-    return " ".join(ref.lower().split())
-
-
-def _rewrite_references(text: str) -> str:
-    """The same for reference-style images (`![alt][ref]`, `![ref]`) and link definitions (`[ref]: url`)."""
-    definitions = {_label(m.group(1)): m.group(2) for m in _REF_DEF.finditer(text)}
-
-    def image(match: re.Match[str]) -> str:
-        dest = definitions.get(_label(match.group(2) or match.group(1)))
-        return IMAGE_PLACEHOLDER if dest is not None and _external(dest) else match.group(0)
-
-    def definition(match: re.Match[str]) -> str:
-        if not _unsafe(match.group(2)):
-            return match.group(0)
-        return match.group(0)[: match.start(2) - match.start(0)] + "#"
-
-    return _REF_DEF.sub(definition, _REF_IMAGE.sub(image, text))
-
-
-def _escape_html(text: str) -> str:
-    parts = _CODE_SPAN.split(text)
-    # split() with two groups yields [text, ticks, code, text, ticks, code, ...]
-    out: list[str] = []
-    for i in range(0, len(parts), 3):
-        out.append(parts[i].replace("<", "&lt;"))
-        if i + 2 < len(parts):
-            out.append(parts[i + 1] + parts[i + 2].replace("<", CODE_LT) + parts[i + 1])
-    return "".join(out)
-
-
-def sanitize_markdown(text: str) -> str:
-    """Markdown safe to render: raw HTML shown as text, external images removed, script links defused."""
-    if not text:
-        return ""
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-    text = _rewrite_references(_rewrite_targets(text))
-    out: list[str] = []
-    last = 0
-    for fence in _FENCE.finditer(text):
-        out.append(_escape_html(text[last : fence.start()]))
-        out.append(fence.group(0).replace("<", CODE_LT))
-        last = fence.end()
-    out.append(_escape_html(text[last:]))
-    return "".join(out)
 
 
 # ---------------------------------------------------------------------------------------------

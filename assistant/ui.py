@@ -1,8 +1,10 @@
 """The Gradio workspace: Coach, Sessions, Feedback studio, Practice, Mentees, Knowledge and Evals.
 
 Every callback here only translates between widgets and the core (coach, sessions, feedback, practice, knowledge,
-evals); the decisions live in those modules. Everything that reaches the page is escaped or passed through
-`sanitize_markdown`, so no text a user, a document or a model wrote can run script or load an outside resource.
+evals); the decisions live in those modules. Everything that reaches the page is escaped or rendered by
+`assistant.rendering.render_markdown` (markdown-it, then an nh3 allowlist, outside images dropped) and shown as HTML,
+never re-parsed as Markdown in the browser; the Content-Security-Policy on every response (assistant.rendering.headers)
+keeps any miss from running script or loading from another host.
 """
 
 # No `from __future__ import annotations`: Gradio reads the real type hints (gr.Request, gr.LikeData, the /chat
@@ -26,12 +28,14 @@ from typing import Any
 from urllib.parse import urlparse
 
 import gradio as gr
-from markdown_it import MarkdownIt
+from starlette.middleware import Middleware
 
 from assistant.errors import USER_ERRORS
 from assistant.feedback import NEGATIVE, WEIGHTS, FeedbackChecker, FeedbackReport, draft_feedback
+from assistant.rendering import render_markdown
+from assistant.rendering.headers import SecurityHeaders
 from assistant.runtime import Runtime
-from assistant.security import LimitError, check_message, check_upload, safe_upload_name, sanitize_markdown
+from assistant.security import LimitError, check_message, check_upload, safe_upload_name
 from assistant.sessions import EXPERIENCE_LEVELS, JOURNEY_STEPS, MenteeProfile
 from assistant.settings import Settings
 from assistant.types import TOPICS, Answer, Chunk, Source
@@ -86,8 +90,6 @@ NO_MENTEE = ""
 CANCELLED = "__cancelled__"
 NEW_MENTEE = ""
 
-# Raw HTML off and images off: document text becomes markup we control, never markup the document controls.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False}).disable("image")
 _CITATION = re.compile(r"\[(\d{1,3})\]")
 
 CSS = """
@@ -185,8 +187,8 @@ def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
 
 
 def md_to_html(text: str) -> str:
-    """Markdown from documents or answers as HTML we control: sanitised, raw HTML escaped, images dropped."""
-    return _MARKDOWN.render(sanitize_markdown(text or ""))
+    """Markdown from documents or answers as HTML we control: parsed, allowlisted, outside images dropped."""
+    return render_markdown(text or "")
 
 
 def esc(value: object) -> str:
@@ -422,7 +424,8 @@ def documents_of(chunks: Sequence[Chunk]) -> list[dict[str, Any]]:
 
 
 def chat_message(role: str, text: str) -> dict[str, str]:
-    return {"role": role, "content": sanitize_markdown(text)}
+    # The chatbots show this HTML as it is (render_markdown=False): the browser never parses the text as Markdown.
+    return {"role": role, "content": render_markdown(text)}
 
 
 def html_table(headers: Sequence[str], rows: Sequence[Sequence[object]], table_id: str, empty: str) -> str:
@@ -571,8 +574,8 @@ class Workspace:
     @_friendly
     def preview_session(self, session_id: str | None, request: gr.Request | None = None) -> str:
         if not session_id:
-            return "*No conversation selected. Conversations you have in the Coach tab are saved here.*"
-        return sanitize_markdown(self.rt.sessions.export_markdown(session_id, owner=owner_of(request)))
+            return md_to_html("*No conversation selected. Conversations you have in the Coach tab are saved here.*")
+        return md_to_html(self.rt.sessions.export_markdown(session_id, owner=owner_of(request)))
 
     @_friendly
     def open_session(self, session_id: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
@@ -659,7 +662,7 @@ class Workspace:
                "project; he gets defensive*). A persona named there replaces the one chosen here.")
         parts = [own if scenario_id == OWN_ID else f"**The situation.** {scenario.brief}" if scenario else "",
                  f"**Your mentee.** {persona.description}" if persona else ""]
-        return sanitize_markdown("\n\n".join(p for p in parts if p))
+        return md_to_html("\n\n".join(p for p in parts if p))
 
     def situation_box(self, scenario_id: str | None) -> Any:
         from assistant.practice.own import OWN_ID
@@ -719,7 +722,7 @@ class Workspace:
             raise gr.Error("There is no practice session to end. Start one first.")
         session = PracticeSession.from_dict(state)
         debrief = session.debrief(guidance=self._guidance)
-        return sanitize_markdown(debrief.as_markdown()), None
+        return md_to_html(debrief.as_markdown()), None
 
     def _guidance(self, query: str) -> list[tuple[str, str]]:
         return [(h.chunk.title, h.chunk.source) for h in self.rt.retriever.search(query, k=3)]
@@ -793,7 +796,7 @@ class Workspace:
             docs = [{"title": h.chunk.title, "topic": h.chunk.topic, "source": h.chunk.source} for h in hits]
         lines = [f"**Step {step}: {JOURNEY_STEPS[step - 1]}**", ""]
         lines += [f"- {d['title']} ({d['topic']}) · open it in the Knowledge tab" for d in docs]
-        return sanitize_markdown("\n".join(lines))
+        return md_to_html("\n".join(lines))
 
     @_friendly
     def add_reflection(self, mentee_id: str | None, text: str, request: gr.Request | None = None) -> tuple[str, str]:
@@ -809,8 +812,8 @@ class Workspace:
     def _reflections(self, mentee_id: str, owner: str) -> str:
         notes = self.rt.sessions.reflections(mentee_id, owner=owner)
         if not notes:
-            return "*No reflection notes yet.*"
-        return "\n\n".join(f"**{n.created_at:%Y-%m-%d %H:%M}** · {sanitize_markdown(n.text)}" for n in notes)
+            return md_to_html("*No reflection notes yet.*")
+        return md_to_html("\n\n".join(f"**{n.created_at:%Y-%m-%d %H:%M}** · {n.text}" for n in notes))
 
     @_friendly
     def export_mentee(self, mentee_id: str | None, request: gr.Request | None = None) -> Any:
@@ -839,14 +842,14 @@ class Workspace:
     @_friendly
     def view_document(self, source: str | None) -> str:
         if not source:
-            return "*Choose a document to read it here.*"
+            return md_to_html("*Choose a document to read it here.*")
         chunks = [c for c in self.rt.retriever.chunks if c.source == source]
         if not chunks:
-            return "*That document is no longer in the index.*"
+            return md_to_html("*That document is no longer in the index.*")
         first = chunks[0]
         meta = f"*{first.topic}" + (f" · step {first.step}: {JOURNEY_STEPS[first.step - 1]}" if first.step else "")
         body = "\n\n".join(c.text for c in chunks)
-        return sanitize_markdown(f"{meta} · {first.source}*\n\n{body}")
+        return md_to_html(f"{meta} · {first.source}*\n\n{body}")
 
     @_friendly
     def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
@@ -901,7 +904,7 @@ class Workspace:
             lines += [f"- {Path(p).name}: {why}" for p, why in report.skipped if Path(p).name in mine or not mine]
         if refused:
             lines += ["**Not added:**", *refused]
-        return sanitize_markdown("\n".join(lines) or "Nothing to do.")
+        return md_to_html("\n".join(lines) or "Nothing to do.")
 
     # --- evals --------------------------------------------------------------------------------------------------
     def suites(self) -> list[str]:
@@ -1015,7 +1018,8 @@ def _coach_tab(ws: Workspace) -> dict[str, Any]:
             with gr.Column(scale=7):
                 notice = gr.HTML(elem_id="coach-notice")
                 chatbot = gr.Chatbot(
-                    label="Conversation", height=500, elem_id="coach-chat", buttons=["copy"],
+                    label="Conversation", height=500, elem_id="coach-chat", buttons=["copy"], render_markdown=False,
+                    latex_delimiters=[],
                     placeholder="**Describe the situation or ask a question.** Answers cite the guidance they use "
                                 "as [n]; the passages appear on the right.",
                 )
@@ -1077,7 +1081,7 @@ def _sessions_tab(ws: Workspace, coach: dict[str, Any], tabs: gr.Tabs) -> None:
             download = gr.File(label="Download", interactive=False, visible=False)
             table = gr.HTML(elem_id="sessions-list")
         with gr.Column(scale=6):
-            preview = gr.Markdown(elem_id="session-preview")
+            preview = gr.HTML(elem_id="session-preview")
 
     tab.select(ws.sessions_overview, None, [pick, table], api_visibility="private")
     pick.change(ws.preview_session, pick, preview, api_visibility="private")
@@ -1127,13 +1131,14 @@ def _practice_tab(ws: Workspace) -> None:
                                    elem_id="practice-situation")
             persona = gr.Dropdown(personas, value=personas[0][1] if personas else None, label="Your mentee is\u2026",
                                   elem_id="practice-persona")
-            brief = gr.Markdown(ws.scenario_brief(scenario.value, persona.value), elem_id="practice-brief")
+            brief = gr.HTML(ws.scenario_brief(scenario.value, persona.value), elem_id="practice-brief")
             start = gr.Button("Start practice", variant="primary", elem_id="practice-start")
             end = gr.Button("End and debrief", elem_id="practice-end")
             tension = gr.HTML()
         with gr.Column(scale=8):
             chat = gr.Chatbot(
                 label="Role-play", height=420, elem_id="practice-chat", feedback_options=None, buttons=["copy"],
+                render_markdown=False, latex_delimiters=[],
                 placeholder="Choose a scenario and a persona, then press **Start practice**. "
                             "The assistant plays your mentee; end the session for a debrief.",
             )
@@ -1141,7 +1146,7 @@ def _practice_tab(ws: Workspace) -> None:
                 message = gr.Textbox(show_label=False, placeholder="What do you say?", scale=8, max_lines=6,
                                      elem_id="practice-input")
                 say = gr.Button("Say it", variant="primary", scale=1, elem_id="practice-send")
-            debrief = gr.Markdown(elem_id="practice-debrief", line_breaks=True)
+            debrief = gr.HTML(elem_id="practice-debrief")
         state = gr.State(None)
 
     for picker in (scenario, persona):
@@ -1177,11 +1182,11 @@ def _mentees_tab(ws: Workspace, coach: dict[str, Any]) -> gr.Dropdown:
             journey = gr.CheckboxGroup(steps, label="Mentoring journey: steps done", elem_id="mentee-journey")
             journey_status = gr.Markdown()
             step = gr.Dropdown(steps, value=None, label="Guidance for a step")
-            guidance = gr.Markdown()
+            guidance = gr.HTML()
             note = gr.Textbox(label="Reflection note", lines=3, placeholder="What happened, what you noticed, "
                                                                              "what you will try next time")
             add_note = gr.Button("Add note")
-            reflections = gr.Markdown()
+            reflections = gr.HTML()
 
     fields = [name, level, goals, learning, communication, cultural, notes]
     pick.change(ws.load_mentee, pick, [*fields, journey, reflections], api_visibility="private")
@@ -1207,7 +1212,7 @@ def _knowledge_tab(ws: Workspace) -> None:
                 table = gr.HTML(elem_id="knowledge-list")
             with gr.Column(scale=6):
                 doc = gr.Dropdown([], label="Read a document", elem_id="knowledge-doc")
-                viewer = gr.Markdown(elem_id="knowledge-viewer")
+                viewer = gr.HTML(elem_id="knowledge-viewer")
         with gr.Accordion("Add your own documents", open=False):
             gr.Markdown(f"Markdown, text, PDF or Word files up to {ws.settings.max_upload_mb:g} MB, at most "
                         f"{ws.settings.max_uploads} at a time. They are indexed next to the curated guidance and "
@@ -1217,7 +1222,7 @@ def _knowledge_tab(ws: Workspace) -> None:
             with gr.Row():
                 add = gr.Button("Add to knowledge", variant="primary", elem_id="knowledge-add")
                 rebuild = gr.Button("Rebuild index", elem_id="knowledge-rebuild")
-            ingest_status = gr.Markdown(elem_id="knowledge-status")
+            ingest_status = gr.HTML(elem_id="knowledge-status")
 
     filters = [topic, step, contains]
     tab.select(ws.browse, filters, [table, doc], api_visibility="private")
@@ -1275,6 +1280,8 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "quiet": True,
         "theme": theme(),
         "css": CSS,
+        # The Content-Security-Policy and friends on every response, the page's own scripts by nonce.
+        "app_kwargs": {"middleware": [Middleware(SecurityHeaders)]},
     }
 
 

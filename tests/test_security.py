@@ -1,144 +1,15 @@
-"""Security helpers: Markdown sanitising (checked by rendering with a real CommonMark parser), redaction,
-message limits, upload names and zip-bomb .docx files."""
+"""Security helpers: redaction, message limits, upload names and zip-bomb .docx files.
+
+Markdown rendering (parsed, then allowlisted) is tested in test_rendering.py."""
 
 from __future__ import annotations
 
-import re
 import zipfile
 from pathlib import Path
 
 import pytest
-from markdown_it import MarkdownIt
 
-from assistant.security import (
-    IMAGE_PLACEHOLDER,
-    LimitError,
-    check_message,
-    check_upload,
-    redact,
-    safe_upload_name,
-    sanitize_markdown,
-)
-
-_md = MarkdownIt("commonmark")
-
-
-def render(text: str) -> str:
-    """HTML exactly as a CommonMark renderer (with raw HTML enabled, the worst case) would produce it."""
-    return _md.render(sanitize_markdown(text))
-
-
-def assert_inert(html: str) -> None:
-    tags = {t.lower() for t in re.findall(r"<\s*([a-zA-Z][\w-]*)", html)}
-    assert tags <= {"p", "a", "code", "pre", "em", "strong", "ul", "ol", "li", "blockquote", "h1", "h2", "h3", "br"}, (
-        tags,
-        html,
-    )
-    assert not re.search(r"<[^>]*\son\w+\s*=", html, re.IGNORECASE), html
-    assert not re.search(r"href=\"\s*(?:javascript|vbscript|data):", html, re.IGNORECASE), html
-    assert "<img" not in html
-
-
-XSS_VECTORS = [
-    "<script>alert(1)</script>",
-    "<img src=x onerror=alert(1)>",
-    "<iframe src='https://evil.example/'></iframe>",
-    "<svg onload=alert(1)>",
-    "<svg><script>alert(1)</script></svg>",
-    "<a href='javascript:alert(1)'>click</a>",
-    "<body onload=alert(1)>",
-    "<div style='background:url(javascript:alert(1))'>x</div>",
-    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
-    "<!-- comment --><script>alert(1)</script>",
-    "<details open ontoggle=alert(1)>",
-    "<input autofocus onfocus=alert(1)>",
-    "<object data='javascript:alert(1)'></object>",
-    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
-    "<scr<script>ipt>alert(1)</script>",
-    "Text then\n<script>\nalert(1)\n</script>\nmore text",
-    "<javascript:alert(1)>",
-    "[click](javascript:alert(1))",
-    "[click](JaVaScRiPt:alert(1))",
-    "[click]( javascript:alert(1) )",
-    "[click](jav&#x09;ascript:alert(1))",
-    "[click](&#106;avascript:alert(1))",
-    "[click](<javascript:alert(1)>)",
-    "[a [b [c]]](javascript:alert(1))",
-    "[click](vbscript:msgbox(1))",
-    "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
-    "[click][r]\n\n[r]: javascript:alert(1)",
-    "`code` <img src=x onerror=alert(1)> `more`",
-    "\\`<img src=x onerror=alert(1)>`",
-    "```\n<script>alert(1)</script>\n```",
-    "```js`\n<img src=x onerror=alert(1)>\n```",
-    "> ```\n> <img src=x onerror=alert(1)>\n",
-    "1. item\n    ```\n   ```\n<img src=x onerror=alert(1)>",
-    "~~~\n<b>unclosed fence\n<img src=x onerror=alert(1)>",
-]
-
-
-@pytest.mark.parametrize("vector", XSS_VECTORS)
-def test_xss_vectors_render_inert(vector: str) -> None:
-    assert_inert(render(vector))
-
-
-def test_raw_html_is_shown_as_text() -> None:
-    html = render("Watch out for <script>alert(1)</script> in answers.")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-
-
-def test_code_keeps_a_readable_angle_bracket() -> None:
-    out = sanitize_markdown("Use `a<b` here.\n\n```\nif x < y:\n```\n")
-    assert "&lt;" not in out
-    assert "`a‹b`" in out and "x ‹ y" in out
-
-
-@pytest.mark.parametrize(
-    "image",
-    [
-        "![tracker](https://evil.example/pixel.png)",
-        "![tracker](http://evil.example/pixel.png)",
-        "![tracker](HTTPS://EVIL.EXAMPLE/p.png)",
-        '![tracker](https://evil.example/p.png "title")',
-        "![tracker](<https://evil.example/p.png>)",
-        "![tracker]( https://evil.example/p.png )",
-        "![tracker](//evil.example/p.png)",
-        "![tracker](&#104;ttps://evil.example/p.png)",
-        "![a [nested] alt](https://evil.example/p.png)",
-        "![a [b [c]]](https://evil.example/p.png)",
-        "![tracker](data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=)",
-        "![tracker][ref]\n\n[ref]: https://evil.example/p.png",
-        "![Tracker][]\n\n[tracker]: https://evil.example/p.png",
-        "![tracker]\n\n[tracker]: <https://evil.example/p.png>",
-    ],
-)
-def test_external_images_are_replaced(image: str) -> None:
-    out = sanitize_markdown(f"Before {image} after")
-    assert IMAGE_PLACEHOLDER in out
-    html = _md.render(out)
-    assert "<img" not in html
-    assert "Before" in out and "after" in out
-
-
-def test_links_and_local_content_are_kept() -> None:
-    text = (
-        "# Giving feedback\n\nUse **SBI**: see [the guide](https://example.org/sbi) and [notes](notes/sbi.md).\n\n"
-        "- Situation\n- Behaviour\n- Impact\n\n> Quote\n\n![diagram](images/sbi.png)\n\nVisit https://example.org too."
-    )
-    assert sanitize_markdown(text) == text
-    html = _md.render(sanitize_markdown(text))
-    assert '<a href="https://example.org/sbi">the guide</a>' in html
-    assert '<img src="images/sbi.png"' in html
-
-
-def test_sanitize_handles_empty_huge_and_control_text() -> None:
-    assert sanitize_markdown("") == ""
-    big = ("[a](b) ![c](d) <x> `e` " * 20_000)[:100_000]
-    assert len(sanitize_markdown(big)) >= 90_000
-    assert sanitize_markdown("a\x00b\x07c\u200b") == "abc\u200b"
-    hostile = "]" * 50_000 + "(javascript:x)"
-    assert "javascript" in sanitize_markdown(hostile)  # plain text, no link: left as is, and fast
-
+from assistant.security import LimitError, check_message, check_upload, redact, safe_upload_name
 
 # --- redaction -------------------------------------------------------------------------------
 

@@ -294,7 +294,7 @@ def test_mentee_profile_journey_reflections_and_export(ws: ui.Workspace, wrt: Ru
     assert "3 of 10" in ws.set_journey(mentee_id, [1, 2, 4])
     assert wrt.sessions.journey(mentee_id)[4] is True and wrt.sessions.journey(mentee_id)[3] is False
     notes, box = ws.add_reflection(mentee_id, "She asked for more <i>stretch</i> work.")
-    assert box == "" and "&lt;i>stretch" in notes and "<i>" not in notes
+    assert box == "" and "&lt;i&gt;stretch" in notes and "<i>" not in notes
     loaded = ws.load_mentee(mentee_id)
     assert loaded[0] == "Priya" and loaded[7] == [1, 2, 4]
     exported = json.loads(Path(ws.export_mentee(mentee_id)["value"]).read_text(encoding="utf-8"))
