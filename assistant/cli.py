@@ -313,8 +313,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", type=Path, help="compare with an earlier report.json")
     p.add_argument("--repeat", type=int, default=1, help="run non-deterministic suites N times and report the spread")
 
-    p = add("safety", cmd_safety, "Train the safety classifier (train) or show how a message is routed (check).")
-    p.add_argument("action", choices=["train", "check"])
+    p = add(
+        "safety",
+        cmd_safety,
+        "Train the safety classifier (train), show how a message is routed (check), or time the router (bench).",
+    )
+    p.add_argument("action", choices=["train", "check", "bench"])
     p.add_argument("text", nargs="?", help="check: the message ('-' or nothing reads standard input)")
     p.add_argument("--dataset", type=Path, help="train: a JSON Lines corpus instead of evals/datasets/safety.jsonl")
     p.add_argument("--out", type=Path, help="train: write the artefact into this folder (default: the package)")

@@ -270,7 +270,7 @@ def save(artefact: dict[str, Any], directory: Path | None = None) -> Path:
 
 
 def run_cli(args: Any) -> int:
-    """`mentor safety train` and `mentor safety check TEXT`."""
+    """`mentor safety train`, `mentor safety check TEXT` and `mentor safety bench`."""
     import sys
 
     from assistant.embedders import get_embedder
@@ -280,6 +280,9 @@ def run_cli(args: Any) -> int:
     settings = get_settings()
     prepare_offline(settings.data_dir / "cache")
     embedder = get_embedder(settings)
+    if args.action == "bench":
+        print(json.dumps(bench(embedder), indent=2))
+        return 0
     if args.action == "train":
         artefact = train(embedder, Path(args.dataset) if args.dataset else CORPUS_PATH, progress=_stderr)
         path = save(artefact, Path(args.out) if args.out else None)
@@ -296,6 +299,47 @@ def run_cli(args: Any) -> int:
     decision = SafetyRouter(embedder).classify(text)
     print(json.dumps({**decision.as_dict(), "matched": list(decision.matched)}, indent=2, ensure_ascii=False))
     return 0
+
+
+def bench(embedder: Embedder, corpus: Path = CORPUS_PATH, messages: int = 200) -> dict[str, float]:
+    """Milliseconds per message (p50, p95) for the whole router, for the encoder on the message alone (a vector
+    the turn needs anyway: the search reuses it through the encoder's cache) and for what the router adds on top,
+    measured with the bare encoder so nothing is served from a cache."""
+    import random
+    import statistics
+
+    from assistant.safety.router import SafetyRouter
+
+    bare = getattr(embedder, "inner", embedder)
+    rows = [str(r["question"]) for r in _corpus_rows(corpus)]
+    sample = random.Random(0).sample(rows, min(messages, len(rows)))
+    router = SafetyRouter(bare)
+    for text in sample[:5]:
+        router.classify(text)
+
+    def timed(run: Callable[[str], object]) -> list[float]:
+        times = []
+        for text in sample:
+            started = time.perf_counter()
+            run(text)
+            times.append(1000 * (time.perf_counter() - started))
+        return times
+
+    whole = timed(router.classify)
+    encoder = timed(lambda text: bare.embed([clean(text).text]))
+    added = [w - e for w, e in zip(whole, encoder, strict=True)]
+
+    def p(values: list[float], q: int) -> float:
+        return round(statistics.quantiles(values, n=100)[q - 1], 2)
+
+    return {
+        "messages": len(sample),
+        "router_p50_ms": round(statistics.median(whole), 2),
+        "router_p95_ms": p(whole, 95),
+        "message_vector_p50_ms": round(statistics.median(encoder), 2),
+        "added_by_router_p50_ms": round(statistics.median(added), 2),
+        "added_by_router_p95_ms": p(added, 95),
+    }
 
 
 def _stderr(message: str) -> None:
