@@ -16,11 +16,14 @@ from assistant.cli import main
 
 # metric -> bound; a metric where lower is better (false_positive_rate, false_abstention_rate) is a ceiling.
 GATES: dict[str, float] = {
-    # retrieval (measured: hit@1 0.80, hit@5 0.96, mrr 0.86, ndcg@5 0.50); hit@5 0.95 and MRR 0.80 are the targets
+    # retrieval, MiniLM, 135 playbooks (measured: hit@1 0.79, hit@5 0.99, mrr 0.87, ndcg@5 0.59; document level
+    # hit@1 0.74, mrr 0.83); hit@5 0.95 and MRR 0.80 are the targets
     "retrieval.hit@1": 0.76,
     "retrieval.hit@5": 0.95,
     "retrieval.mrr": 0.83,
     "retrieval.ndcg@5": 0.45,
+    "retrieval.doc_hit@1": 0.70,
+    "retrieval.doc_mrr": 0.80,
     # feedback checker on `good` (measured 1.0 each)
     "feedback.accuracy": 0.95,
     "feedback.precision": 0.95,
