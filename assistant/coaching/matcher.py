@@ -93,7 +93,7 @@ class SituationMatcher:
         self._owner_array = np.asarray(self._owners)
         digest = hashlib.sha256("\n".join([self.embedder.name, *texts]).encode()).hexdigest()[:16]
         self._vectors = self._cached(cache_dir, f"playbook-phrasings-{digest}.npz", lambda: self._encode(texts))
-        self._weights = self._cached(cache_dir, f"playbook-classifier-{digest}.npz", self._train)
+        self._weights = self._cached(cache_dir, f"playbook-classifier-{digest}-c{CLASSIFIER_C:g}.npz", self._train)
         self._bm25 = bm25s.BM25()
         self._bm25.index(tokenize([" ".join(b.matching_texts()) for b in self.playbooks]), show_progress=False)
         self._by_source = {b.source: i for i, b in enumerate(self.playbooks)}
