@@ -209,11 +209,30 @@ def sentences(text: str) -> list[str]:
     return [s for s in pieces if sum(ch.isalnum() for ch in s) >= 3][:MAX_SEGMENTS]
 
 
+# Where a long sentence turns to another thought: "..., and I also wanted to ask about her promotion".
+_CLAUSE = re.compile(
+    r",\s+(?=(?:and|but|so|then|also|plus|which|because|while|although|though|she|he|they|i|we)\b)"
+    r"|\s+(?=(?:and|but) (?:also|then|said|told|says|keeps)\b)"
+)
+CLAUSE_MIN_WORDS = 4
+LONG_SENTENCE_WORDS = 14
+
+
+def clauses(sentence: str) -> list[str]:
+    """The clauses of a long sentence (empty for a short one): a sign is often one clause of a longer question."""
+    if len(sentence.split()) <= LONG_SENTENCE_WORDS:
+        return []
+    parts = [p.strip() for p in _CLAUSE.split(sentence) if len(p.split()) >= CLAUSE_MIN_WORDS]
+    return parts if len(parts) > 1 else []
+
+
 def segments(text: str) -> list[str]:
-    """What the classifier scores for one text: the whole of it (when short enough to stay one thought), and
-    each sentence when there is more than one."""
+    """What the classifier scores for one text: the whole of it (when short enough to stay one thought), each
+    sentence when there is more than one, and the clauses of long sentences. Chosen by out-of-fold recall on the
+    train families: adding clauses raised every category but injection at the same benign rate."""
     parts = sentences(text)
+    pieces = [c for p in parts for c in clauses(p)][:MAX_SEGMENTS]
     whole = text.strip()
-    if len(parts) <= 1:
+    if len(parts) <= 1 and not pieces:
         return [whole[:2000]] if whole else []
-    return ([whole] if len(whole) <= 2000 else []) + parts
+    return ([whole] if len(whole) <= 2000 else []) + (parts if len(parts) > 1 else []) + pieces
