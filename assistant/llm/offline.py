@@ -76,17 +76,19 @@ class OfflineCoach:
             mentee_name=name,
             shorter=reading.shorter,
         )
-        if reading.focus:
-            plan.playbooks[0] = CitedPlaybook(self._focused(books[0].playbook, reading.focus), books[0].citations)
+        # The lines of the playbook closest to what was asked come first; a follow-up on the same situation
+        # gets only a few steps, the ones that answer it.
+        focus, steps = (reading.focus, FOCUSED_STEPS) if reading.focus else (request.question, None)
+        plan.playbooks[0] = CitedPlaybook(self._focused(books[0].playbook, focus, steps), books[0].citations)
         if request.mentee:
             self._tailor(plan, request.mentee)
         return plan
 
-    def _focused(self, book: Playbook, focus: str) -> Playbook:
-        """A follow-up on the same situation gets the lines of its playbook that answer it, in authored order."""
+    def _focused(self, book: Playbook, focus: str, steps: int | None) -> Playbook:
+        """The playbook's lines closest to the question, kept in authored order; cautions mix its do's and don'ts."""
 
-        def closest(items: tuple[str, ...], keep: int) -> tuple[str, ...]:
-            if len(items) <= keep:
+        def closest(items: tuple[str, ...], keep: int | None) -> tuple[str, ...]:
+            if keep is None or len(items) <= keep:
                 return items
             similarity = self.embedder.embed(list(items)) @ self.embedder.embed([focus])[0]
             chosen = set(np.argsort(-similarity)[:keep].tolist())
@@ -94,10 +96,10 @@ class OfflineCoach:
 
         return replace(
             book,
-            steps=closest(book.steps, FOCUSED_STEPS),
-            phrases=closest(book.phrases, 3),
-            questions=closest(book.questions, 2),
-            donts=closest(book.donts, 2),
+            steps=closest(book.steps, steps),
+            phrases=closest(book.phrases, 4 if steps is None else 3),
+            questions=closest(book.questions, 4 if steps is None else 2),
+            donts=closest(book.dos + book.donts, 3 if steps is None else 2),
         )
 
     def _tailor(self, plan: AnswerPlan, mentee: MenteeProfile) -> None:
