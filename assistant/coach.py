@@ -24,6 +24,7 @@ _PRACTICE = re.compile(r"\b(practi[cs]e|role[- ]?play|rehearse|simulate)\b", re.
 # Below this cosine between a question and its best chunk, nothing in the knowledge is near it: off-topic
 # questions scored 0.04-0.25 and mentoring questions 0.20 and up on evals/datasets/answers.jsonl.
 RELEVANCE_FLOOR = 0.19
+OWN_DOCUMENT_HITS = 5  # how far down the chunk search an uploaded document may sit and still be offered
 
 
 def wants_practice(question: str) -> bool:
@@ -130,6 +131,9 @@ class Coach:
         if not reading.understood:
             return self._clarify(reading, mode, query, safety, relevance)
         hits = [Hit(c, 1.0) for book in reading.playbooks for c in self.rt.retriever.document_chunks(book.source)]
+        # The organisation's own uploaded documents that the search found for this question go along too: a model
+        # reads them (fenced as untrusted), the offline coach points to them without quoting them.
+        hits += [h for h in chunk_hits[:OWN_DOCUMENT_HITS] if h.chunk.user_source][:2]
         request = CoachRequest(
             question=question,
             mode=reading.mode if mode == "auto" else mode,

@@ -60,6 +60,7 @@ class AnswerPlan:
     mentee_name: str | None = None
     shorter: bool = False
     tailoring: list[str] = field(default_factory=list)
+    own_documents: list[tuple[str, int]] = field(default_factory=list)  # (title, citation) of uploaded documents
 
     def __post_init__(self) -> None:
         # A name is a proper noun; anything else the parse offered ("mentoring", "growth") is not used.
@@ -121,6 +122,10 @@ class Composer:
             title = self.words["sections"]["tailoring"].format(name=plan.mentee_name or "your mentee")
             parts.insert(1, f"**{title}**\n" + "\n".join(f"- {line}" for line in plan.tailoring))
         parts += self._second(plan, lines)
+        if plan.own_documents:
+            # Uploaded text is data: pointed to, never quoted as advice.
+            titles = "; ".join(f"{title} [{n}]" for title, n in plan.own_documents)
+            parts.append(f"**{self.words['sections']['own_documents']}** {titles}")
         parts.append(self._reflection(plan))
         return "\n\n".join(p for p in parts if p).strip()
 
