@@ -34,6 +34,7 @@ FOLLOW_UP_BOOST = (
     0.02  # with CONTEXT_TURNS and OWN_WORDS_WEIGHT, tuned on the dev conversations: follow-up top-1 0.43 -> 0.57
 )
 CONTEXT_TURNS = 2
+MIN_WORDS = 3  # a first message shorter than this ("Priya", "help") is answered with a question
 OWN_WORDS_WEIGHT = 0.25  # the follow-up read alone, against the follow-up read with the conversation
 NEED_BY_MODE = {"feedback": "feedback", "prepare": "conversation"}
 MODE_BY_NEED = {"conversation": "prepare", "feedback": "feedback", "praise": "feedback", "practice": "practice"}
@@ -115,7 +116,8 @@ class Understanding:
         alone = self.matcher.match(message, chunk_hits)  # type: ignore[arg-type]
         previous = [self.playbooks[i] for i in state.playbook_ids if i in self.playbooks]
         if not previous:
-            chosen = [m.playbook for m in alone.chosen()]
+            # A name or a word or two carries no situation; asking beats guessing.
+            chosen = [m.playbook for m in alone.chosen()] if len(message.split()) >= MIN_WORDS else []
             return self._reading(message, chosen, details, name, alone, mode)
         thread = _quoted_start(state.user_turns[0]) if state.user_turns else previous[0].title
         edit = len(message.split()) <= NEW_THREAD_WORDS
