@@ -7,9 +7,12 @@ framed as part of the same conversation; "make it shorter" acts on the previous 
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import nh3
 
 from assistant.coaching.matcher import SURE, Matches, SituationMatcher
 from assistant.coaching.needs import NeedClassifier
@@ -111,6 +114,7 @@ class Understanding:
     def read(
         self, message: str, state: ConversationState, chunk_hits: Sequence[object] = (), mode: str = "auto"
     ) -> Reading:
+        message = readable_text(message)
         details = extract(message)
         name = details.name or state.mentee_name
         alone = self.matcher.match(message, chunk_hits)  # type: ignore[arg-type]
@@ -190,6 +194,15 @@ class Understanding:
         else:
             need = default
         return "advice" if explicit_chat and need == "conversation" else need
+
+
+_MARKDOWN_IMAGE_OR_URL = re.compile(r"!?\[[^\]]*\]\([^)]*\)|https?://\S+")
+
+
+def readable_text(message: str) -> str:
+    """The message as a mentor reads it: no HTML tags or scripts (nh3), no image links or bare addresses."""
+    text = html.unescape(nh3.clean(message, tags=set()))
+    return " ".join(_MARKDOWN_IMAGE_OR_URL.sub(" ", text).split()) or message
 
 
 def _quoted_start(message: str, words: int = 14) -> str:
