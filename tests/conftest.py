@@ -40,7 +40,11 @@ def free_port() -> int:
 def built_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory whose index holds the whole curated knowledge base (built once per run)."""
     data_dir = tmp_path_factory.mktemp("built")
-    Runtime(make_settings(data_dir)).ingestor.run()
+    built = Runtime(make_settings(data_dir))
+    built.ingestor.run()
+    # Encoding the playbook phrasings and training the situation classifier are cached in the data directory;
+    # doing it here once lets every copy of this directory start without that work.
+    assert built.understanding.playbooks
     return data_dir
 
 
