@@ -123,7 +123,9 @@ def _haystack(rt: Runtime, suite: str) -> _Haystack | None:
     chunks = rt.retriever.chunks
     key = ("knowledge", id(rt.retriever), len(chunks))
     if key not in _HAYSTACKS:
-        _HAYSTACKS[key] = _Haystack([(c.source, s) for c in chunks for s in _sentences(c.text)])
+        # The playbooks' `asked_as` phrasings are what the coach matches questions against: the likeliest leak.
+        phrasings = [(b.source, p) for b in rt.understanding.playbooks.values() for p in b.asked_as]
+        _HAYSTACKS[key] = _Haystack([(c.source, s) for c in chunks for s in _sentences(c.text)] + phrasings)
     return _HAYSTACKS[key]
 
 
