@@ -53,6 +53,29 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_knowledge(args: argparse.Namespace) -> int:
+    from assistant.ingestion.own_documents import listing, remove_document
+
+    ingestor = _runtime().ingestor
+    if args.action == "list":
+        rows = listing(ingestor)
+        if args.json:
+            _print_json(rows)
+        elif not rows:
+            print("No documents of your own yet: add some with `mentor ingest FILE` or in the Knowledge tab.")
+        else:
+            print("\n".join(f"{r['title']} ({r['source']}, {r['chunks']} passages)" for r in rows))
+        return 0
+    removed = remove_document(ingestor, _need(args.name))
+    if args.json:
+        _print_json(removed.__dict__)
+        return 0
+    copy = "; its uploaded copy was deleted" if removed.upload_deleted else ""
+    passages = f"{removed.chunks} passage{'s' if removed.chunks != 1 else ''}"
+    print(f"removed {removed.title} ({removed.source}): {passages}{copy}")
+    return 0
+
+
 def cmd_retrieve(args: argparse.Namespace) -> int:
     from assistant.security import check_message
 
@@ -253,6 +276,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="your own documents or folders (.md, .txt, .pdf, .docx)")
     p.add_argument("--rebuild", action="store_true", help="drop the index and build it from scratch")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = add("knowledge", cmd_knowledge, "List the documents you added, or remove one (its passages and its upload).")
+    p.add_argument("action", choices=["list", "remove"])
+    p.add_argument("name", nargs="?", help="remove: the document's title or file name")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = add("retrieve", cmd_retrieve, "Show the guidance the assistant would retrieve for a question.")
     p.add_argument("query", help="the question ('-' reads standard input)")
