@@ -32,6 +32,7 @@ from starlette.middleware import Middleware
 
 from assistant.errors import USER_ERRORS
 from assistant.feedback import NEGATIVE, WEIGHTS, FeedbackChecker, FeedbackReport, draft_feedback
+from assistant.ingestion import own_documents
 from assistant.rendering import render_markdown
 from assistant.rendering.headers import SecurityHeaders
 from assistant.runtime import Runtime
@@ -39,6 +40,10 @@ from assistant.security import LimitError, check_message, check_upload, safe_upl
 from assistant.sessions import EXPERIENCE_LEVELS, JOURNEY_STEPS, MenteeProfile
 from assistant.settings import Settings
 from assistant.types import TOPICS, Answer, Chunk, Source
+from assistant.workspace import evals_view
+from assistant.workspace.checks import InputChecks
+from assistant.workspace.client import WORKSPACE_JS
+from assistant.workspace.labels import topic_label
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +88,9 @@ SUITE_NOTES: dict[str, str] = {
     "conversations": "Multi-turn conversations: follow-ups stay on topic and keep citing.",
     "moves": "Practice role-play: does the sentence encoder read what each mentor line does (open question, "
              "empathy, blame...)? Accuracy on the dev and test splits.",
-    "judge": "An LLM grades answer quality; skipped when no LLM is configured.",
+    "details": "Does the parser read who, when, what happened, its effect and the request out of a mentor's "
+               "message? Field accuracy on the dev and test halves.",
+    "judge": "A language model grades answer quality (helpfulness, empathy, actionability, faithfulness).",
 }
 INTERNAL_ERROR = "Something went wrong on our side. The details are in the server log; please try again."
 NO_MENTEE = ""
@@ -161,6 +168,31 @@ details[open] + .ma-snippet {display:none;}
 #session-preview h2, #knowledge-viewer h2 {font-size:1.08rem;}
 #session-preview h3, #knowledge-viewer h3 {font-size:1rem;}
 #rating-row {align-items:center;}
+.ma-cite {all:unset; cursor:pointer; color:#0f766e; font-weight:600; padding:0 2px; border-radius:4px;}
+.ma-cite:hover, .ma-cite:focus-visible {background:rgba(15,118,110,0.14); outline:2px solid #0f766e;}
+.ma-source-active {border-color:#0f766e; box-shadow:0 0 0 2px rgba(15,118,110,0.35);
+  background:rgba(15,118,110,0.06);}
+/* A failed handler is reported once, in its message; its outputs keep their content, no "Error" badge on each. */
+div[data-testid="status-tracker"]:has(> .error) {display:none !important;}
+.ma-eval-group {margin:8px 0;}
+.ma-eval-group summary {cursor:pointer; font-weight:600;}
+.ma-failing li {margin:6px 0;}
+.ma-why {color:#b45309; font-size:0.9rem;}
+@media (max-width: 720px) {
+  /* Gradio moves tabs that do not fit into a "more" menu by measuring hidden copies of the tab buttons; the
+     copies are made narrow so every tab stays in the bar, and the bar wraps onto a second line instead. */
+  #ma-tabs .tab-container.visually-hidden button {padding:0 !important; width:1px !important;
+    min-width:0 !important; overflow:hidden;}
+  #ma-tabs [role="tablist"] {flex-wrap:wrap; height:auto; row-gap:2px;}
+  /* The chat column's widgets join the row, so the sources sit right under the conversation and its box. */
+  #coach-row {flex-direction:column; flex-wrap:nowrap;}
+  #coach-main {display:contents;}
+  #coach-row > *, #coach-main > * {order:5;}
+  #coach-notice {order:1;}
+  #coach-chat {order:2;}
+  #coach-ask-row {order:3;}
+  #sources-column {order:4;}
+}
 """
 
 
@@ -319,7 +351,7 @@ def render_sources(sources: Sequence[Source | dict[str, Any]], cited: Iterable[i
         cards.append(
             f'<div class="ma-source" data-n="{n}"><details><summary>'
             f'<span class="ma-source-n">[{n}]</span><span class="ma-source-title">{esc(s.get("title", ""))}</span>'
-            f'<span class="ma-tag">{esc(s.get("topic", ""))}</span>{badge}{heading}</summary>'
+            f'<span class="ma-tag">{esc(topic_label(s.get("topic", "")))}</span>{badge}{heading}</summary>'
             f'<div class="ma-full"><div class="ma-muted">{where}</div>{md_to_html(full)}</div></details>'
             f'<p class="ma-snippet">{esc(s.get("snippet", ""))}</p></div>'
         )
@@ -403,8 +435,12 @@ def render_chart(metrics: dict[str, float], title: str) -> str:
     for name, value in metrics.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             continue
+        if isinstance(value, int) or evals_view.is_count(name):
+            continue  # a count of 0 or 1 is not a score
+        label = evals_view.metric_name(name)
         rows.append(
-            f'<div>{esc(name)}</div><div class="ma-bar" role="meter" aria-label="{esc(name)}" '
+            f'<div title="{esc(evals_view.metric_meaning(name))}">{esc(label)}</div><div class="ma-bar" '
+            f'role="meter" aria-label="{esc(label)}" '
             f'aria-valuenow="{value:.3f}"><span style="width:{value * 100:.1f}%"></span></div>'
             f'<div class="ma-bar-value">{value:.2f}</div>'
         )
@@ -452,6 +488,8 @@ class Workspace:
         self.settings = rt.settings
         self.checker = FeedbackChecker()
         self.downloads = gradio_temp_dir(self.settings) / "downloads"
+        self.has_model = self.settings.backend != "offline"
+        self.checks = InputChecks(self.settings.max_message_chars, self.settings.max_uploads, self.has_model)
 
     # --- header -------------------------------------------------------------------------------------------------
     def header(self) -> str:
@@ -524,6 +562,11 @@ class Workspace:
             log.exception("chat turn failed")
             yield history, message, sources_now, error_banner(INTERNAL_ERROR), history, turns, session_id
 
+    def use_example(self, picked: gr.SelectData) -> str:
+        """The example prompt a user clicked, into the question box (the send chained after it reads the box)."""
+        value = picked.value
+        return str(value.get("text", "")) if isinstance(value, dict) else str(value or "")
+
     def new_conversation(self) -> tuple[Any, ...]:
         """(chatbot, history, turns, session, sources, notice, rating status)"""
         return [], [], [], "", render_sources([]), "", ""
@@ -545,14 +588,18 @@ class Workspace:
     @_friendly
     def rate_message(self, data: gr.LikeData, comment: str, turns: list[int | None],
                      request: gr.Request | None = None) -> str:
-        """The thumbs under each answer in the chat."""
+        """The thumbs under each answer in the chat: the one rating control, with the optional comment box."""
         index = data.index if isinstance(data.index, int) else data.index[0]
         turn_id = turns[index] if 0 <= index < len(turns or []) else None
         if not turn_id:
             return "That message cannot be rated."
-        value = 1 if data.liked is True or data.liked == "Like" else -1
-        self.rt.sessions.rate(int(turn_id), value, (comment or "").strip(), owner=owner_of(request))
-        return "Thanks: your rating was saved with the conversation."
+        if data.liked not in (True, False, "Like", "Dislike"):
+            return "Thumb cleared. Your earlier rating stays saved until you choose again."
+        value = 1 if data.liked in (True, "Like") else -1
+        comment = (comment or "").strip()
+        self.rt.sessions.rate(int(turn_id), value, comment, owner=owner_of(request))
+        kind = "Helpful" if value == 1 else "Not helpful"
+        return f"Thanks: “{kind}” was saved with the conversation." + (" Comment included." if comment else "")
 
     def mentee_choices(self, request: gr.Request | None = None) -> Any:
         mentees = self.rt.sessions.list_mentees(owner=owner_of(request))
@@ -724,6 +771,13 @@ class Workspace:
         debrief = session.debrief(guidance=self._guidance)
         return md_to_html(debrief.as_markdown()), None
 
+    def end_or_explain(self, state: dict[str, Any] | None) -> tuple[Any, Any, Any]:
+        """(debrief, state, note under the buttons): with nothing to end, a short note sits under End instead."""
+        if not state:
+            return gr.skip(), None, banner("info", "Nothing to end yet.", " Press Start practice first.")
+        debrief, cleared = self.end_practice(state)
+        return debrief, cleared, gr.skip()
+
     def _guidance(self, query: str) -> list[tuple[str, str]]:
         return [(h.chunk.title, h.chunk.source) for h in self.rt.retriever.search(query, k=3)]
 
@@ -795,7 +849,7 @@ class Workspace:
             hits = self.rt.retriever.search(JOURNEY_STEPS[step - 1], k=4)
             docs = [{"title": h.chunk.title, "topic": h.chunk.topic, "source": h.chunk.source} for h in hits]
         lines = [f"**Step {step}: {JOURNEY_STEPS[step - 1]}**", ""]
-        lines += [f"- {d['title']} ({d['topic']}) · open it in the Knowledge tab" for d in docs]
+        lines += [f"- {d['title']} ({topic_label(d['topic'])}) · open it in the Knowledge tab" for d in docs]
         return md_to_html("\n".join(lines))
 
     @_friendly
@@ -833,7 +887,7 @@ class Workspace:
                 and (not needle or needle in d["title"].lower())]
         table = html_table(
             ["Title", "Topic", "Step", "Passages"],
-            [[d["title"], d["topic"], d["step"], d["chunks"]] for d in docs],
+            [[d["title"], topic_label(d["topic"]), d["step"], d["chunks"]] for d in docs],
             "knowledge-table", "No guidance matches these filters.",
         )
         choices = [(d["title"], d["source"]) for d in docs]
@@ -868,24 +922,60 @@ class Workspace:
             try:
                 accepted.append(self._accept_upload(path))
             except USER_ERRORS as exc:
-                refused.append(f"- {path.name}: {exc}")
+                refused.append(f"{path.name}: {exc}")
+        before = own_documents.indexed_ids(self.rt.ingestor)
         report = self._ingest(accepted, rebuild=False, progress=progress) if accepted else None
-        return self._ingest_summary(report, refused, accepted)
+        kept, not_indexed = own_documents.upload_outcomes(
+            self.rt.ingestor, accepted, before, report.skipped if report else []
+        )
+        # A copy the index did not take (unreadable, empty) is deleted, so a rebuild does not report it again.
+        own_documents.drop_unindexed_uploads(self.rt.ingestor, accepted)
+        return upload_summary(kept, not_indexed + refused)
 
     def _accept_upload(self, path: Path) -> Path:
-        name = safe_upload_name(path.name)
+        """Check the file, refuse a copy of a document already indexed, then keep it in the uploads folder."""
+        target = self.settings.uploads_dir / safe_upload_name(path.name)
         check_upload(path, int(self.settings.max_upload_mb * 1024 * 1024))
-        target = self.settings.uploads_dir / name
+        twin = own_documents.same_content_as(self.rt.ingestor, path, target)
+        if twin:
+            raise ValueError(f"same content as “{twin}”, which is already in the index, so it was not added again")
         shutil.copyfile(path, target)
         return target
 
     @_friendly
+    def own_document_choices(self) -> Any:
+        """The documents users added, for the remove picker."""
+        docs = own_documents.own_documents(self.rt.ingestor)
+        return gr.Dropdown(choices=[(f"{d.title} ({Path(d.source).name})", d.source) for d in docs], value=None)
+
+    @_friendly
+    def remove_own_document(self, source: str | None) -> tuple[str, Any]:
+        """(status, refreshed picker): the document's passages leave the index and its uploaded copy is deleted."""
+        if source == CANCELLED:
+            return gr.skip(), gr.skip()
+        if not source:
+            raise gr.Error("Choose one of your documents first.")
+        removed = own_documents.remove_document(self.rt.ingestor, source)
+        self.rt.retriever.refresh(force=True)
+        copy = " and its uploaded copy" if removed.upload_deleted else ""
+        status = banner("ok", f"Removed “{removed.title}”.",
+                        f" Its {removed.chunks} passage{'s' if removed.chunks != 1 else ''}{copy} are gone; "
+                        "answers no longer cite it.")
+        return status, self.own_document_choices()
+
+    @_friendly
     def rebuild(self, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
         # A rebuild starts from an empty index, so the documents users added must be named again to stay in it.
+        # The ingestor names the ones already indexed itself; naming them twice reported each as a duplicate.
         uploads = self.settings.uploads_dir
+        indexed = set(own_documents.indexed_ids(self.rt.ingestor))
         mine = sorted(p for p in uploads.iterdir() if p.is_file()) if uploads.is_dir() else []
+        from assistant.knowledge import source_name
+
+        mine = [p for p in mine if source_name(p, self.settings) not in indexed]
         report = self._ingest(mine, rebuild=True, progress=progress)
-        return self._ingest_summary(report, [], [])
+        dropped = own_documents.drop_unindexed_uploads(self.rt.ingestor, mine)
+        return rebuild_summary(report, dropped)
 
     def _ingest(self, paths: list[Path], rebuild: bool, progress: gr.Progress) -> Any:
         def tick(done: int, total: int, name: str) -> None:
@@ -896,21 +986,17 @@ class Workspace:
         self.rt.retriever.refresh(force=True)
         return report
 
-    def _ingest_summary(self, report: Any, refused: list[str], accepted: list[Path]) -> str:
-        lines: list[str] = []
-        if report is not None:
-            lines.append(f"**Index updated.** {report.summary()}")
-            mine = {p.name for p in accepted}
-            lines += [f"- {Path(p).name}: {why}" for p, why in report.skipped if Path(p).name in mine or not mine]
-        if refused:
-            lines += ["**Not added:**", *refused]
-        return md_to_html("\n".join(lines) or "Nothing to do.")
 
     # --- evals --------------------------------------------------------------------------------------------------
     def suites(self) -> list[str]:
         from assistant.evals import SUITES
 
-        return list(SUITES)
+        return evals_view.suite_choices(SUITES, self.has_model)
+
+    def hidden_suites_note(self) -> str:
+        from assistant.evals import SUITES
+
+        return evals_view.hidden_suites_note(SUITES, self.has_model)
 
     def suite_note(self, suite: str | None) -> str:
         return SUITE_NOTES.get(suite or "", "")
@@ -919,7 +1005,6 @@ class Workspace:
     def run_eval(self, suite: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         """(status, metrics table, chart, report file)"""
         from assistant.evals import run_suite, write_reports
-        from assistant.evals.core import flatten
 
         if not suite:
             raise gr.Error("Choose a suite to run.")
@@ -933,21 +1018,47 @@ class Workspace:
         html_report = Path(write_reports([result], out_dir)["html"])
         download = _download(self.downloads, "report.html", html_report.read_text(encoding="utf-8"))
         if result.skipped:
-            status = banner("info", f"The {suite} suite was skipped.", f" {result.metrics['skipped']}")
+            status = banner("info", f"The {suite} suite did not run.", f" {result.metrics['skipped']}.")
             return status, "", "", _shown(download)
-        flat = flatten(result.metrics)
-        table = html_table(["Metric", "Value"], [[name, _format_metric(v)] for name, v in flat.items()],
-                           "eval-table", "The suite reported no numeric metrics.")
         headline = {k: v for k, v in result.metrics.items() if not isinstance(v, dict)}
-        status = banner("ok", f"The {suite} suite finished: {len(result.cases)} cases.",
-                        f" Reports are in {out_dir}.")
-        return status, table, render_chart(headline, f"{suite}: headline metrics"), _shown(download)
+        table = evals_view.headline_table(headline) + evals_view.group_tables(result.metrics)
+        failing = len(result.failed_cases)
+        status = banner("ok", f"The {suite} suite finished: {len(result.cases)} cases, {failing} failing.",
+                        " The full report is below to download.")
+        chart = render_chart(headline, f"{suite}: scores between 0 and 1") + evals_view.failing_cases(result.cases)
+        return status, table, chart, _shown(download)
 
 
-def _format_metric(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
+def upload_summary(kept: list[str], refused: list[str]) -> str:
+    """What an upload did, file by file: the status names what was added and why anything was not."""
+    changed = [line for line in kept if "unchanged" not in line]
+    if changed:
+        title = f"Added {len(changed)} document{'s' if len(changed) != 1 else ''}. Answers can cite it now."
+    else:
+        title = "Nothing new was added."
+    lines = [f"<strong>{esc(title)}</strong>"]
+    if kept:
+        lines.append("<ul>" + "".join(f"<li>{esc(line)}</li>" for line in kept) + "</ul>")
+    if refused:
+        lines.append(f"<strong>Not added ({len(refused)}):</strong><ul>"
+                     + "".join(f"<li>{esc(line)}</li>" for line in refused) + "</ul>")
+    kind = "ok" if changed and not refused else "info" if changed or not refused else "error"
+    return f'<div class="ma-banner ma-{kind}" role="status" id="knowledge-outcome">{"".join(lines)}</div>'
+
+
+def rebuild_summary(report: Any, dropped: list[Path]) -> str:
+    """A rebuild's outcome: how much is indexed, and the files that could not be read (their copies deleted)."""
+    title = f"Index rebuilt: {report.files} documents, {report.chunks} passages."
+    problems = [f"{Path(p).name}: {why}" for p, why in report.skipped]
+    body = ""
+    if problems:
+        body = (f"<strong>Could not index ({len(problems)}):</strong><ul>"
+                + "".join(f"<li>{esc(p)}</li>" for p in problems) + "</ul>")
+    if dropped:
+        body += f'<p class="ma-muted">Deleted {len(dropped)} uploaded copies that could not be indexed.</p>'
+    kind = "info" if problems else "ok"
+    return f'<div class="ma-banner ma-{kind}" role="status" id="knowledge-outcome"><strong>{esc(title)}</strong>' \
+           f"{body}</div>"
 
 
 BAND_LABELS: dict[str, str] = {"low": "open and calm", "mid": "guarded", "high": "shut down or heated"}
@@ -987,14 +1098,15 @@ def build_app(rt: Runtime) -> gr.Blocks:
     _route_gradio_files(settings)
     ws = Workspace(rt)
     with gr.Blocks(title=APP_TITLE, analytics_enabled=False) as app:
-        header = gr.HTML(header_html(settings), elem_id="ma-header")
-        with gr.Tabs(selected="coach") as tabs:
+        # The header also carries the page's small script (citations, scrolling): see assistant/workspace/client.py.
+        header = gr.HTML(header_html(settings), elem_id="ma-header", js_on_load=WORKSPACE_JS)
+        with gr.Tabs(selected="coach", elem_id="ma-tabs") as tabs:
             coach = _coach_tab(ws)
             _sessions_tab(ws, coach, tabs)
             _feedback_tab(ws)
             _practice_tab(ws)
             mentees = _mentees_tab(ws, coach)
-            _knowledge_tab(ws)
+            _knowledge_tab(ws, header)
             _evals_tab(ws)
         app.load(ws.header, outputs=header, api_visibility="private")
         app.load(ws.mentee_choices, outputs=coach["mentee"], api_visibility="private")
@@ -1014,18 +1126,23 @@ def _route_gradio_files(settings: Settings) -> None:
 
 def _coach_tab(ws: Workspace) -> dict[str, Any]:
     with gr.Tab("Coach", id="coach"):
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=7):
+        # The ids let the phone layout put the sources right under the conversation (see CSS).
+        with gr.Row(equal_height=False, elem_id="coach-row"):
+            with gr.Column(scale=7, elem_id="coach-main"):
                 notice = gr.HTML(elem_id="coach-notice")
                 chatbot = gr.Chatbot(
                     label="Conversation", height=500, elem_id="coach-chat", buttons=["copy"], render_markdown=False,
                     latex_delimiters=[],
-                    placeholder="**Describe the situation or ask a question.** Answers cite the guidance they use "
-                                "as [n]; the passages appear on the right.",
+                    placeholder="Describe the situation or ask a question, or start from one of these. Answers "
+                                "cite the guidance they use as [n]: click a number to open that passage.",
+                    # New answers open at their first line (assistant/workspace/client.py), not at their end.
+                    autoscroll=False,
+                    examples=[{"text": example} for example in EXAMPLES],
                 )
-                with gr.Row(equal_height=True):
+                with gr.Row(equal_height=True, elem_id="coach-ask-row"):
                     message = gr.Textbox(
-                        show_label=False, placeholder="e.g. How do I give feedback to a mentee who gets defensive?",
+                        label="Your question", show_label=False,
+                        placeholder="e.g. How do I give feedback to a mentee who gets defensive?",
                         lines=1, max_lines=6, scale=8, elem_id="coach-input", autofocus=True,
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="coach-send")
@@ -1034,16 +1151,14 @@ def _coach_tab(ws: Workspace) -> dict[str, Any]:
                     mentee = gr.Dropdown([("No mentee selected", NO_MENTEE)], value=NO_MENTEE,
                                          label="Tailor to mentee", elem_id="coach-mentee")
                     new = gr.Button("New conversation", variant="secondary", elem_id="coach-new")
+                # One rating control per answer: the thumbs under it; this box adds an optional comment.
                 with gr.Row(equal_height=True, elem_id="rating-row"):
-                    up = gr.Button("Helpful", size="sm", elem_id="rate-up", min_width=90, scale=0)
-                    down = gr.Button("Not helpful", size="sm", elem_id="rate-down", min_width=110, scale=0)
                     comment = gr.Textbox(
-                        show_label=False, placeholder="Rate the last answer, optionally with a comment", scale=4,
+                        show_label=False, placeholder="Optional comment, saved with your thumbs up or down",
                         elem_id="rate-comment", container=False,
                     )
                 rating = gr.Markdown(elem_id="rate-status")
-                gr.Examples(EXAMPLES, inputs=[message], label="Try one of these")
-            with gr.Column(scale=5):
+            with gr.Column(scale=5, elem_id="sources-column"):
                 sources = gr.HTML(render_sources([]), elem_id="sources-panel")
         history, turns, session = gr.State([]), gr.State([]), gr.State("")
 
@@ -1051,11 +1166,14 @@ def _coach_tab(ws: Workspace) -> dict[str, Any]:
     chat_outputs = [chatbot, message, sources, notice, history, turns, session]
     for trigger in (send.click, message.submit):
         trigger(ws.respond, chat_inputs, chat_outputs, api_visibility="private", show_progress="minimal",
-                concurrency_id="chat")
+                concurrency_id="chat", validator=ws.checks.question)
+    # An example prompt is sent at once, as if typed and asked.
+    chatbot.example_select(ws.use_example, None, message, api_visibility="private").then(
+        ws.respond, chat_inputs, chat_outputs, api_visibility="private", show_progress="minimal",
+        concurrency_id="chat", validator=ws.checks.question,
+    )
     new.click(ws.new_conversation, None, [chatbot, history, turns, session, sources, notice, rating],
               api_visibility="private")
-    up.click(ws.rate_up, [comment, turns], rating, api_visibility="private")
-    down.click(ws.rate_down, [comment, turns], rating, api_visibility="private")
     chatbot.like(ws.rate_message, [comment, turns], rating, api_visibility="private")
     return {"chatbot": chatbot, "history": history, "turns": turns, "session": session, "mentee": mentee,
             "sources": sources, "notice": notice}
@@ -1074,7 +1192,8 @@ def _sessions_tab(ws: Workspace, coach: dict[str, Any], tabs: gr.Tabs) -> None:
                 open_btn = gr.Button("Open in Coach", variant="primary", elem_id="session-open")
                 export_btn = gr.Button("Export Markdown", elem_id="session-export")
             with gr.Row(equal_height=True):
-                title = gr.Textbox(show_label=False, placeholder="New title", scale=3, container=False)
+                title = gr.Textbox(label="New title", show_label=False, placeholder="New title", scale=3,
+                                   container=False, elem_id="session-title")
                 rename_btn = gr.Button("Rename", scale=1, size="sm")
                 delete_btn = gr.Button("Delete", variant="stop", scale=1, size="sm", elem_id="session-delete")
             status = gr.HTML()
@@ -1089,12 +1208,13 @@ def _sessions_tab(ws: Workspace, coach: dict[str, Any], tabs: gr.Tabs) -> None:
         ws.open_session, pick,
         [coach["chatbot"], coach["history"], coach["turns"], coach["session"], coach["mentee"], coach["sources"],
          coach["notice"], tabs],
-        api_visibility="private",
+        api_visibility="private", validator=ws.checks.conversation,
     )
-    export_btn.click(ws.export_session, pick, download, api_visibility="private")
-    rename_btn.click(ws.rename_session, [pick, title], [status, pick, table, title], api_visibility="private")
+    export_btn.click(ws.export_session, pick, download, api_visibility="private", validator=ws.checks.conversation)
+    rename_btn.click(ws.rename_session, [pick, title], [status, pick, table, title], api_visibility="private",
+                     validator=ws.checks.rename)
     delete_btn.click(ws.delete_session, pick, [status, pick, table], api_visibility="private",
-                     js=_confirm("Delete this conversation and its ratings?"))
+                     js=_confirm("Delete this conversation and its ratings?"), validator=ws.checks.conversation)
 
 
 def _feedback_tab(ws: Workspace) -> None:
@@ -1116,11 +1236,14 @@ def _feedback_tab(ws: Workspace) -> None:
             check_btn = gr.Button("Check this draft", variant="primary", elem_id="feedback-check")
             report = gr.HTML(elem_id="feedback-result")
 
-    check_btn.click(ws.check_feedback, text, report, api_visibility="private")
-    draft_btn.click(ws.draft, [situation, behaviour, impact, request], [text, report], api_visibility="private")
+    check_btn.click(ws.check_feedback, text, report, api_visibility="private", validator=ws.checks.draft_text)
+    draft_btn.click(ws.draft, [situation, behaviour, impact, request], [text, report], api_visibility="private",
+                    validator=ws.checks.draft_parts)
 
 
 def _practice_tab(ws: Workspace) -> None:
+    from assistant.practice.own import OWN_ID
+
     scenarios, personas = ws.practice_options()
     with gr.Tab("Practice", id="practice"), gr.Row(equal_height=False):
         with gr.Column(scale=4):
@@ -1143,8 +1266,8 @@ def _practice_tab(ws: Workspace) -> None:
                             "The assistant plays your mentee; end the session for a debrief.",
             )
             with gr.Row(equal_height=True):
-                message = gr.Textbox(show_label=False, placeholder="What do you say?", scale=8, max_lines=6,
-                                     elem_id="practice-input")
+                message = gr.Textbox(label="Your line", show_label=False, placeholder="What do you say?", scale=8,
+                                     max_lines=6, elem_id="practice-input")
                 say = gr.Button("Say it", variant="primary", scale=1, elem_id="practice-send")
             debrief = gr.HTML(elem_id="practice-debrief")
         state = gr.State(None)
@@ -1153,10 +1276,11 @@ def _practice_tab(ws: Workspace) -> None:
         picker.change(ws.scenario_brief, [scenario, persona], brief, api_visibility="private")
     scenario.change(ws.situation_box, scenario, situation, api_visibility="private")
     start.click(ws.start_practice, [scenario, persona, situation], [chat, state, debrief, tension],
-                api_visibility="private")
+                api_visibility="private", validator=lambda s, p, t: ws.checks.practice_start(s, p, t, OWN_ID))
     for trigger in (say.click, message.submit):
-        trigger(ws.practice_reply, [message, chat, state], [chat, message, state, tension], api_visibility="private")
-    end.click(ws.end_practice, state, [debrief, state], api_visibility="private")
+        trigger(ws.practice_reply, [message, chat, state], [chat, message, state, tension], api_visibility="private",
+                validator=ws.checks.practice_line)
+    end.click(ws.end_or_explain, state, [debrief, state, tension], api_visibility="private")
 
 
 def _mentees_tab(ws: Workspace, coach: dict[str, Any]) -> gr.Dropdown:
@@ -1190,21 +1314,23 @@ def _mentees_tab(ws: Workspace, coach: dict[str, Any]) -> gr.Dropdown:
 
     fields = [name, level, goals, learning, communication, cultural, notes]
     pick.change(ws.load_mentee, pick, [*fields, journey, reflections], api_visibility="private")
-    save.click(ws.save_mentee, [pick, *fields], [status, pick, coach["mentee"]], api_visibility="private")
+    save.click(ws.save_mentee, [pick, *fields], [status, pick, coach["mentee"]], api_visibility="private",
+               validator=ws.checks.mentee_profile)
     delete.click(ws.delete_mentee, pick, [status, pick, coach["mentee"]], api_visibility="private",
-                 js=_confirm("Delete this mentee's profile, journey and notes?"))
-    export.click(ws.export_mentee, pick, download, api_visibility="private")
+                 js=_confirm("Delete this mentee's profile, journey and notes?"), validator=ws.checks.saved_mentee)
+    export.click(ws.export_mentee, pick, download, api_visibility="private", validator=ws.checks.saved_mentee)
     journey.input(ws.set_journey, [pick, journey], journey_status, api_visibility="private")
     step.change(ws.step_guidance, step, guidance, api_visibility="private")
-    add_note.click(ws.add_reflection, [pick, note], [reflections, note], api_visibility="private")
+    add_note.click(ws.add_reflection, [pick, note], [reflections, note], api_visibility="private",
+                   validator=ws.checks.reflection)
     return pick
 
 
-def _knowledge_tab(ws: Workspace) -> None:
+def _knowledge_tab(ws: Workspace, header: gr.HTML) -> None:
     steps = [("All steps", 0)] + [(f"{i}. {name}", i) for i, name in enumerate(JOURNEY_STEPS, 1)]
     with gr.Tab("Knowledge", id="knowledge") as tab:
         with gr.Row():
-            topic = gr.Dropdown([("All topics", "")] + [(t, t) for t in TOPICS], value="", label="Topic")
+            topic = gr.Dropdown([("All topics", "")] + [(topic_label(t), t) for t in TOPICS], value="", label="Topic")
             step = gr.Dropdown(steps, value=0, label="Journey step")
             contains = gr.Textbox(label="Title contains", placeholder="e.g. feedback")
         with gr.Row(equal_height=False):
@@ -1223,16 +1349,30 @@ def _knowledge_tab(ws: Workspace) -> None:
                 add = gr.Button("Add to knowledge", variant="primary", elem_id="knowledge-add")
                 rebuild = gr.Button("Rebuild index", elem_id="knowledge-rebuild")
             ingest_status = gr.HTML(elem_id="knowledge-status")
+        with gr.Accordion("Remove one of your documents", open=False, elem_id="knowledge-remove-box"):
+            with gr.Row(equal_height=True):
+                mine = gr.Dropdown([], label="Your documents", scale=3, elem_id="knowledge-mine")
+                remove = gr.Button("Remove from knowledge", scale=1, elem_id="knowledge-remove")
+            remove_status = gr.HTML(elem_id="knowledge-remove-status")
 
     filters = [topic, step, contains]
+    tab.select(ws.own_document_choices, None, mine, api_visibility="private")
     tab.select(ws.browse, filters, [table, doc], api_visibility="private")
     for f in filters:
         f.change(ws.browse, filters, [table, doc], api_visibility="private")
     doc.change(ws.view_document, doc, viewer, api_visibility="private")
-    add.click(ws.upload, files, ingest_status, api_visibility="private", concurrency_limit=1,
-              concurrency_id="index").then(ws.browse, filters, [table, doc], api_visibility="private")
-    rebuild.click(ws.rebuild, None, ingest_status, api_visibility="private", concurrency_limit=1,
-                  concurrency_id="index").then(ws.browse, filters, [table, doc], api_visibility="private")
+    add_event = add.click(ws.upload, files, ingest_status, api_visibility="private", concurrency_limit=1,
+                          concurrency_id="index", validator=ws.checks.uploads)
+    rebuild_event = rebuild.click(ws.rebuild, None, ingest_status, api_visibility="private", concurrency_limit=1,
+                                  concurrency_id="index")
+    remove_event = remove.click(ws.remove_own_document, mine, [remove_status, mine], api_visibility="private",
+                                concurrency_limit=1, concurrency_id="index", validator=ws.checks.own_document,
+                                js=_confirm("Remove this document and its passages from the knowledge?"))
+    # After any change to the index the list, the remove picker and the header's counts follow at once.
+    for event in (add_event, rebuild_event, remove_event):
+        event.then(ws.browse, filters, [table, doc], api_visibility="private")
+        event.then(ws.own_document_choices, None, mine, api_visibility="private")
+        event.then(ws.header, None, header, api_visibility="private")
 
 
 def _evals_tab(ws: Workspace) -> None:
@@ -1240,9 +1380,11 @@ def _evals_tab(ws: Workspace) -> None:
     with gr.Tab("Evals", id="evals"):
         gr.Markdown("Run an evaluation suite against this installation and read the report here.")
         with gr.Row(equal_height=True):
-            suite = gr.Dropdown(suites, value=suites[0] if suites else None, label="Suite", scale=3)
+            suite = gr.Dropdown(suites, value=suites[0] if suites else None, label="Suite", scale=3,
+                                elem_id="eval-suite")
             run = gr.Button("Run suite", variant="primary", scale=1, elem_id="eval-run")
         note = gr.Markdown(ws.suite_note(suite.value))
+        gr.Markdown(ws.hidden_suites_note(), elem_id="eval-hidden-note")
         status = gr.HTML()
         with gr.Row(equal_height=False):
             table = gr.HTML(elem_id="eval-metrics")
@@ -1250,7 +1392,7 @@ def _evals_tab(ws: Workspace) -> None:
         report = gr.File(label="HTML report", interactive=False, visible=False)
     suite.change(ws.suite_note, suite, note, api_visibility="private")
     run.click(ws.run_eval, suite, [status, table, chart, report], api_visibility="private", concurrency_limit=1,
-              concurrency_id="evals")
+              concurrency_id="evals", validator=lambda name: ws.checks.suite(name, evals_view.NEEDS_MODEL))
 
 
 # --- serving ----------------------------------------------------------------------------------------------------
