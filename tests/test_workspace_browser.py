@@ -296,7 +296,7 @@ def test_citations_open_their_source_and_each_answer_has_one_rating_control(page
     _ask(page, "How do I give feedback to a mentee who gets defensive?")
     citations = page.locator("#coach-chat button.ma-cite")
     assert citations.count() >= 2
-    target = citations.last
+    target = citations.nth(1)  # one near the top of the answer, so the click needs no scrolling
     n = target.get_attribute("data-n")
     target.click()
     card = page.locator(f'#sources-panel .ma-source[data-n="{n}"]')
@@ -342,4 +342,9 @@ def test_phone_reaches_every_tab_and_shows_sources_under_the_answer(phone: Page,
     assert chat and ask and sources
     assert chat["y"] + chat["height"] <= ask["y"] + 1 and sources["y"] >= ask["y"] + ask["height"] - 1
     assert sources["y"] - (ask["y"] + ask["height"]) < 80, (ask, sources)  # right under, not a screen away
+    citation = phone.locator("#coach-chat button.ma-cite").first
+    citation.click()
+    card = phone.locator(f'#sources-panel .ma-source[data-n="{citation.get_attribute("data-n")}"]')
+    expect(card).to_have_class(re.compile(r"\bma-source-active\b"))
+    expect(card).to_be_in_viewport()  # the page brings the passage below the answer into view
     phone.screenshot(path=artifacts / "workspace-phone-answer.png", full_page=True)
