@@ -30,6 +30,7 @@ RRF_K = 20
 # Fusion weights, tuned on the dev split of evals/datasets/answers.jsonl (top-1 playbook 0.77 → 0.81).
 WEIGHTS = {"classifier": 2.0, "phrasings": 0.5, "words": 0.6, "chunks": 0.5}
 CLASSIFIER_C = 10.0
+CLEARLY_CLOSER = 0.15
 # Cosine to the closest phrasing: at or above SURE the match is taken as is; below UNSURE the coach asks.
 # Measured on the dev split: off-topic and empty questions peak at 0.15-0.25; short but real ones ("what if she
 # cries?", a praise request full of incident detail) reach 0.33-0.55 on the right playbook.
@@ -140,7 +141,13 @@ class SituationMatcher:
         for name, ranking in rankings.items():
             for rank, index in enumerate(ranking[:30]):
                 fused[index] += WEIGHTS[name] / (RRF_K + rank + 1)
-        order = np.argsort(-fused)[:limit]
+        order = list(np.argsort(-fused)[:limit])
+        # When one of the leading candidates is far closer to how mentors phrase it than the fused winner is, the
+        # other signals were misled by shared words ("turned down" is not "saying no"): the closer one leads.
+        closest = max(order[:3], key=lambda i: similarity[i])
+        if similarity[closest] - similarity[order[0]] >= CLEARLY_CLOSER:
+            order.remove(closest)
+            order.insert(0, closest)
         ranked = [SituationMatch(self.playbooks[i], float(fused[i]), float(similarity[i])) for i in order]
         return Matches(ranked, {b.id: float(similarity[i]) for i, b in enumerate(self.playbooks)})
 

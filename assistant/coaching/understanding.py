@@ -27,6 +27,11 @@ _SHORTER = re.compile(
 _REACTION = re.compile(
     r"^\W*(?:and |but |ok,? )?what if\b|\bif (?:s?he|they) (?:gets?|starts?|says?|cr(?:y|ies)|storms?)\b", re.I
 )
+# An explicit ask for words ("help me word it", "how do I tell her", "I want to thank him"); without one, a
+# described incident under a boundaries or planning playbook keeps that playbook's kind of help.
+_WORDING = re.compile(
+    r"\b(?:word(?:ing)?|phrase|draft|write|say|tell|feedback|thank|praise|recogni[sz]e|acknowledge|raise it)\b", re.I
+)
 # "Can you put that as an email?": the same guidance, written to send.
 _WRITTEN = re.compile(r"\b(?:e-?mail|slack|written message|text message|in writing|write it (?:up|down))\b", re.I)
 # A new message this long that clearly matches another situation starts a new thread.
@@ -187,7 +192,8 @@ class Understanding:
         if default in ("feedback", "praise") and not details.behavior:
             default = "advice"  # "how do I give feedback to my boss?" asks how, not for a draft
         guess = self.needs.classify(message, default).need
-        if guess in ("praise", "feedback") and details.behavior:
+        wants_words = default in ("feedback", "praise") or _WORDING.search(message)
+        if guess in ("praise", "feedback") and details.behavior and wants_words:
             need = guess
         elif guess == "conversation" and default in ("advice", "conversation"):
             need = "conversation"
