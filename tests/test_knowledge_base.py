@@ -47,7 +47,8 @@ def test_front_matter_is_valid(path: Path) -> None:
     assert "step" not in meta or (type(meta["step"]) is int and 1 <= meta["step"] <= 10), f"{path.name}: step"
     refs = meta.get("references", [])
     assert isinstance(refs, list) and all(isinstance(r, str) for r in refs), f"{path.name}: references must be a list"
-    known = {"id", "title", "topic", "tags", "summary", "step", "references", "situation", "need", "asked_as", "related"}
+    known = {"id", "title", "topic", "tags", "summary", "step", "references"}
+    known |= {"situation", "need", "asked_as", "related"}  # the playbook fields
     unknown = set(meta) - known
     assert not unknown, f"{path.name}: unknown front matter fields {sorted(unknown)}"
 

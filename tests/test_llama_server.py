@@ -160,7 +160,9 @@ def stream(rt: Runtime, server: LlamaServer) -> tuple[list[str], Answer]:
     return partial, final
 
 
-def test_openai_backend_streams_a_full_answer_from_llama_cpp(built_dir: Path, tmp_path: Path, llama: LlamaServer) -> None:
+def test_openai_backend_streams_a_full_answer_from_llama_cpp(
+    built_dir: Path, tmp_path: Path, llama: LlamaServer
+) -> None:
     rt = llama_runtime(built_dir, tmp_path, llama.url, answer_tokens=64)
 
     partial, answer = stream(rt, llama)
