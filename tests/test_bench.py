@@ -17,8 +17,9 @@ import pytest
 from assistant.bench import (
     METHODS,
     SeedCorpus,
-    derived_vectors,
     load_script,
+    mix_weight_for,
+    mixed_vectors,
     numpy_search,
     parse_sizes,
     synthetic_text,
@@ -79,12 +80,15 @@ def test_derived_vectors_sit_at_the_calibrated_distance_from_their_source() -> N
     vectors = rng.standard_normal((40, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     seed = SeedCorpus(files={}, texts=[""] * 40, topics=["trust"] * 40, headings=["T"] * 40, vectors=vectors)
-    wanted = 0.8
-    scale = float(np.sqrt((1 / wanted**2 - 1) / 384))  # what calibrate_noise derives from a measured cosine
-    bases = list(range(40)) * 5
-    derived = derived_vectors(seed, bases, scale, rng)
+    bases = [i % 40 for i in range(200)]
+    partners = [(7 * i + 3) % 40 for i in range(200)]
+    weight = mix_weight_for(seed, bases, partners, 0.8)
+    assert 0.0 < weight < 1.0
+    derived = mixed_vectors(seed, bases, partners, weight)
     np.testing.assert_allclose(np.linalg.norm(derived, axis=1), 1.0, atol=1e-5)
-    assert abs(float(np.mean(np.sum(derived * vectors[bases], axis=1))) - wanted) < 0.02
+    assert abs(float(np.mean(np.sum(derived * vectors[bases], axis=1))) - 0.8) < 1e-3
+    # a derived vector lies between its source and its partner, nearer the source
+    assert np.all(np.sum(derived * vectors[bases], axis=1) > np.sum(derived * vectors[partners], axis=1))
 
 
 def test_numpy_baseline_returns_the_exact_top_k_best_first() -> None:
@@ -178,3 +182,23 @@ def test_load_test_questions_never_repeat_within_a_run() -> None:
     assert asked[: len(pool)] == pool
     assert len(set(asked)) == len(asked)
     assert all(q.endswith(pool[i % len(pool)]) for i, q in enumerate(asked))
+
+
+def test_sizes_past_the_ingestor_limit_get_calibrated_derived_vectors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import make_settings
+
+    import assistant.bench as bench
+
+    monkeypatch.setattr(bench, "INGESTOR_MAX", 40)  # the path 100k chunks take, on a small corpus
+    settings = make_settings(tmp_path / "data", knowledge_dir=_playbooks(tmp_path / "knowledge"))
+    data = bench.run_bench([400], 4, settings=settings, compare_embedder=None)
+    (size,) = data["sizes"]
+    derived = size["ingest"]["derived_vectors"]
+    assert not size["ingest"]["via_files"] and size["ingest"]["chunks_per_s"] is None, "no ingestion speed claimed"
+    assert size["chunks"] == size["real_chunks"] + size["synthetic_chunks"]
+    assert 0.0 < derived["mix_weight"] < 1.0
+    assert abs(derived["derived_cosine_to_source"] - derived["cosine_to_source"]) < 0.05
+    assert size["dense_recall_at_5_vs_exact"] >= 0.95  # the index over derived vectors searches like a real one
+    assert all(lat["n"] == 4 for lat in size["latency"].values())

@@ -143,7 +143,8 @@ def ingestion_lines(data: dict[str, Any]) -> list[str]:
                 "",
                 f"At {r['chunks']:,} chunks the synthetic chunks carry derived vectors: {derived['sample']} synthetic "
                 f"chunks encoded for real lie at cosine {derived['cosine_to_source']} from their source chunk; "
-                f"noise scale {derived['noise_scale']} puts the derived ones at {derived['derived_cosine_to_source']}.",
+                f"moving each source vector {derived['mix_weight']} of the way towards another real chunk's puts the "
+                f"derived ones at {derived['derived_cosine_to_source']}.",
             ]
     s = data["seed"]
     lines += [
