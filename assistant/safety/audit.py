@@ -49,8 +49,9 @@ def held_out(router: SafetyRouter, corpus: Path = CORPUS_PATH) -> dict[str, Any]
     for category in SAFETY_CATEGORIES:
         hits = [d.category == category for r, d in pairs if r["expected_safety"] == category]
         report[f"{category}_recall"] = _share(hits, total=True)
-    crisis = [d for r, d in pairs if r["expected_safety"] == "crisis"]
-    report["crisis_escalated"] = _share([d.level("crisis") == "clear" for d in crisis], total=True)
+    for category in ("crisis", "harassment"):  # the categories with a possible level: how many escalate
+        found = [d for r, d in pairs if r["expected_safety"] == category]
+        report[f"{category}_escalated"] = _share([d.level(category) == "clear" for d in found], total=True)
     benign = [(r, d) for r, d in pairs if r["expected_safety"] is None]
     report["benign_flagged"] = _share([d.category is not None for _, d in benign], total=True)
     report["benign_escalated"] = _share([d.escalated for _, d in benign], total=True)

@@ -2,7 +2,12 @@
 
 A match always adds its category; patterns never take one away. Mention rules ("harassment", "lawsuit") are
 skipped inside a clause that asks about the topic in general, and harmful-request rules are skipped when the
-words just before them show the mentor trying to avoid the harm.
+words just before them show the mentor trying to avoid the harm, or that someone else asked the mentor for it
+(a mentee asking to bend a rule is a coaching situation).
+
+The `evidence` section is not a rule set: it lists what a message must show for a classifier score to reach or
+keep the clear level (see router.py); `distress` recognises a message about distress or a life event, and
+`kind_wording` a request to word thanks, praise or a critique kindly.
 """
 
 from __future__ import annotations
@@ -42,6 +47,10 @@ class PatternSet:
     framing: re.Pattern[str]
     concrete: re.Pattern[str]
     hesitant: re.Pattern[str]
+    reported: re.Pattern[str]
+    kind_wording: re.Pattern[str]
+    distress: re.Pattern[str]
+    evidence: dict[str, tuple[Rule, ...]]
 
     def matches(self, text: str) -> dict[str, list[str]]:
         """Category → names of the rules that matched; `text` must be normalised (text.for_patterns)."""
@@ -52,7 +61,9 @@ class PatternSet:
             for match in rule.regex.finditer(text):
                 if rule.mention and self._framed(text, match.start()):
                     continue
-                if rule.category == "harmful" and self._hesitant(text, match.start()):
+                if rule.category == "harmful" and (
+                    self._hesitant(text, match.start()) or self._reported(text, match.start())
+                ):
                     continue
                 found.setdefault(rule.category, []).append(rule.name)
                 break
@@ -63,6 +74,25 @@ class PatternSet:
         before = text[_sentence_start(text, start) : start]
         framing = list(self.framing.finditer(before))
         return bool(framing) and not self.concrete.search(before, framing[-1].end())
+
+    def has_evidence(self, category: str, text: str) -> bool:
+        """True when the message shows the category's evidence (patterns.yaml, `evidence`): a risk indicator for
+        crisis; for harassment, who the mentee is and something done to them. `text` must be normalised."""
+        rules = self.evidence.get(category, ())
+        return any(rule.regex.search(text) and (rule.also is None or rule.also.search(text)) for rule in rules)
+
+    def about_distress(self, text: str) -> bool:
+        """True when the message is about distress or a life event: grief, a treated condition, pregnancy or
+        leave, illness in the family, strong feelings after a setback."""
+        return bool(self.distress.search(text))
+
+    def asks_kind_wording(self, text: str) -> bool:
+        """True when the message asks for help wording thanks, praise, recognition or a critique kindly."""
+        return bool(self.kind_wording.search(text))
+
+    def _reported(self, text: str, start: int) -> bool:
+        """True when, earlier in the sentence, someone else asked the mentor for it ("she asked me to...")."""
+        return bool(self.reported.search(text, _sentence_start(text, start), start))
 
     def _hesitant(self, text: str, start: int) -> bool:
         """True when the few words before a harmful-request match say the mentor wants to avoid it."""
@@ -95,13 +125,38 @@ def load_patterns(path: Path = PATTERNS_PATH) -> PatternSet:
     rules: list[Rule] = []
     for section, (category, mention) in SECTIONS.items():
         for name, alternatives in data[section].items():
-            plain = [_words_first(_expand(a, defs), asked) for a in alternatives if isinstance(a, str)]
-            if plain:
-                rules.append(Rule(category, name, re.compile("|".join(plain), re.MULTILINE), mention))
-            for pair in (a["all"] for a in alternatives if isinstance(a, dict)):
-                first, second = (_expand(p, defs) for p in pair)
-                rules.append(Rule(category, name, re.compile(_words_first(first, asked)), mention, re.compile(second)))
-    context = data["context"]
+            rules += _rules(category, name, alternatives, defs, asked, mention)
+    evidence = {
+        category: tuple(_rules(category, "evidence", alternatives, defs, asked))
+        for category, alternatives in data.get("evidence", {}).items()
+    }
+    context = {name: re.compile(regex) for name, regex in data["context"].items()}
     return PatternSet(
-        tuple(rules), re.compile(context["framing"]), re.compile(context["concrete"]), re.compile(context["hesitant"])
+        tuple(rules),
+        context["framing"],
+        context["concrete"],
+        context["hesitant"],
+        context["reported"],
+        context["kind_wording"],
+        context["distress"],
+        evidence,
     )
+
+
+def _rules(
+    category: str,
+    name: str,
+    alternatives: list[str | dict[str, list[str]]],
+    defs: dict[str, str],
+    asked: str,
+    mention: bool = False,
+) -> list[Rule]:
+    """One rule for the plain alternatives of a name, and one per `all: [a, b]` pair."""
+    rules: list[Rule] = []
+    plain = [_words_first(_expand(a, defs), asked) for a in alternatives if isinstance(a, str)]
+    if plain:
+        rules.append(Rule(category, name, re.compile("|".join(plain), re.MULTILINE), mention))
+    for pair in (a["all"] for a in alternatives if isinstance(a, dict)):
+        first, second = (_expand(p, defs) for p in pair)
+        rules.append(Rule(category, name, re.compile(_words_first(first, asked)), mention, re.compile(second)))
+    return rules

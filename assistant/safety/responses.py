@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.safety.router import ACTIONS, CLEAR, RouterDecision
+from assistant.safety.router import ACTIONS, CLEAR, POSSIBLE, RouterDecision
 from assistant.types import SAFETY_CATEGORIES, Answer, SafetyDecision
 
 # Banner titles for the UI, one per primary category and level.
@@ -19,6 +19,7 @@ TITLES: dict[str, str] = {
     "crisis": "Someone's safety may be at risk",
     "threat": "Someone may be in danger from another person",
     "warning_signs": "Possible warning signs",
+    "harassment_note": "A note on fair treatment",
     "harassment": "This may be harassment, discrimination or retaliation",
     "legal": "This is a legal question",
     "harmful": "This request is declined",
@@ -28,6 +29,7 @@ _BODIES: dict[str, str] = {
     "crisis": "The answer below puts their safety first: what to do now and who to call.",
     "threat": "The answer below says how to keep people safe and who to tell.",
     "warning_signs": "The coaching is below a box on how to ask about suicide and where to get help.",
+    "harassment_note": "The coaching is below a short note on where to turn if this is harassment or discrimination.",
     "harassment": "The answer below says who needs to know and how to support your mentee.",
     "legal": "The answer below says who can give legal advice and what you can still do as a mentor.",
     "harmful": "The answer below explains why, and offers help with the goal underneath.",
@@ -53,6 +55,8 @@ def _key(decision: SafetyDecision) -> str | None:
             return "threat"
         if not decision.escalated:
             return "warning_signs"
+    if isinstance(decision, RouterDecision) and decision.level(category) == POSSIBLE:
+        return f"{category}_note"  # only a note: nothing clear was found, the coaching comes
     return category
 
 
@@ -62,11 +66,17 @@ def banner(decision: SafetyDecision) -> tuple[str, str] | None:
     if key is None:
         return None
     title = TITLES.get(key, "This needs more than coaching")
-    extra = [TITLES[c] for c in _categories(decision)[1:] if c in TITLES and c != decision.category]
+    extra = [TITLES[_note_key(decision, c)] for c in _categories(decision)[1:] if c != decision.category]
     body = _BODIES.get(key, "")
     if extra:
         body += " Also: " + "; ".join(t[0].lower() + t[1:] for t in extra) + "."
     return title, body
+
+
+def _note_key(decision: SafetyDecision, category: str) -> str:
+    """The banner key for a further category: its note when it was found only at the possible level."""
+    noted = isinstance(decision, RouterDecision) and category in decision.notes
+    return f"{category}_note" if noted and f"{category}_note" in TITLES else category
 
 
 def _categories(decision: SafetyDecision) -> tuple[str, ...]:
@@ -80,6 +90,14 @@ def warning_box(prompts_dir: Path | None = None) -> str:
     return _load("safety_warning_signs", prompts_dir)
 
 
+def notes_above(decision: RouterDecision, prompts_dir: Path | None = None) -> list[str]:
+    """The boxes and notes that go above an answer: warning signs first, then a note per category found only
+    at the possible level (harassment: where to turn if it is unfair treatment)."""
+    parts = [warning_box(prompts_dir)] if decision.warning_signs else []
+    parts += [_load(f"safety_note_{category}", prompts_dir) for category in decision.notes]
+    return parts
+
+
 def safety_response(decision: SafetyDecision, prompts_dir: Path | None = None) -> str:
     """What the mentor sees instead of coaching for an escalated decision (texts from prompts/).
 
@@ -91,9 +109,7 @@ def safety_response(decision: SafetyDecision, prompts_dir: Path | None = None) -
         return _load(f"safety_{decision.category}", prompts_dir)
     if decision.level("crisis") == CLEAR:
         return _load("safety_threat" if decision.threat else "safety_crisis", prompts_dir)
-    parts: list[str] = []
-    if decision.warning_signs:
-        parts.append(warning_box(prompts_dir))
+    parts = notes_above(decision, prompts_dir)
     clear = [c for c, level in decision.levels if level == CLEAR]
     for category in clear:
         if category == "harmful" and "injection" in clear:
@@ -141,9 +157,11 @@ def require_readable(decision: SafetyDecision) -> None:
 
 
 def with_warning_box(answer: Answer, decision: SafetyDecision, prompts_dir: Path | None = None) -> Answer:
-    """The coaching answer with the warning-signs box on top, when the message shows possible warning signs."""
-    if isinstance(decision, RouterDecision) and decision.warning_signs and not decision.escalated:
-        box = warning_box(prompts_dir)
-        if not answer.answer.startswith(box):
-            answer.answer = f"{box}\n\n---\n\n{answer.answer}"
+    """The coaching answer with the warning-signs box (possible warning signs) and any note (possible harassment
+    or discrimination) on top; nothing changes for an escalated or unflagged message."""
+    if not isinstance(decision, RouterDecision) or decision.escalated:
+        return answer
+    top = "\n\n".join(notes_above(decision, prompts_dir))
+    if top and not answer.answer.startswith(top):
+        answer.answer = f"{top}\n\n---\n\n{answer.answer}"
     return answer

@@ -7,8 +7,13 @@
 4. Optionally, an `llm_check(text) -> category | None` may add a category when nothing else was found.
 
 Each category ends up at one of two levels: `clear` (escalate: the safety message replaces coaching) or, for
-crisis only, `possible` (coaching still comes, under a box about warning signs and how to help). Text that was
-hidden in invisible characters, or encoded, and turns out to carry any category is also an injection attempt.
+crisis and harassment, `possible` (coaching still comes, under a box about warning signs and how to help, or a
+note on where to find guidance about harassment and discrimination). A full escalation needs clear evidence
+(patterns.yaml, `evidence`): a crisis score for a message about distress, grief or a life event that names no risk
+indicator stays `possible`, and a harassment score in the possible band escalates when the message names a
+protected characteristic and something done to the mentee because of it. The classifier alone never calls a
+request to word thanks, praise or a critique kindly harmful. Text that was hidden in invisible characters, or
+encoded, and turns out to carry any category is also an injection attempt.
 
 Precedence: risk to life first, then injection (always reported, even when the request inside is harmful too),
 then harassment, harmful and legal, which can apply together (both are shown).
@@ -24,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.embedders import Embedder
-from assistant.safety.model import SafetyModel, model_path
+from assistant.safety.model import CategoryModel, SafetyModel, model_path
 from assistant.safety.patterns import PATTERNS_PATH, load_patterns
 from assistant.safety.text import MAX_SCAN_CHARS, Cleaned, clean, for_patterns, segments
 from assistant.types import SafetyDecision
@@ -40,6 +45,8 @@ ACTIONS: dict[str, str] = {
 }
 PRIORITY: tuple[str, ...] = ("crisis", "injection", "harassment", "harmful", "legal")
 CLEAR, POSSIBLE = "clear", "possible"
+NEEDS_RISK_INDICATOR = ("crisis",)  # a clear score about distress alone stays possible without a risk indicator
+EVIDENCE_ESCALATES = ("harassment",)  # a possible score escalates with evidence (characteristic + adverse action)
 THREAT_RULES = ("violence", "abuse at home")  # pattern rules (patterns.yaml) about danger from someone else
 # A threat against someone else (crisis handling with guidance on safety and reporting, not on suicide).
 _THREAT = re.compile(
@@ -67,6 +74,11 @@ class RouterDecision(SafetyDecision):
     def warning_signs(self) -> bool:
         """True when the message shows possible warning signs: coaching comes, under a box on how to help."""
         return dict(self.levels).get("crisis") == POSSIBLE
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Categories other than crisis found at the possible level: the coaching comes with a short note."""
+        return tuple(c for c, level in self.levels if level == POSSIBLE and c != "crisis")
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -147,15 +159,35 @@ class SafetyRouter:
         if self.model is None:
             return
         variants = cleaned.variants()
+        words = " ".join(for_patterns(v) for v in variants)
         for category, (prob, source) in self._probabilities(variants).items():
-            cat = self.model.categories[category]
-            possible = cat.possible is not None and prob >= cat.possible
-            level = CLEAR if prob >= cat.threshold else POSSIBLE if possible else None
+            if category == "harmful" and self.patterns.asks_kind_wording(words):
+                continue  # thanks, praise or a kindly worded critique; the pattern floor still sees real harm
+            level = self._level(category, self.model.categories[category], prob, words)
             if level is None:
                 continue
             findings.add(category, f"classifier {prob:.2f}", level)
             if source > 0 and level == CLEAR:
                 findings.add("injection", f"hidden or encoded text carrying {category}")
+
+    def _level(self, category: str, cat: CategoryModel, prob: float, words: str) -> str | None:
+        """clear, possible or None for a classifier probability. A full escalation needs clear evidence: a crisis
+        score for a message about distress or a life event that names no risk indicator stays possible (the
+        coaching comes, under the box), and a harassment score in the possible band escalates only when the
+        message names who the mentee is and something done to them because of it."""
+        possible = cat.possible is not None and prob >= cat.possible
+        if prob >= cat.threshold:
+            if category in NEEDS_RISK_INDICATOR and possible and self._distress_only(category, words):
+                return POSSIBLE
+            return CLEAR
+        if not possible:
+            return None
+        if category in EVIDENCE_ESCALATES and self.patterns.has_evidence(category, words):
+            return CLEAR
+        return POSSIBLE
+
+    def _distress_only(self, category: str, words: str) -> bool:
+        return self.patterns.about_distress(words) and not self.patterns.has_evidence(category, words)
 
     def _probabilities(self, variants: list[str]) -> dict[str, tuple[float, int]]:
         """Category → (highest probability over every segment of every variant, which variant it came from)."""
@@ -225,6 +257,8 @@ def _decide(cleaned: Cleaned, findings: _Findings) -> RouterDecision:
             levels.append((category, POSSIBLE))
     if not levels:
         return RouterDecision(reason="no safety concern found", notices=tuple(cleaned.notices))
+    # Risk to life leads at any level; otherwise what escalates comes before what only adds a note.
+    levels.sort(key=lambda pair: (pair[0] != "crisis", pair[1] != CLEAR))
     primary = levels[0][0]
     if primary == "crisis":
         threat = threat or _is_threat(cleaned.text)
@@ -253,6 +287,8 @@ def plain_reason(category: str, level: str, threat: bool = False) -> str:
         if threat:
             return "someone may be in danger from another person"
         return "someone's safety may be at risk" if level == CLEAR else "there may be warning signs of suicide"
+    if category == "harassment" and level == POSSIBLE:
+        return "there may be a question of harassment or discrimination"
     return {
         "injection": "the message tries to change how the assistant works",
         "harassment": "this may be harassment, discrimination or retaliation",

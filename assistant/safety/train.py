@@ -21,10 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from assistant.embedders import Embedder
 from assistant.safety.model import FORMAT_VERSION, SafetyModel, model_path
-from assistant.safety.text import clean, segments
+from assistant.safety.patterns import PATTERNS_PATH, load_patterns
+from assistant.safety.router import NEEDS_RISK_INDICATOR
+from assistant.safety.text import clean, for_patterns, segments
 from assistant.settings import REPO_ROOT
 from assistant.types import SAFETY_CATEGORIES
 
@@ -36,7 +39,13 @@ REGULARISATION = 4.0  # scikit-learn's C, chosen by out-of-fold recall on the tr
 # benign rows of the corpus; ordinary questions are benign_questions.txt, where the budget is halved.
 CLEAR_BUDGET = 0.01  # crisis; the other categories get half (CLEAR_BUDGET_OTHER)
 CLEAR_BUDGET_OTHER = 0.005
-POSSIBLE_BUDGET = 0.03  # crisis only: the "possible warning signs" band, coaching still comes
+# The `possible` band (crisis: the warning-signs box; harassment: a note on where to find guidance) keeps the
+# coaching answer, so it may reach further than the clear threshold: 3% of benign messages, and for crisis as far
+# as it takes to catch POSSIBLE_RECALL of the train families' crisis messages out of fold (a missed warning sign
+# costs more than a box above a coaching answer to a mentee who is grieving or upset).
+POSSIBLE_BUDGET = 0.03
+POSSIBLE_RECALL = 0.9
+POSSIBLE_CATEGORIES = ("crisis", "harassment")
 MIN_THRESHOLD = 0.2
 Progress = Callable[[str], None]
 
@@ -50,8 +59,9 @@ class Example:
 
 
 def data_sha256(corpus: Path = CORPUS_PATH, benign: Path = BENIGN_PATH) -> str:
-    """One hash over the training rows and the benign questions (test rows are left out: editing a test family
-    does not make the model stale, and changing a train row does)."""
+    """One hash over the training rows, the benign questions and the evidence lists the clear thresholds depend
+    on (test rows are left out: editing a test family does not make the model stale, and changing a train row or
+    the risk indicators does)."""
     digest = hashlib.sha256()
     for row in _corpus_rows(corpus):
         if row.get("split", "train") == "train":
@@ -59,7 +69,15 @@ def data_sha256(corpus: Path = CORPUS_PATH, benign: Path = BENIGN_PATH) -> str:
     digest.update(b"\0")
     for line in _benign_lines(benign):
         digest.update(line.encode() + b"\n")
+    digest.update(b"\0" + _gate_definitions().encode())
     return digest.hexdigest()
+
+
+def _gate_definitions() -> str:
+    """The parts of patterns.yaml that decide which benign messages could escalate (see _stays_possible)."""
+    data = yaml.safe_load(PATTERNS_PATH.read_text(encoding="utf-8"))
+    gates = {c: data["evidence"].get(c) for c in NEEDS_RISK_INDICATOR}
+    return json.dumps([gates, data["context"]["distress"]], sort_keys=True)
 
 
 def _corpus_rows(path: Path) -> list[dict[str, Any]]:
@@ -190,6 +208,21 @@ def _threshold(lookalikes: np.ndarray, ordinary: np.ndarray, budget: float) -> f
     return min(max(bars), 0.99)
 
 
+def _stays_possible(examples: list[Example], category: str) -> np.ndarray:
+    """For each example: the router would keep a clear score of `category` at the possible level (a message about
+    distress or a life event that names none of its evidence; router.SafetyRouter._level)."""
+    patterns = load_patterns()
+    words = [for_patterns(ex.text) for ex in examples]
+    return np.array([patterns.about_distress(w) and not patterns.has_evidence(category, w) for w in words])
+
+
+def _recall_threshold(positives: np.ndarray, recall: float) -> float:
+    """The highest probability that still reaches `recall` of the positives (scored out of fold)."""
+    if not positives.size:
+        return 1.0
+    return max(float(np.quantile(positives, 1 - recall)), MIN_THRESHOLD)
+
+
 def train(
     embedder: Embedder,
     corpus: Path = CORPUS_PATH,
@@ -215,6 +248,11 @@ def train(
         a, b = _platt(oof[category], labels == category)
         prob = 1.0 / (1.0 + np.exp(-(a * oof[category] + b)))
         oof_prob[category] = prob
+        # The clear budget counts the benign messages that would escalate: one the router keeps at the possible
+        # level (distress without a risk indicator) shows the box at most, so it does not use the budget up.
+        escalating = (
+            np.where(_stays_possible(examples, category), 0.0, prob) if category in NEEDS_RISK_INDICATOR else prob
+        )
         model = final.models[category]
         dim = embedder.dim
         coef = model.coef_[0]
@@ -225,11 +263,16 @@ def train(
             "bias": float(model.intercept_[0]),
             "calibration": [a, b],
             "threshold": _threshold(
-                prob[lookalike], prob[ordinary], CLEAR_BUDGET if category == "crisis" else CLEAR_BUDGET_OTHER
+                escalating[lookalike],
+                escalating[ordinary],
+                CLEAR_BUDGET if category == "crisis" else CLEAR_BUDGET_OTHER,
             ),
         }
-        if category == "crisis":
-            entry["possible"] = min(_threshold(prob[lookalike], prob[ordinary], POSSIBLE_BUDGET), entry["threshold"])
+        if category in POSSIBLE_CATEGORIES:
+            band = _threshold(prob[lookalike], prob[ordinary], POSSIBLE_BUDGET)
+            if category == "crisis":
+                band = min(band, _recall_threshold(prob[labels == category], POSSIBLE_RECALL))
+            entry["possible"] = min(band, entry["threshold"])
         categories[category] = entry
     vocabulary = sorted(final.vectorizer.vocabulary_, key=final.vectorizer.vocabulary_.get)
     artefact = {
