@@ -76,7 +76,7 @@ def test_bombs_are_refused_by_name_and_leave_nothing_behind(
     expect(page.locator("#knowledge-upload")).to_contain_text("heron-rota", timeout=WAIT_MS)
     page.locator("#knowledge-add").click()
     status = page.locator("#knowledge-status")
-    expect(status).to_contain_text("Index updated", timeout=WAIT_MS)
+    expect(status).to_contain_text("Added 1 document", timeout=WAIT_MS)
     expect(status).to_contain_text("team-notes.md: front matter uses a YAML anchor")
     expect(status).to_contain_text("removed from uploads")
     expect(status).to_contain_text("handbook.docx would unpack to 47.8 MB; the limit is 20.0 MB")
