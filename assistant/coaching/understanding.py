@@ -32,6 +32,10 @@ _REACTION = re.compile(
 _WORDING = re.compile(
     r"\b(?:word(?:ing)?|phrase|draft|write|say|tell|feedback|thank|praise|recogni[sz]e|acknowledge|raise it)\b", re.I
 )
+# "Help me word it", "I want to thank him": words are wanted even when the parse found no behaviour to draft from.
+_WORDING_ASK = re.compile(
+    r"\b(?:word it|help me (?:word|phrase|write|say)|i want to (?:thank|praise|recogni[sz]e))\b", re.I
+)
 # "Can you put that as an email?": the same guidance, written to send.
 _WRITTEN = re.compile(r"\b(?:e-?mail|slack|written message|text message|in writing|write it (?:up|down))\b", re.I)
 # A new message this long that clearly matches another situation starts a new thread.
@@ -189,7 +193,7 @@ class Understanding:
         """The playbook's own need, unless the message asks for words of praise or feedback about something
         that happened. In chat mode a message never becomes a conversation plan."""
         default = chosen[0].need if chosen else "advice"
-        if default in ("feedback", "praise") and not details.behavior:
+        if default in ("feedback", "praise") and not details.behavior and not _WORDING_ASK.search(message):
             default = "advice"  # "how do I give feedback to my boss?" asks how, not for a draft
         guess = self.needs.classify(message, default).need
         wants_words = default in ("feedback", "praise") or _WORDING.search(message)
