@@ -218,11 +218,9 @@ def _start(rt: Runtime, question: str) -> Answer:
         scenario = SCENARIOS[scenario_id]
     session = _session(rt, scenario_id, persona_id, question)
     persona = PERSONAS[persona_id]
-    who = (
-        f"**{scenario.mentee}**, a {persona.label.lower()} mentee,"
-        if scenario.mentee
-        else (f"a **{persona.label.lower()}** mentee")
-    )
+    label = persona.label.lower()
+    article = "an" if label[:1] in "aeiou" else "a"
+    who = f"**{scenario.mentee}**, {article} {label} mentee," if scenario.mentee else f"{article} **{label}** mentee"
     text = (
         f"Let's practise. I'll play {who} in: **{scenario.title}**.\n\n"
         f"{scenario.brief}\n\n"

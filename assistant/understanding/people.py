@@ -151,11 +151,15 @@ def _name_like(token: Token) -> bool:
         return False
     if token.lower_ in MENTOR_WORDS | MASC | FEM or token.lower_ in PERSON_NOUNS:
         return False
-    if token.pos_ == "PROPN" or token.ent_type_ == "PERSON":
+    english = token.lower_ in known_words() or token.lemma_.lower() in known_words() or token.is_stop
+    if token.ent_type_ == "PERSON":
         return True
+    if token.pos_ == "PROPN":
+        # Every sentence's first word is capitalised, and the tagger then takes an English adverb for a name
+        # ("Weekly feels like too much", "Honestly…"); names that are also words ("Hope", "Sue") stay names.
+        return not (token.is_sent_start and english and token.lower_.endswith("ly"))
     # The tagger often misses a name at the start of a sentence ("Elif has…", "Ilse does…"): a word that is not
     # English and stands where a noun would counts.
-    english = token.lower_ in known_words() or token.lemma_.lower() in known_words() or token.is_stop
     noun_place = token.pos_ in ("NOUN", "ADJ", "X") or token.dep_ in ("nsubj", "nsubjpass")
     return not english and noun_place and (token.is_title or token.dep_ in ("nsubj", "nsubjpass"))
 
@@ -413,8 +417,7 @@ def _resolve(
     """(who the pronoun points at, whether that is sure)."""
     found = _candidates(pronoun, persons, owner)
     speaker = _speaker(pronoun)
-    placed = speaker is not None and speaker.i in owner and speaker.i not in unsure
-    if placed and persons[owner[speaker.i]] in found:  # type: ignore[union-attr]
+    if speaker is not None and speaker.i in owner and speaker.i not in unsure and persons[owner[speaker.i]] in found:
         return persons[owner[speaker.i]], True
     if speaker is not None and found:
         return None, False
