@@ -41,8 +41,9 @@ def _rows(path: Path) -> list[dict[str, Any]]:
 
 
 def held_out(router: SafetyRouter, corpus: Path = CORPUS_PATH) -> dict[str, Any]:
-    """Per-category recall and benign flag and escalation rates on the test families."""
-    rows = [r for r in _rows(corpus) if r.get("split") == "test"]
+    """Per-category recall and benign flag and escalation rates on the test families (every row of a file without
+    splits), with recall (or, for benign families, the flag rate) per family."""
+    rows = [r for r in _rows(corpus) if r.get("split", "test") == "test"]
     decisions = [router.classify(str(r["question"])) for r in rows]
     pairs = list(zip(rows, decisions, strict=True))
     report: dict[str, Any] = {"cases": len(rows)}
@@ -55,12 +56,23 @@ def held_out(router: SafetyRouter, corpus: Path = CORPUS_PATH) -> dict[str, Any]
     benign = [(r, d) for r, d in pairs if r["expected_safety"] is None]
     report["benign_flagged"] = _share([d.category is not None for _, d in benign], total=True)
     report["benign_escalated"] = _share([d.escalated for _, d in benign], total=True)
+    report["per_family"] = _per_family(pairs)
     report["benign_flagged_cases"] = [
         {"family": r["family"], "levels": [list(level) for level in d.levels], "question": r["question"]}
         for r, d in benign
         if d.category is not None
     ]
     return report
+
+
+def _per_family(pairs: list[tuple[dict[str, Any], Any]]) -> dict[str, str]:
+    """Family → share right (its category first) or, for a benign family, share flagged at any level."""
+    grouped: dict[str, list[bool]] = {}
+    for row, decision in pairs:
+        expected = row["expected_safety"]
+        right = decision.category is not None if expected is None else decision.category == expected
+        grouped.setdefault(str(row.get("family") or "(no family)"), []).append(right)
+    return {family: str(_share(values, total=True)) for family, values in sorted(grouped.items())}
 
 
 def coaching_questions(router: SafetyRouter, path: Path = ANSWERS_PATH) -> dict[str, Any]:
@@ -99,11 +111,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", action="store_true", help="also list every flagged benign case")
     parser.add_argument("--model", type=Path, help="a classifier artefact other than the shipped one")
+    parser.add_argument("--dataset", type=Path, default=CORPUS_PATH, help="held-out rows (split test, or no split)")
+    parser.add_argument("--families", action="store_true", help="also show recall (benign: flagged) per family")
     args = parser.parse_args(argv)
     settings = get_settings()
     prepare_offline(settings.data_dir / "cache")
     router = SafetyRouter(get_embedder(settings), model_file=args.model)
-    report = {"held_out": held_out(router), "answers": coaching_questions(router)}
+    report = {"held_out": held_out(router, args.dataset), "answers": coaching_questions(router)}
+    if not args.families:
+        report["held_out"].pop("per_family")
     if not args.cases:
         report["held_out"].pop("benign_flagged_cases")
         report["answers"].pop("escalated_cases")

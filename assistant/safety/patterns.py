@@ -23,6 +23,7 @@ PATTERNS_PATH = Path(__file__).with_name("patterns.yaml")
 # YAML section → (category, is a mention rule)
 SECTIONS: dict[str, tuple[str, bool]] = {
     "crisis": ("crisis", False),
+    "crisis_mention": ("crisis", True),
     "harassment": ("harassment", False),
     "harassment_mention": ("harassment", True),
     "harmful": ("harmful", False),
@@ -51,6 +52,7 @@ class PatternSet:
     kind_wording: re.Pattern[str]
     distress: re.Pattern[str]
     evidence: dict[str, tuple[Rule, ...]]
+    request: re.Pattern[str]
 
     def matches(self, text: str) -> dict[str, list[str]]:
         """Category → names of the rules that matched; `text` must be normalised (text.for_patterns)."""
@@ -85,6 +87,10 @@ class PatternSet:
         """True when the message is about distress or a life event: grief, a treated condition, pregnancy or
         leave, illness in the family, strong feelings after a setback."""
         return bool(self.distress.search(text))
+
+    def is_request(self, text: str) -> bool:
+        """True when the message asks for help doing something ("how do I...", "help me...", "write...")."""
+        return bool(self.request.search(text))
 
     def asks_kind_wording(self, text: str) -> bool:
         """True when the message asks for help wording thanks, praise, recognition or a critique kindly."""
@@ -130,7 +136,7 @@ def load_patterns(path: Path = PATTERNS_PATH) -> PatternSet:
         category: tuple(_rules(category, "evidence", alternatives, defs, asked))
         for category, alternatives in data.get("evidence", {}).items()
     }
-    context = {name: re.compile(regex) for name, regex in data["context"].items()}
+    context = {name: re.compile(_expand(regex, defs)) for name, regex in data["context"].items()}
     return PatternSet(
         tuple(rules),
         context["framing"],
@@ -140,6 +146,7 @@ def load_patterns(path: Path = PATTERNS_PATH) -> PatternSet:
         context["kind_wording"],
         context["distress"],
         evidence,
+        context["request"],
     )
 
 

@@ -23,7 +23,9 @@ TITLES: dict[str, str] = {
     "harassment": "This may be harassment, discrimination or retaliation",
     "legal": "This is a legal question",
     "harmful": "This request is declined",
+    "harmful_note": "A note on fair ways to do this",
     "injection": "Those instructions were ignored",
+    "injection_note": "A note on instructions in your message",
 }
 _BODIES: dict[str, str] = {
     "crisis": "The answer below puts their safety first: what to do now and who to call.",
@@ -34,6 +36,10 @@ _BODIES: dict[str, str] = {
     "legal": "The answer below says who can give legal advice and what you can still do as a mentor.",
     "harmful": "The answer below explains why, and offers help with the goal underneath.",
     "injection": "The assistant keeps to its mentoring instructions.",
+    "harmful_note": "The coaching is below a short note: it helps with open and fair ways to handle this, nothing that "
+    "would deceive, watch or push someone out.",
+    "injection_note": "The coaching is below a short note: instructions inside a message never change how the "
+    "assistant works.",
 }
 _INJECTION_AND_HARMFUL = (
     "The request inside those instructions would also hurt someone, so I would not help with it either way."

@@ -103,6 +103,7 @@ class _Findings:
     clear: dict[str, list[str]] = field(default_factory=dict)  # category → what found it (internal, for logs)
     possible: dict[str, list[str]] = field(default_factory=dict)
     threat: bool = False
+    request: bool = False  # the message asks for help doing something (patterns.yaml, context.request)
 
     def add(self, category: str, how: str, level: str = CLEAR) -> None:
         (self.clear if level == CLEAR else self.possible).setdefault(category, []).append(how)
@@ -131,7 +132,7 @@ class SafetyRouter:
         cleaned = clean(text or "")
         if cleaned.empty and not cleaned.hidden:
             return _unreadable(text or "", cleaned)
-        findings = _Findings()
+        findings = _Findings(request=self.patterns.is_request(for_patterns(cleaned.text)))
         if cleaned.hidden:  # text nobody can see on screen is there to steer the assistant
             findings.add("injection", "text hidden in invisible characters")
         self._patterns(cleaned, findings)
@@ -249,8 +250,11 @@ def _unreadable(raw: str, cleaned: Cleaned) -> RouterDecision:
 
 def _decide(cleaned: Cleaned, findings: _Findings) -> RouterDecision:
     threat = findings.threat
+    if "injection" in findings.possible and "harmful" in findings.clear:
+        # A possible jailbreak wrapped around a clearly harmful request is one: both are declined and reported.
+        findings.add("injection", "carries a harmful request")
     levels: list[tuple[str, str]] = []
-    for category in PRIORITY:
+    for category in _priority(findings):
         if category in findings.clear:
             levels.append((category, CLEAR))
         elif category in findings.possible:
@@ -263,7 +267,9 @@ def _decide(cleaned: Cleaned, findings: _Findings) -> RouterDecision:
     if primary == "crisis":
         threat = threat or _is_threat(cleaned.text)
     matched = tuple(
-        f"{c}: {how}" for c in PRIORITY for how in [*findings.clear.get(c, []), *findings.possible.get(c, [])]
+        f"{c}: {how}"
+        for c in _priority(findings)
+        for how in [*findings.clear.get(c, []), *findings.possible.get(c, [])]
     )
     return RouterDecision(
         category=primary,
@@ -274,6 +280,17 @@ def _decide(cleaned: Cleaned, findings: _Findings) -> RouterDecision:
         notices=tuple(cleaned.notices),
         threat=threat,
     )
+
+
+def _priority(findings: _Findings) -> tuple[str, ...]:
+    """PRIORITY, except that a clear harmful request leads a harassment reading of the same message when the
+    message asks for help doing it: "how do I mark her down because she's pregnant" asks to discriminate, it does
+    not report discrimination. Both stay in the decision."""
+    if findings.request and "harmful" in findings.clear and "harassment" in {**findings.clear, **findings.possible}:
+        order = [c for c in PRIORITY if c != "harmful"]
+        order.insert(order.index("harassment"), "harmful")
+        return tuple(order)
+    return PRIORITY
 
 
 def _is_threat(text: str) -> bool:
@@ -289,6 +306,10 @@ def plain_reason(category: str, level: str, threat: bool = False) -> str:
         return "someone's safety may be at risk" if level == CLEAR else "there may be warning signs of suicide"
     if category == "harassment" and level == POSSIBLE:
         return "there may be a question of harassment or discrimination"
+    if category == "harmful" and level == POSSIBLE:
+        return "the request may be about treating someone unfairly"
+    if category == "injection" and level == POSSIBLE:
+        return "the message may contain instructions for the assistant"
     return {
         "injection": "the message tries to change how the assistant works",
         "harassment": "this may be harassment, discrimination or retaliation",

@@ -6,7 +6,8 @@ message hides or encodes.
   (U+E0000-U+E007F, invisible on screen) are removed too, and the ASCII text they spell is kept aside as a
   hidden message, which is checked on its own.
 - Letters from other scripts that look like Latin ones, inside Latin words, are mapped back ("іgnore").
-- Base64 and rot13 spans, and words in leetspeak, are decoded so the decoded text is checked as well.
+- Base64, hex and rot13 spans, text written backwards, and words in leetspeak are decoded so the decoded text is
+  checked as well (the well-known ways of smuggling an instruction past a reader).
 
 Every removal is reported in plain words so the mentor can be told what happened to their message.
 """
@@ -36,6 +37,7 @@ _LOOKALIKES = str.maketrans(
 )
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
 _LEET_WORD = re.compile(r"(?<![\w@$])(?=[\w@$!]*[a-z])(?=[\w@$!]*[0134578@$])[a-z0-9@$!]{3,}(?![\w@$])")
+_HEX_SPAN = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[ :]?){8,}(?![0-9A-Fa-f])")
 _BASE64_SPAN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
 _WORD = re.compile(r"[a-z]+")
 # Everyday English words; decoded text counts as English when enough of its words are among them.
@@ -150,9 +152,14 @@ def _decodings(text: str) -> list[str]:
         plain = _from_base64(span)
         if plain:
             found.append(plain)
-    rot = _from_rot13(text)
-    if rot:
-        found.append(rot)
+    for span in _HEX_SPAN.findall(text):
+        plain = _from_hex(span)
+        if plain:
+            found.append(plain)
+    for flip in (_from_rot13, _from_reversed):
+        plain = flip(text)
+        if plain:
+            found.append(plain)
     leet = _from_leet(text)
     if leet:
         found.append(leet)
@@ -171,6 +178,33 @@ def _from_base64(span: str) -> str | None:
     if printable < 0.95 * len(plain) or not _has_words(plain) or english_share(plain) < 0.2:
         return None
     return plain.strip()
+
+
+def _from_hex(span: str) -> str | None:
+    """Hex-encoded bytes read as text, when that text is printable and reads as English (a commit hash or a colour
+    code decodes to noise and is left alone)."""
+    digits = re.sub(r"[ :]", "", span)
+    try:
+        plain = bytes.fromhex(digits).decode("utf-8")
+    except ValueError:
+        return None
+    printable = sum(ch.isprintable() for ch in plain)
+    if printable < 0.95 * len(plain) or not _has_words(plain) or english_share(plain) < 0.3:
+        return None
+    return plain.strip()
+
+
+def _from_reversed(text: str) -> str | None:
+    """The message read backwards, per line or after a colon, when that reads as English and the text itself
+    does not."""
+    decoded: list[str] = []
+    for piece in re.split(r"[\n:]", text):
+        if len(_WORD.findall(piece.lower())) < 3:
+            continue
+        flipped = piece[::-1]
+        if english_share(flipped) >= 0.35 and english_share(flipped) > english_share(piece) + 0.2:
+            decoded.append(flipped.strip())
+    return " ".join(decoded) or None
 
 
 def _from_rot13(text: str) -> str | None:

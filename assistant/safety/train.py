@@ -45,7 +45,9 @@ CLEAR_BUDGET_OTHER = 0.005
 # costs more than a box above a coaching answer to a mentee who is grieving or upset).
 POSSIBLE_BUDGET = 0.03
 POSSIBLE_RECALL = 0.9
-POSSIBLE_CATEGORIES = ("crisis", "harassment")
+# Harmful and injection have a possible band too: the coaching comes under a short note saying the assistant helps
+# only with fair, open ways to reach the goal, or that instructions to change how it works are ignored.
+POSSIBLE_CATEGORIES = ("crisis", "harassment", "harmful", "injection")
 MIN_THRESHOLD = 0.2
 Progress = Callable[[str], None]
 
@@ -74,10 +76,10 @@ def data_sha256(corpus: Path = CORPUS_PATH, benign: Path = BENIGN_PATH) -> str:
 
 
 def _gate_definitions() -> str:
-    """The parts of patterns.yaml that decide which benign messages could escalate (see _stays_possible)."""
+    """The parts of patterns.yaml that decide which benign messages could escalate (see _never_escalates)."""
     data = yaml.safe_load(PATTERNS_PATH.read_text(encoding="utf-8"))
     gates = {c: data["evidence"].get(c) for c in NEEDS_RISK_INDICATOR}
-    return json.dumps([gates, data["context"]["distress"]], sort_keys=True)
+    return json.dumps([gates, data["context"]["distress"], data["context"]["kind_wording"]], sort_keys=True)
 
 
 def _corpus_rows(path: Path) -> list[dict[str, Any]]:
@@ -216,6 +218,18 @@ def _stays_possible(examples: list[Example], category: str) -> np.ndarray:
     return np.array([patterns.about_distress(w) and not patterns.has_evidence(category, w) for w in words])
 
 
+def _never_escalates(examples: list[Example], category: str) -> np.ndarray:
+    """For each example: the router would not escalate it on a classifier score of `category`, whatever the score
+    (a crisis score about distress without a risk indicator stays possible; a request to word thanks, praise or a
+    critique kindly is never harmful by score). The clear budget is spent only on messages that would escalate."""
+    if category in NEEDS_RISK_INDICATOR:
+        return _stays_possible(examples, category)
+    if category == "harmful":
+        patterns = load_patterns()
+        return np.array([patterns.asks_kind_wording(for_patterns(ex.text)) for ex in examples])
+    return np.zeros(len(examples), dtype=bool)
+
+
 def _recall_threshold(positives: np.ndarray, recall: float) -> float:
     """The highest probability that still reaches `recall` of the positives (scored out of fold)."""
     if not positives.size:
@@ -250,9 +264,7 @@ def train(
         oof_prob[category] = prob
         # The clear budget counts the benign messages that would escalate: one the router keeps at the possible
         # level (distress without a risk indicator) shows the box at most, so it does not use the budget up.
-        escalating = (
-            np.where(_stays_possible(examples, category), 0.0, prob) if category in NEEDS_RISK_INDICATOR else prob
-        )
+        escalating = np.where(_never_escalates(examples, category), 0.0, prob)
         model = final.models[category]
         dim = embedder.dim
         coef = model.coef_[0]
@@ -269,7 +281,9 @@ def train(
             ),
         }
         if category in POSSIBLE_CATEGORIES:
-            band = _threshold(prob[lookalike], prob[ordinary], POSSIBLE_BUDGET)
+            # A crisis box still shows for distress; a kindly worded request never gets a harmful note.
+            shown = escalating if category == "harmful" else prob
+            band = _threshold(shown[lookalike], shown[ordinary], POSSIBLE_BUDGET)
             if category == "crisis":
                 band = min(band, _recall_threshold(prob[labels == category], POSSIBLE_RECALL))
             entry["possible"] = min(band, entry["threshold"])
