@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from assistant.benchmarks import peers
 from assistant.benchmarks.quality import compare, labelled_questions
 from assistant.benchmarks.report import to_markdown
 from assistant.benchmarks.timing import WARMUP, time_interleaved
+from assistant.errors import InputError, SetupError
 from assistant.settings import REPO_ROOT, Settings, get_settings
 from assistant.types import Chunk
 
@@ -44,7 +45,16 @@ DIRECT_BATCH = 2000
 CALIBRATION_SAMPLE = 48  # synthetic chunks embedded for real to calibrate the derived vectors
 # rank_bm25 scores every document in Python for every query; past this many chunk-queries it is capped.
 LC_BM25_BUDGET = 3_000_000
-TARGETS = {
+
+
+class Targets(TypedDict):
+    encode_p50_ms: float
+    retrieve_p50_ms: dict[int, float]  # corpus size -> limit
+    curated_index_seconds: float
+    dense_doc_hit1_points_over_compared: float
+
+
+TARGETS: Targets = {
     "encode_p50_ms": 15.0,
     "retrieve_p50_ms": {10_000: 25.0, 100_000: 40.0},
     "curated_index_seconds": 30.0,
@@ -155,10 +165,10 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
 
 def load_queries(n: int) -> list[str]:
     if not QUERIES_FILE.exists():
-        raise FileNotFoundError(f"The benchmark reads its queries from {QUERIES_FILE}, which is missing.")
+        raise SetupError(f"The benchmark reads its queries from {QUERIES_FILE}, which is missing.")
     questions = [json.loads(line)["question"] for line in QUERIES_FILE.read_text().splitlines() if line.strip()]
     if not questions:
-        raise ValueError(f"{QUERIES_FILE} holds no questions.")
+        raise InputError(f"{QUERIES_FILE} holds no questions.")
     return [questions[i % len(questions)] for i in range(max(1, n))]
 
 
@@ -280,7 +290,7 @@ def calibrate_mix(embedder: Any, seed: SeedCorpus, rng: random.Random) -> dict[s
     return {"cosine_to_source": round(cosine, 4), "mix_weight": round(weight, 4), "sample": len(book.chunks)}
 
 
-def add_direct(rt: Any, seed: SeedCorpus, count: int, rng: random.Random) -> dict[str, float]:
+def add_direct(rt: Any, seed: SeedCorpus, count: int, rng: random.Random) -> dict[str, float | None]:
     """Large sizes: synthetic chunks with derived vectors, written through the store's upsert in big batches."""
     calibration = calibrate_mix(bare(rt.embedder), seed, random.Random(1))
     chunks: list[Chunk] = []
@@ -322,7 +332,7 @@ def build_seed(
         seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     chunks, _, vectors = rt.store.all_records(with_vectors=True)
     if not chunks or vectors is None:
-        raise ValueError(f"No guidance was indexed from {settings.knowledge_dir}; the benchmark needs its chunks.")
+        raise InputError(f"No guidance was indexed from {settings.knowledge_dir}; the benchmark needs its chunks.")
     files: dict[str, int] = {}
     for c in chunks:
         path = Path(c.source) if Path(c.source).is_absolute() else REPO_ROOT / c.source
@@ -569,11 +579,11 @@ def targets_check(data: dict[str, Any]) -> list[dict[str, Any]]:
         checks.append(_check(f"dense doc hit@1 >= {other}'s + {points:g} points", f"+{gain}", gain >= points))
     for result in data["sizes"]:
         size, latency = result["size"], result["latency"]
-        limit = TARGETS["retrieve_p50_ms"].get(size)
-        if limit is not None:
+        p50_limit = TARGETS["retrieve_p50_ms"].get(size)
+        if p50_limit is not None:
             p50 = latency["hybrid"]["p50_ms"]
             checks.append(
-                _check(f"hybrid retrieve p50 <= {limit:g} ms at {size:,}, encoding included", p50, p50 <= limit)
+                _check(f"hybrid retrieve p50 <= {p50_limit:g} ms at {size:,}, encoding included", p50, p50 <= p50_limit)
             )
         if size == 10_000 and "langchain_ensemble" in latency:
             ours, theirs = latency["hybrid"]["p50_ms"], latency["langchain_ensemble"]["p50_ms"]
@@ -647,21 +657,21 @@ def parse_sizes(text: str, what: str = "--sizes") -> list[int]:
     try:
         values = [int(part.replace("_", "").replace("k", "000")) for part in text.split(",") if part.strip()]
     except ValueError as exc:
-        raise ValueError(f"{what} takes whole numbers separated by commas, like 1000,10000 (got {text!r})") from exc
+        raise InputError(f"{what} takes whole numbers separated by commas, like 1000,10000 (got {text!r})") from exc
     if not values or any(v < 1 for v in values):
-        raise ValueError(f"{what} needs at least one positive number (got {text!r})")
+        raise InputError(f"{what} needs at least one positive number (got {text!r})")
     return values
 
 
 def load_script() -> Any:
     """bench/load.py as a module: the load test starts the real app, so it ships with the source checkout."""
     if not LOAD_SCRIPT.exists():
-        raise FileNotFoundError(f"The load test needs {LOAD_SCRIPT} from a source checkout of Mentor Assistant.")
+        raise SetupError(f"The load test needs {LOAD_SCRIPT} from a source checkout of Mentor Assistant.")
     name = "mentor_bench_load"
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, LOAD_SCRIPT)
         if spec is None or spec.loader is None:
-            raise FileNotFoundError(f"Cannot load {LOAD_SCRIPT} as a Python module.")
+            raise SetupError(f"Cannot load {LOAD_SCRIPT} as a Python module.")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # dataclasses look their module up while the file executes
         spec.loader.exec_module(module)
@@ -697,7 +707,7 @@ def progress_bar(enabled: bool, say: Progress) -> Iterator[BarTick]:
 def run_cli(args: Any) -> int:
     sizes = parse_sizes(args.sizes)
     if args.queries < 1:
-        raise ValueError("--queries must be at least 1")
+        raise InputError("--queries must be at least 1")
 
     def progress(message: str) -> None:  # on stderr, so `--json` keeps stdout for the JSON alone
         print(f"[bench] {message}", file=sys.stderr, flush=True)

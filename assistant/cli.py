@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant import __version__
+from assistant.errors import InputError, MentorError
 
 Handler = Callable[[argparse.Namespace], int]
 
 
-class UserError(Exception):
-    """A problem the user can fix; printed as one line, exit code 2."""
+class UserError(InputError):
+    """A command-line mistake; printed as one line, exit code 2."""
 
 
 def _runtime() -> Any:
@@ -380,11 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from assistant.errors import USER_ERRORS
-
     try:
         return int(args.handler(args))
-    except (UserError, *USER_ERRORS) as exc:
+    except MentorError as exc:  # only these messages are written for the user; anything else is a bug
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ import numpy as np
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
 from assistant.embedders import Embedder
+from assistant.errors import InputError
 from assistant.ingestion.extract import EXTRACTED_SUFFIXES, ExtractionError, check_text_length, extract_text
 from assistant.ingestion.front_matter import FrontMatterError, load_front_matter
 from assistant.settings import REPO_ROOT, Settings
@@ -27,7 +28,7 @@ _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3")]
 
 
-class DocumentError(ValueError):
+class DocumentError(InputError):
     """A document that cannot be ingested; the message says why."""
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from langchain_core.prompts import PromptTemplate
 
+from assistant.errors import SetupError
 from assistant.knowledge import parse_front_matter
 from assistant.settings import get_settings
 
@@ -43,7 +44,7 @@ def load_prompt(name: str, prompts_dir: Path | None = None) -> PromptFile:
     folder = prompts_dir or get_settings().prompts_dir
     path = folder / f"{name}.md"
     if not path.exists():
-        raise FileNotFoundError(f"prompt file {path} is missing")
+        raise SetupError(f"The prompt file {path} is missing; point MENTOR_PROMPTS_DIR at a folder that has it.")
     return _load(path)
 
 

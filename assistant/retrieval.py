@@ -154,9 +154,10 @@ class HybridRetriever:
         if not hits:
             return 0.0
         self.refresh()
-        rows = [self._row.get(h.chunk.id) for h in hits]
+        found = [self._row.get(h.chunk.id) for h in hits]
+        rows = [r for r in found if r is not None]
         qv = self.embedder.embed([query])[0]
-        if any(r is None for r in rows):  # written by another process since the load
+        if len(rows) != len(found):  # written by another process since the load
             vectors = self.embedder.embed([embedding_text(h.chunk) for h in hits])
         else:
             vectors = self._vectors[rows]
@@ -245,11 +246,11 @@ class HybridRetriever:
         """Maximal marginal relevance over the fused list, at most MAX_PER_SOURCE chunks per document."""
         if not fused:
             return []
-        rows = [self._row.get(h.chunk.id) for h in fused]
-        known = [i for i, r in enumerate(rows) if r is not None]
-        if len(known) != len(fused):  # index changed under us; keep fusion order
+        found = [self._row.get(h.chunk.id) for h in fused]
+        rows = [r for r in found if r is not None]
+        if len(rows) != len(fused):  # index changed under us; keep fusion order
             return fused[:k]
-        vecs = self._vectors[[rows[i] for i in known]]
+        vecs = self._vectors[rows]
         similarity = vecs @ vecs.T
         relevance = np.array([h.score for h in fused])
         relevance = relevance / relevance.max()

@@ -6,8 +6,8 @@ import logging
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from assistant.errors import StorageError
 from assistant.offline import prepare_offline
-from assistant.sessions import StorageError
 from assistant.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -67,10 +67,11 @@ class Runtime:
 
         llm_check = None
         if self.settings.llm_safety_check and self.settings.backend != "offline":
-            from assistant.llm import BACKENDS
+            from assistant.llm import BACKENDS, capabilities_of
 
             backend = BACKENDS.create(self.settings.backend, self.settings, self.embedder)
-            llm_check = make_llm_check(backend.complete)  # type: ignore[attr-defined]
+            if capabilities_of(backend).completion:
+                llm_check = make_llm_check(backend.complete)
         return SafetyRouter(self.embedder, llm_check=llm_check)
 
     @cached_property

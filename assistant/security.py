@@ -9,6 +9,8 @@ import unicodedata
 import zipfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from assistant.errors import InputError
+
 ALLOWED_UPLOAD_EXTENSIONS: tuple[str, ...] = (".md", ".markdown", ".txt", ".pdf", ".docx")
 # A real .docx compresses its XML 5-20 times; far beyond this it is a decompression bomb. 20 MB of unpacked
 # parts is a Word document of over a thousand pages; every byte of it is parsed, chunked and embedded.
@@ -18,7 +20,7 @@ MAX_DOCX_MEMBERS = 5_000
 MAX_NAME_CHARS = 120
 
 
-class LimitError(ValueError):
+class LimitError(InputError):
     """A message or file broke a limit; the text says which limit and what is allowed."""
 
     def __init__(self, message: str, limit: str = "", allowed: object = None) -> None:

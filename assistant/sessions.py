@@ -45,6 +45,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from assistant.errors import InputError, NotFoundError
+from assistant.errors import StorageError as StorageError  # re-exported for older callers
+
 DEFAULT_TITLE = "New conversation"
 DEFAULT_OWNER = "local"
 TITLE_CHARS = 60
@@ -66,12 +69,8 @@ JOURNEY_STEPS: tuple[str, ...] = (
 _SCHEMA_LOCK_KEY = 0x6D656E746F72
 
 
-class NotFound(LookupError):
+class NotFound(NotFoundError):
     """A session, turn or mentee that does not exist, or belongs to another owner."""
-
-
-class StorageError(RuntimeError):
-    """The database could not be used (read-only, disk full, unreachable...)."""
 
 
 # --- records handed to callers ------------------------------------------------------------------
@@ -268,7 +267,7 @@ def _title_from(question: str) -> str:
 
 def _check_owner(owner: str) -> None:
     if not owner or not owner.strip():
-        raise ValueError("The owner is empty: every conversation and mentee belongs to a user.")
+        raise InputError("The owner is empty: every conversation and mentee belongs to a user.")
 
 
 def _check_json(sources: list[dict[str, Any]], safety: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -277,7 +276,7 @@ def _check_json(sources: list[dict[str, Any]], safety: dict[str, Any] | None) ->
         json.dumps(copied)
         json.dumps(safety)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"Sources and safety must be plain JSON (strings, numbers, lists, dicts): {exc}") from exc
+        raise InputError(f"Sources and safety must be plain JSON (strings, numbers, lists, dicts): {exc}") from exc
     return copied
 
 
@@ -302,15 +301,15 @@ def _profile(row: MenteeRow) -> MenteeProfile:
 
 def _validate_profile(profile: MenteeProfile) -> None:
     if not profile.name or not profile.name.strip():
-        raise ValueError("The mentee's name is empty: give at least a first name or a nickname.")
+        raise InputError("The mentee's name is empty: give at least a first name or a nickname.")
     if profile.experience_level not in EXPERIENCE_LEVELS:
         allowed = ", ".join(repr(level) for level in EXPERIENCE_LEVELS)
-        raise ValueError(f"Unknown experience level {profile.experience_level!r}; use one of {allowed}.")
+        raise InputError(f"Unknown experience level {profile.experience_level!r}; use one of {allowed}.")
 
 
 def _check_step(step: int) -> None:
     if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= len(JOURNEY_STEPS):
-        raise ValueError(f"Journey step {step!r} does not exist; steps are numbered 1 to {len(JOURNEY_STEPS)}.")
+        raise InputError(f"Journey step {step!r} does not exist; steps are numbered 1 to {len(JOURNEY_STEPS)}.")
 
 
 def _sqlite_path(url: URL) -> Path | None:
@@ -476,7 +475,7 @@ class SessionStore:
     ) -> tuple[int, int]:
         """Store a question and its answer together, or neither; returns (user_turn_id, assistant_turn_id)."""
         if not question or not question.strip():
-            raise ValueError("The question is empty: there is nothing to store.")
+            raise InputError("The question is empty: there is nothing to store.")
         sources = _check_json(sources, safety)
         with self._tx(write=True) as s:
             # The row lock serialises writers of one conversation (PostgreSQL), so turn numbers never collide.
@@ -509,7 +508,7 @@ class SessionStore:
             ).all()
             return [_turn_record(r) for r in rows]
 
-    def _sessions_query(self, owner: str) -> Select[tuple[SessionRow, int]]:
+    def _sessions_query(self, owner: str) -> Select[SessionRow, int]:  # 2.1 types a select by its columns
         return (
             select(SessionRow, func.count(TurnRow.id))
             .outerjoin(TurnRow, TurnRow.session_id == SessionRow.id)
@@ -520,7 +519,7 @@ class SessionStore:
     def list_sessions(self, owner: str = DEFAULT_OWNER, limit: int = 100) -> list[SessionRecord]:
         """Newest activity first."""
         if limit < 1:
-            raise ValueError(f"limit must be at least 1, not {limit}.")
+            raise InputError(f"limit must be at least 1, not {limit}.")
         query = self._sessions_query(owner).order_by(SessionRow.updated_at.desc(), SessionRow.created_at.desc())
         with self._tx(write=False) as s:
             return [_session_record(row, count) for row, count in s.execute(query.limit(limit)).all()]
@@ -538,7 +537,7 @@ class SessionStore:
 
     def rename_session(self, session_id: str, title: str, owner: str = DEFAULT_OWNER) -> None:
         if not title or not title.strip():
-            raise ValueError("The new title is empty: type a title for the conversation.")
+            raise InputError("The new title is empty: type a title for the conversation.")
         with self._tx(write=True) as s:
             row = self._session_row(s, session_id, owner, lock=True)
             row.title = " ".join(title.split())
@@ -566,7 +565,7 @@ class SessionStore:
     def rate(self, turn_id: int, value: int, comment: str = "", owner: str = DEFAULT_OWNER) -> None:
         """Thumbs up (+1) or down (-1) on an answer; a second rating replaces the first."""
         if isinstance(value, bool) or value not in (1, -1):
-            raise ValueError(f"A rating is +1 (helpful) or -1 (not helpful), not {value!r}.")
+            raise InputError(f"A rating is +1 (helpful) or -1 (not helpful), not {value!r}.")
         with self._tx(write=True) as s:
             turn = s.scalars(
                 select(TurnRow)
@@ -577,7 +576,7 @@ class SessionStore:
             if turn is None:
                 raise NotFound(f"Turn {turn_id} was not found (it was deleted or belongs to another user).")
             if turn.role != "assistant":
-                raise ValueError(f"Turn {turn_id} is a question; only answers can be rated.")
+                raise InputError(f"Turn {turn_id} is a question; only answers can be rated.")
             rating = s.get(RatingRow, turn_id)
             if rating is None:
                 rating = RatingRow(turn_id=turn_id)
@@ -693,7 +692,7 @@ class SessionStore:
 
     def add_reflection(self, mentee_id: str, text: str, owner: str = DEFAULT_OWNER) -> None:
         if not text or not text.strip():
-            raise ValueError("The reflection is empty: write a few words before saving it.")
+            raise InputError("The reflection is empty: write a few words before saving it.")
         with self._tx(write=True) as s:
             self._mentee_row(s, mentee_id, owner)
             s.add(ReflectionRow(mentee_id=mentee_id, text=text.strip(), created_at=_clock.now()))

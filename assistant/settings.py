@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.errors import ConfigurationError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# A source checkout has its pyproject.toml beside the package; an installed wheel does not (REPO_ROOT is then
+# site-packages, which must never receive the index or the database).
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file()
+
+
+def bundled(folder: str) -> Path:
+    """A data folder shipped inside the package: `knowledge` (the curated guidance) or `prompts`. In a checkout,
+    assistant/bundled/<folder> is a link to the repository's own folder; a built wheel carries a copy. A wheel
+    installed by pip is unpacked on disk, so the resource is a real directory. The link is resolved, so a
+    checkout's paths (and the source names derived from them) are the repository's own, as before."""
+    return Path(str(importlib.resources.files("assistant") / "bundled" / folder)).resolve()
+
+
+def default_data_dir() -> Path:
+    """data/ in a checkout (as `make run` always used); for an installed package, the user's data folder."""
+    if IN_CHECKOUT:
+        return REPO_ROOT / "data"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "mentor-assistant"
 
 
 class Settings(BaseSettings):
@@ -18,21 +40,30 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MENTOR_", extra="ignore", populate_by_name=True)
 
-    data_dir: Path = Field(default=REPO_ROOT / "data", description="Index, database, uploads, caches.")
-    knowledge_dir: Path = Field(default=REPO_ROOT / "knowledge", description="Curated guidance to index.")
-    prompts_dir: Path = Field(default=REPO_ROOT / "prompts", description="Prompt files.")
-    llm_backend: Literal["auto", "offline", "openai"] = Field(
-        default="auto", description="`auto` uses `openai` when an API key or base URL is set, else `offline`."
+    data_dir: Path = Field(default_factory=default_data_dir, description="Index, database, uploads, caches.")
+    knowledge_dir: Path = Field(
+        default_factory=lambda: bundled("knowledge"), description="Curated guidance to index (default: shipped)."
+    )
+    prompts_dir: Path = Field(
+        default_factory=lambda: bundled("prompts"), description="Prompt files (default: the shipped ones)."
+    )
+    # Plain names, not Literals: a plugin package adds names (entry points), and the registry checks a name when
+    # the component is built, with a message listing the valid ones (assistant/registry.py).
+    llm_backend: str = Field(
+        default="auto",
+        description="A chat backend name (`offline`, `openai`, or one an installed package adds); `auto` uses "
+        "`openai` when an API key or base URL is set, else `offline`.",
     )
     llm_model: str = Field(default="gpt-4o-mini", description="Chat model name for the `openai` backend.")
     llm_timeout: float = Field(default=30.0, description="Seconds before an LLM request times out.")
     llm_max_retries: int = Field(default=2, description="Retries for a failed LLM request.")
     llm_context_window: int = Field(default=8192, description="Tokens the model accepts (prompt + answer).")
     llm_max_answer_tokens: int = Field(default=700, description="Upper bound on tokens in one answer.")
-    embedder: Literal["minilm", "wordllama", "openai"] = Field(
+    embedder: str = Field(
         default="minilm",
         description="Embedding backend: `minilm` (sentence encoder, offline), `wordllama` (static word vectors, "
-        "fastest on very large corpora), `openai` (any OpenAI-compatible embeddings server).",
+        "fastest on very large corpora), `openai` (any OpenAI-compatible embeddings server), or one an installed "
+        "package adds.",
     )
     embedding_model: str = Field(default="text-embedding-3-small", description="Model for `openai` embeddings.")
     chroma_host: str | None = Field(default=None, description="Chroma server host; unset = embedded index.")
@@ -79,7 +110,7 @@ class Settings(BaseSettings):
             return self.llm_backend
         return "openai" if (self.openai_api_key or self.openai_base_url) else "offline"
 
-    def openai_client_options(self) -> dict[str, object]:
+    def openai_client_options(self) -> dict[str, Any]:
         """Connection options shared by the chat model and the embeddings of the `openai` backends."""
         return {
             "api_key": self.openai_api_key or "not-needed",  # local servers ignore the key but the SDK wants one
@@ -109,4 +140,16 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; a value that does not parse is the user's to fix, so it is reported
+    as a ConfigurationError naming the variable instead of a traceback."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(describe_invalid(exc)) from exc
+
+
+def describe_invalid(exc: ValidationError) -> str:
+    problems = [
+        f"MENTOR_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}" for error in exc.errors()
+    ]
+    return "Invalid setting: " + "; ".join(problems)

@@ -9,18 +9,21 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from assistant.errors import SetupError
 from assistant.registry import Registry
 from assistant.settings import Settings
 
 
-class EmbedderError(RuntimeError):
+class EmbedderError(SetupError):
     """An embedder that cannot run as installed (a missing package, a file that fails its hash check);
     the message says what to install."""
 
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Turns texts into L2-normalised vectors."""
+    """Turns texts into L2-normalised vectors. An embedder is one module in this package with
+    `@EMBEDDERS.register(name) def create(settings)`, or an entry point in the group `mentor_assistant.embedders`
+    of an installed package. `name` is stored with the index, so vectors of two embedders are never mixed."""
 
     name: str
     dim: int
@@ -28,7 +31,9 @@ class Embedder(Protocol):
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
-EMBEDDERS: Registry[Embedder] = Registry("embedder", sys.modules[__name__])
+EMBEDDERS: Registry[Embedder] = Registry(
+    "embedder", sys.modules[__name__], entry_point_group="mentor_assistant.embedders", setting="MENTOR_EMBEDDER"
+)
 _cache: dict[tuple[str, str], Embedder] = {}
 
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.errors import InputError
 from assistant.evals import answers, details_suite, judge, moves_suite, suites
 from assistant.evals.core import SUITES, ComputeFn, SuiteResult
 from assistant.evals.datasets import DatasetError, load_dataset
@@ -67,7 +68,7 @@ def run_suite(
     from assistant.evals.meta import run_meta as build_meta
 
     if suite not in SUITES:
-        raise ValueError(f"unknown suite {suite!r}; choose from {', '.join(SUITES)}")
+        raise InputError(f"unknown suite {suite!r}; choose from {', '.join(SUITES)}")
     data = load_dataset(suite, dataset)
     started = time.perf_counter()
     if suite == "judge":
@@ -96,7 +97,7 @@ def _with_spread(runs: list[dict[str, Any]]) -> dict[str, Any]:
     merged = dict(runs[0])
     spread = {}
     for key, value in runs[0].items():
-        values = [r.get(key) for r in runs if isinstance(r.get(key), int | float)]
+        values: list[float] = [r[key] for r in runs if isinstance(r.get(key), int | float)]
         if isinstance(value, int | float) and not isinstance(value, bool) and len(values) == len(runs):
             merged[key] = round(statistics.fmean(values), 4)
             merged[f"{key}_std"] = round(statistics.stdev(values), 4)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.errors import InputError
 from assistant.feedback import NEGATIVE, POSITIVE
 from assistant.settings import REPO_ROOT
 from assistant.types import MODES, SAFETY_CATEGORIES, TOPICS
@@ -23,7 +24,7 @@ MAX_TURNS = 10
 _COMMON = {"id", "notes"}
 
 
-class DatasetError(ValueError):
+class DatasetError(InputError):
     """A dataset line the harness cannot use; the message reads `file:line: what is wrong`."""
 
     def __init__(self, path: Path, line: int | None, problem: str) -> None:

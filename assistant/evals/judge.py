@@ -42,9 +42,9 @@ def parse_judgment(raw: str) -> tuple[int | None, str]:
         except ValueError:
             continue
         score = data.get("score") if isinstance(data, dict) else None
-        is_number = isinstance(score, int | float) and not isinstance(score, bool)
-        if is_number and float(score).is_integer() and 1 <= int(score) <= 5:
-            return int(score), str(data.get("reason", "")).strip()
+        number = score if isinstance(score, int | float) and not isinstance(score, bool) else None
+        if number is not None and float(number).is_integer() and 1 <= int(number) <= 5:
+            return int(number), str(data.get("reason", "")).strip()
         return None, f"score out of range or not an integer: {score!r}"
     return None, "unparsable output (no JSON object with a score)"
 
@@ -142,8 +142,8 @@ def compute(cases: list[Case]) -> dict[str, Any]:
     spread: dict[str, Any] = {}
     for rubric in RUBRICS:
         metrics[rubric] = rounded(mean([s for c in cases for s in c["scores"][rubric]]))
-        runs = [mean([c["scores"][rubric][k] for c in cases if k < len(c["scores"][rubric])]) for k in range(repeat)]
-        runs = [r for r in runs if r is not None]
+        per_run = [mean([c["scores"][rubric][k] for c in cases if k < len(c["scores"][rubric])]) for k in range(repeat)]
+        runs = [r for r in per_run if r is not None]
         if repeat > 1 and len(runs) > 1:
             metrics[f"{rubric}_std"] = rounded(statistics.stdev(runs))
             spread[rubric] = {"runs": [rounded(r) for r in runs], "min": rounded(min(runs)), "max": rounded(max(runs))}

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.errors import InputError
 from assistant.evals.core import SUITES, SuiteResult, direction, flatten
 from assistant.evals.datasets import DatasetError
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from assistant.runtime import Runtime
 
 
-class EvalUsageError(ValueError):
+class EvalUsageError(InputError):
     """A command-line mistake: printed as one line, exit code 2."""
 
 

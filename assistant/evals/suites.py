@@ -19,6 +19,7 @@ from assistant.evals.metrics import accuracy, hit_at_k, mean, ndcg_at_k, precisi
 from assistant.types import SAFETY_CATEGORIES
 
 if TYPE_CHECKING:
+    from assistant.retrieval import RetrieverMode
     from assistant.runtime import Runtime
 
 Progress = Callable[[int, int], None]
@@ -26,7 +27,7 @@ SuiteOutput = tuple[list[Case], dict[str, Any]]
 
 # --- retrieval --------------------------------------------------------------------------------------------
 
-RETRIEVERS: tuple[str, ...] = ("hybrid", "bm25", "dense")
+RETRIEVERS: tuple[RetrieverMode, ...] = ("hybrid", "bm25", "dense")
 RANK_METRICS: tuple[str, ...] = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5")
 # Document level: the knowledge documents (file stems) in the order their first chunk appears in a deeper
 # list of DOC_DEPTH chunks, so a retriever that returns five chunks of one document is not cut off at one

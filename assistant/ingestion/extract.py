@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.errors import InputError
 from assistant.ingestion import worker
 from assistant.security import LimitError, check_docx_archive
 
@@ -30,7 +31,7 @@ class Limits:
 LIMITS = Limits()
 
 
-class ExtractionError(ValueError):
+class ExtractionError(InputError):
     """A document whose text could not be read within the limits; the message says which limit and why."""
 
 

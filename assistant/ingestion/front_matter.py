@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 from yaml.events import AliasEvent, CollectionStartEvent, NodeEvent
 
+from assistant.errors import InputError
+
 MAX_FRONT_MATTER_BYTES = 16 * 1024
 MAX_DEPTH = 4  # the mapping, a list inside it, and room for nothing deeper that front matter needs
 MAX_KEYS = 64
@@ -22,7 +24,7 @@ MAX_VALUE_CHARS = 2_000
 MAX_INT = 10**9
 
 
-class FrontMatterError(ValueError):
+class FrontMatterError(InputError):
     """Front matter that is refused; the message says why in words a document author understands."""
 
 

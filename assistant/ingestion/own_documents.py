@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.errors import InputError
+
 if TYPE_CHECKING:
     from assistant.knowledge import Ingestor
 
 
-class RemovalError(ValueError):
+class RemovalError(InputError):
     """A document that cannot be removed; the message says why and what to do instead."""
 
 

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from assistant.details import Details
+
+# Re-exported: backends and the coach have always imported it from here.
+from assistant.errors import BackendError as BackendError
 from assistant.registry import Registry
 from assistant.sessions import MenteeProfile
 from assistant.types import Hit
@@ -41,18 +44,45 @@ class CoachRequest:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-class BackendError(RuntimeError):
-    """The model could not answer; the message is safe to show to the user."""
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do beyond writing a coaching answer; callers ask these instead of probing attributes."""
+
+    # `complete` answers any prompt (query rewriting, the judge, the LLM safety check, role-play voices). The
+    # offline coach cannot: it only writes out playbooks, so those features fall back to their offline paths.
+    completion: bool = False
+    # `stream` yields pieces as the model writes them; without it the answer comes as one piece at the end.
+    streaming: bool = True
 
 
 class ChatBackend(Protocol):
-    name: str
-    model: str
-    prompt_version: str
+    """A chat backend: one module with `@BACKENDS.register(name) def create(settings, embedder)`, or an entry
+    point in the group `mentor_assistant.backends` of an installed package."""
+
+    name: str  # the registry name, recorded with every answer
+    model: str  # the model behind it, recorded with every answer
+    prompt_version: str  # which prompts wrote the answer, recorded with every answer
+    capabilities: Capabilities
 
     def stream(self, request: CoachRequest) -> Iterator[str]:
         """Yield the answer in pieces; raise BackendError when the model fails."""
         ...
 
+    def complete(self, prompt: str) -> str:
+        """One answer to one prompt, not streamed; raise BackendError when the model fails (or when
+        `capabilities.completion` is False)."""
+        ...
 
-BACKENDS: Registry[ChatBackend] = Registry("chat backend", sys.modules[__name__])
+
+def capabilities_of(backend: ChatBackend) -> Capabilities:
+    """The backend's capabilities. Backends written before the flags existed are read by what they have (a
+    `complete` method means completions), so an older plugin keeps working."""
+    declared = getattr(backend, "capabilities", None)
+    if isinstance(declared, Capabilities):
+        return declared
+    return Capabilities(completion=callable(getattr(backend, "complete", None)))
+
+
+BACKENDS: Registry[ChatBackend] = Registry(
+    "chat backend", sys.modules[__name__], entry_point_group="mentor_assistant.backends", setting="MENTOR_LLM_BACKEND"
+)

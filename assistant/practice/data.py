@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from assistant.errors import InputError
 from assistant.practice.moves import MOVES
 
 HERE = Path(__file__).parent
@@ -31,7 +32,7 @@ def band_for(tension: int) -> str:
     return "low" if tension <= 1 else "mid" if tension == 2 else "high"
 
 
-class PracticeDataError(ValueError):
+class PracticeDataError(InputError):
     """A practice data file that does not have the shape the role-play needs."""
 
 
@@ -192,7 +193,7 @@ def _bank_line(raw: Any) -> BankLine:
 
 
 def _bank(raw: Mapping[str, Any], personas: Mapping[str, Persona]) -> Bank:
-    replies: dict[str, dict[str, dict[str, Lines]]] = {}
+    replies: dict[str, dict[str, dict[str, tuple[BankLine, ...]]]] = {}
     answers: dict[str, dict[str, dict[str, Lines]]] = {}
     for pid in personas:
         bands = raw["personas"].get(pid)
@@ -224,7 +225,8 @@ def load() -> PracticeData:
     scenario_data = _read(SCENARIOS_FILE)
     kinds = {kid: _kind(kid, raw) for kid, raw in scenario_data["kinds"].items()}
     scenarios = {sid: _scenario(sid, raw, "") for sid, raw in scenario_data["scenarios"].items()}
-    for owner in (*scenarios.values(), *kinds.values()):
+    owners: list[Scenario | Kind] = [*scenarios.values(), *kinds.values()]
+    for owner in owners:
         if "default" not in owner.openings:
             raise PracticeDataError(f"{SCENARIOS_FILE.name}: {owner.id} needs a default opening")
     for scenario in scenarios.values():

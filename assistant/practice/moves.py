@@ -21,6 +21,7 @@ import numpy as np
 import yaml
 
 from assistant.embedders import Embedder
+from assistant.errors import InputError
 
 DATA_FILE = Path(__file__).with_name("moves.yaml")
 MOVES: tuple[str, ...] = (
@@ -211,7 +212,7 @@ class MoveClassifier:
         text = " ".join((line or "").split())
         sentences = tuple(self.classify(split_sentences(text)))
         if not sentences:
-            raise ValueError("the mentor line is empty")
+            raise InputError("the mentor line is empty")
         last = sentences[-1].text
         kind = question_kind(last)
         return LineReading(text, sentences, leading_move([s.move for s in sentences]), last if kind else None, kind)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from assistant.errors import InputError
 from assistant.practice.data import MAX_TENSION, Persona, Scenario, load
 from assistant.practice.debrief import Debrief, Guidance, build_debrief
 from assistant.practice.moves import LineReading, MoveClassifier, classifier_for
@@ -42,9 +43,9 @@ class PracticeTurn:
 def _check_ids(scenario_id: str, persona_id: str) -> None:
     data = load()
     if scenario_id not in data.scenarios:
-        raise ValueError(f"unknown scenario {scenario_id!r}; choose one of: {', '.join(data.scenarios)}")
+        raise InputError(f"unknown scenario {scenario_id!r}; choose one of: {', '.join(data.scenarios)}")
     if persona_id not in data.personas:
-        raise ValueError(f"unknown persona {persona_id!r}; choose one of: {', '.join(data.personas)}")
+        raise InputError(f"unknown persona {persona_id!r}; choose one of: {', '.join(data.personas)}")
 
 
 class PracticeSession:
@@ -106,7 +107,7 @@ class PracticeSession:
         reply is already known from a stored conversation)."""
         text = " ".join((mentor_message or "").split())
         if not text:
-            raise ValueError("the message to the mentee is empty: write what you would say to them")
+            raise InputError("the message to the mentee is empty: write what you would say to them")
         self.opening()
         reading = self.classifier.read(text)
         self.turn += 1
@@ -172,7 +173,7 @@ class PracticeSession:
             session.turn = int(data["turn"])
             session.transcript = [_turn(t) for t in data.get("transcript", [])]
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"saved practice session is incomplete or malformed: {exc}") from exc
+            raise InputError(f"saved practice session is incomplete or malformed: {exc}") from exc
         return session
 
     # --- debrief -----------------------------------------------------------------------------------------------

@@ -8,12 +8,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from assistant.errors import IndexUnusableError
 from assistant.registry import Registry
 from assistant.settings import Settings
 from assistant.types import Chunk
 
 
-class IndexError_(RuntimeError):
+class IndexError_(IndexUnusableError):
     """The index cannot be used as it is; the message says how to fix it."""
 
 

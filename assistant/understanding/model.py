@@ -14,6 +14,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.errors import SetupError
+
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
@@ -52,7 +54,7 @@ _nlp: Language | None = None
 _known_words: frozenset[str] | None = None
 
 
-class ParserUnavailable(RuntimeError):
+class ParserUnavailable(SetupError):
     """The English pipeline is missing or its files are not the ones this version was checked against."""
 
 

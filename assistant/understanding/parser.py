@@ -228,7 +228,9 @@ class _Reader:
         for verb in self._clause_heads():
             subject = next(iter(own_subjects(verb, self.people)), None)
             owner = next((c for c in subject.children if c.dep_ == "poss"), None) if subject is not None else None
-            if owner is None or not self._is_mentee_subject(owner) or verb.sent.text.rstrip().endswith("?"):
+            if subject is None or owner is None or not self._is_mentee_subject(owner):
+                continue
+            if verb.sent.text.rstrip().endswith("?"):
                 continue
             if self._is_plan(verb) or subject.dep_ == "nsubjpass" or self._under_mentor(verb):
                 continue  # "I have to tell Priya her talk was rejected": news about her work, not what she did
