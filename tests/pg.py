@@ -85,19 +85,55 @@ def postgres_server() -> Iterator[str]:
     port = _free_port()
     started = False
     try:
-        _run([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-              "--no-sync", "--no-instructions"], root, "initdb")
+        _run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--no-instructions",
+            ],
+            root,
+            "initdb",
+        )
         # Durability settings are off: the server is thrown away, and the tests kill clients, not the server.
         options = f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w",
-              "-t", str(START_TIMEOUT_S), "start"], root, "pg_ctl start", log)
+        _run(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                str(START_TIMEOUT_S),
+                "start",
+            ],
+            root,
+            "pg_ctl start",
+            log,
+        )
         started = True
         _wait_ready(f"postgresql://postgres@127.0.0.1:{port}/postgres")
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
         if started:
-            subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-                           cwd=root, capture_output=True, timeout=60, check=False)
+            subprocess.run(
+                _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+                cwd=root,
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -36,8 +36,14 @@ GUIDANCE = (
 
 
 # A few real playbooks keep the benchmark's own indexing short (the full knowledge base is timed by `make bench`).
-PLAYBOOKS = ("delivering-bad-news", "the-grow-coaching-model", "drawing-out-a-quiet-mentee", "mentoring-remotely",
-             "active-listening-in-practice", "feedback-on-missed-deadlines")
+PLAYBOOKS = (
+    "delivering-bad-news",
+    "the-grow-coaching-model",
+    "drawing-out-a-quiet-mentee",
+    "mentoring-remotely",
+    "active-listening-in-practice",
+    "feedback-on-missed-deadlines",
+)
 
 
 def _env(data_dir: Path, knowledge: Path | None = None) -> dict[str, str]:
@@ -50,8 +56,13 @@ def _mentor(
     *args: str, data_dir: Path, timeout: float = 600, knowledge: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "assistant", *args], env=_env(data_dir, knowledge), cwd=REPO,
-        capture_output=True, text=True, timeout=timeout, check=False,
+        [sys.executable, "-m", "assistant", *args],
+        env=_env(data_dir, knowledge),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 

@@ -78,8 +78,11 @@ CASES = [
     ("vague", "Your presentation needs improvement.", True),
     ("vague", "You should be more proactive.", True),
     ("vague", "Great job on Tuesday's demo: you answered every investor question with the numbers to hand.", False),
-    ("vague", "In yesterday's call you paused after each slide and asked for questions, which kept the room engaged.",
-     False),
+    (
+        "vague",
+        "In yesterday's call you paused after each slide and asked for questions, which kept the room engaged.",
+        False,
+    ),
     ("vague", "That sounds really hard.", False),
     ("vague", "What would need to change for you to stay?", False),
     ("hedging", "Maybe it's just me, but the report felt long.", True),

@@ -55,8 +55,12 @@ def store(db_url: str) -> Iterator[SessionStore]:
 
 def add(store: SessionStore, sid: str, question: str, answer: str = "An answer.", **kw: object) -> tuple[int, int]:
     fields: dict[str, object] = {
-        "mode": "chat", "backend": "offline", "model": "coach", "prompt_version": "chat@1",
-        "sources": [], "safety": None,
+        "mode": "chat",
+        "backend": "offline",
+        "model": "coach",
+        "prompt_version": "chat@1",
+        "sources": [],
+        "safety": None,
     }
     fields.update(kw)
     return store.add_exchange(sid, question, answer, **fields)  # type: ignore[arg-type]
@@ -109,12 +113,26 @@ def test_exchange_keeps_metadata_sources_safety_and_partial_flag(store: SessionS
     sid = store.create_session()
     sources = [{"n": 1, "title": "Trust in three meetings", "source": "knowledge/trust.md", "topic": "trust"}]
     safety = {"category": "crisis", "action": "escalate", "reason": "mentions self-harm"}
-    add(store, sid, "My mentee talks about giving up on everything", "Please reach out to ...", mode="prepare",
-        backend="safety", model="safety-router", prompt_version="safety_crisis", sources=sources, safety=safety,
-        complete=False)
+    add(
+        store,
+        sid,
+        "My mentee talks about giving up on everything",
+        "Please reach out to ...",
+        mode="prepare",
+        backend="safety",
+        model="safety-router",
+        prompt_version="safety_crisis",
+        sources=sources,
+        safety=safety,
+        complete=False,
+    )
     question, answer = store.history(sid)
     assert (answer.mode, answer.backend, answer.model, answer.prompt_version) == (
-        "prepare", "safety", "safety-router", "safety_crisis")
+        "prepare",
+        "safety",
+        "safety-router",
+        "safety_crisis",
+    )
     assert answer.sources == sources and question.sources == []
     assert answer.safety == safety
     assert answer.complete is False and question.complete is True
@@ -263,9 +281,17 @@ def test_rename_and_delete_session(store: SessionStore) -> None:
 def test_export_markdown(store: SessionStore) -> None:
     mentee = store.save_mentee(MenteeProfile(name="Jordan"))
     sid = store.create_session(title="Preparing a hard talk", mentee_id=mentee)
-    add(store, sid, "How do I raise missed deadlines?", "Describe one specific example [1].", mode="prepare",
-        sources=[{"n": 1, "title": "Opening a difficult conversation", "source": "knowledge/opening.md"},
-                 {"n": 2, "title": "Feedback that lands", "source": "knowledge/feedback.md"}])
+    add(
+        store,
+        sid,
+        "How do I raise missed deadlines?",
+        "Describe one specific example [1].",
+        mode="prepare",
+        sources=[
+            {"n": 1, "title": "Opening a difficult conversation", "source": "knowledge/opening.md"},
+            {"n": 2, "title": "Feedback that lands", "source": "knowledge/feedback.md"},
+        ],
+    )
     add(store, sid, "And if they get defensive?", "Pause and", complete=False)
     md = store.export_markdown(sid)
     lines = md.splitlines()
@@ -276,8 +302,12 @@ def test_export_markdown(store: SessionStore) -> None:
     assert "- [2] Feedback that lands — knowledge/feedback.md" in lines
     assert any(line.startswith("## You · prepare") for line in lines)
     assert any(line.startswith("## Mentor Assistant · prepare") for line in lines)
-    assert md.index("How do I raise missed deadlines?") < md.index("Describe one specific example") < md.index(
-        "And if they get defensive?") < md.index("Pause and")
+    assert (
+        md.index("How do I raise missed deadlines?")
+        < md.index("Describe one specific example")
+        < md.index("And if they get defensive?")
+        < md.index("Pause and")
+    )
     assert "interrupted" in md
     with pytest.raises(NotFound):
         store.export_markdown("no-such-session")
@@ -350,14 +380,27 @@ def test_owner_isolation(store: SessionStore) -> None:
 
 @shared
 def test_mentee_create_update_list(store: SessionStore) -> None:
-    profile = MenteeProfile(name="  Sam  ", experience_level="mid-career", goals="Lead a team",
-                            learning_preferences="examples first", communication_preferences="async notes",
-                            cultural_notes="prefers indirect feedback", notes="met at the meetup")
+    profile = MenteeProfile(
+        name="  Sam  ",
+        experience_level="mid-career",
+        goals="Lead a team",
+        learning_preferences="examples first",
+        communication_preferences="async notes",
+        cultural_notes="prefers indirect feedback",
+        notes="met at the meetup",
+    )
     mentee = store.save_mentee(profile)
     stored = store.get_mentee(mentee)
-    assert stored == MenteeProfile(id=mentee, name="Sam", experience_level="mid-career", goals="Lead a team",
-                                   learning_preferences="examples first", communication_preferences="async notes",
-                                   cultural_notes="prefers indirect feedback", notes="met at the meetup")
+    assert stored == MenteeProfile(
+        id=mentee,
+        name="Sam",
+        experience_level="mid-career",
+        goals="Lead a team",
+        learning_preferences="examples first",
+        communication_preferences="async notes",
+        cultural_notes="prefers indirect feedback",
+        notes="met at the meetup",
+    )
     updated = MenteeProfile(id=mentee, name="Sam", experience_level="senior", goals="Run the platform team")
     assert store.save_mentee(updated) == mentee
     again = store.get_mentee(mentee)
@@ -413,7 +456,8 @@ def test_export_mentee_has_everything(store: SessionStore) -> None:
     assert data["profile"]["name"] == "Ira" and data["profile"]["goals"] == "Find a first role"
     assert data["profile"]["id"] == mentee and data["profile"]["created_at"]
     assert [(s["step"], s["name"], s["done"]) for s in data["journey"]] == [
-        (n, JOURNEY_STEPS[n - 1], n in (1, 5)) for n in range(1, 11)]
+        (n, JOURNEY_STEPS[n - 1], n in (1, 5)) for n in range(1, 11)
+    ]
     assert [r["text"] for r in data["reflections"]] == ["Newer note", "Older note"]
     assert [s["id"] for s in data["sessions"]] == [sid]
     with pytest.raises(NotFound):
@@ -422,9 +466,16 @@ def test_export_mentee_has_everything(store: SessionStore) -> None:
 
 def test_journey_steps_are_the_ten_steps_of_the_guide() -> None:
     assert JOURNEY_STEPS == (
-        "Reflect on your experiences", "Set clear goals", "Seek opportunities", "Build trust and rapport",
-        "Tailor your approach", "Share knowledge and insights", "Provide constructive feedback",
-        "Foster networking opportunities", "Demonstrate continued support", "Reflect and evolve",
+        "Reflect on your experiences",
+        "Set clear goals",
+        "Seek opportunities",
+        "Build trust and rapport",
+        "Tailor your approach",
+        "Share knowledge and insights",
+        "Provide constructive feedback",
+        "Foster networking opportunities",
+        "Demonstrate continued support",
+        "Reflect and evolve",
     )
 
 
@@ -587,8 +638,11 @@ while True:
 @pytest.mark.timeout(90)
 def test_kill_9_never_leaves_half_an_exchange(db_url: str) -> None:
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD_WRITES_FOREVER, db_url], cwd=REPO_ROOT, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-c", CHILD_WRITES_FOREVER, db_url],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         sid = child.stdout.readline().strip()

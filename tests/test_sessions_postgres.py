@@ -48,8 +48,7 @@ def test_store_really_uses_postgresql(store: SessionStore) -> None:
     assert store.engine.dialect.name == "postgresql"
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SHOW server_version").scalar()
-        tables = set(conn.exec_driver_sql(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").scalars())
+        tables = set(conn.exec_driver_sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").scalars())
     assert {"sessions", "turns", "ratings", "mentees", "journey", "reflections"} <= tables
 
 

@@ -83,8 +83,14 @@ def run_suite(
     warnings = list(extra.pop("warnings", []))
     if "skipped" not in metrics:
         warnings += leakage_warnings(rt, suite, data)
-    meta.update(extra, dataset=str(data.path), dataset_sha256=data.sha256, cases=len(cases),
-                seconds=round(time.perf_counter() - started, 2), warnings=warnings)
+    meta.update(
+        extra,
+        dataset=str(data.path),
+        dataset_sha256=data.sha256,
+        cases=len(cases),
+        seconds=round(time.perf_counter() - started, 2),
+        warnings=warnings,
+    )
     return SuiteResult(suite, metrics, cases, meta)
 
 

@@ -158,14 +158,14 @@ def drafted_feedback(text: str) -> str | None:
     """The feedback the answer drafts for the user: its block quote (or the first quote under a 'draft' heading)."""
     quoted = [line.strip()[1:].strip() for line in text.splitlines() if line.strip().startswith(">")]
     if quoted:
-        return " ".join(q for q in quoted if q).strip("\"“” ") or None
+        return " ".join(q for q in quoted if q).strip('"“” ') or None
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if _HEADING.match(line) and "draft" in line.lower():
             for after in lines[i + 1 :]:
                 body = _LIST_MARKER.sub("", after).strip()
                 if body:
-                    return body.strip("\"“” ")
+                    return body.strip('"“” ')
     return None
 
 
@@ -223,8 +223,14 @@ def ask(rt: Runtime, dataset: Dataset, row: dict[str, Any], question: str, **kwa
 
 
 def thresholds() -> dict[str, float]:
-    return {"grounding_cosine": GROUNDING_COSINE, "grounding_overlap": GROUNDING_OVERLAP, "words_min": WORDS_MIN,
-            "words_max": WORDS_MAX, "flesch_min": FLESCH_MIN, "pass_groundedness": PASS_GROUNDEDNESS}
+    return {
+        "grounding_cosine": GROUNDING_COSINE,
+        "grounding_overlap": GROUNDING_OVERLAP,
+        "words_min": WORDS_MIN,
+        "words_max": WORDS_MAX,
+        "flesch_min": FLESCH_MIN,
+        "pass_groundedness": PASS_GROUNDEDNESS,
+    }
 
 
 def bullets(text: str) -> list[str]:
@@ -291,16 +297,25 @@ def score_answer(rt: Runtime, grounder: Grounder, row: dict[str, Any], case_id: 
     vectors = rt.embedder.embed([question, plain])
     cited_topics = {s.topic for s in answer.sources if s.n in answer.citations}
     case: Case = {
-        "id": case_id, "line": row["_line"], "input": question, "mode": answer.mode, "answerable": answerable,
-        "expected_topics": sorted(expected), "abstained": answer.abstained, "escalated": escalated,
+        "id": case_id,
+        "line": row["_line"],
+        "input": question,
+        "mode": answer.mode,
+        "answerable": answerable,
+        "expected_topics": sorted(expected),
+        "abstained": answer.abstained,
+        "escalated": escalated,
         "citations_valid": citations_valid(text, len(answer.sources)) if coaching else None,
         "cited": list(answer.citations),
         "groundedness": rounded(sum(support) / len(support)) if support else (0.0 if coaching else None),
         "claims": len(found),
         "unsupported": [c.text for c, s in zip(found, support, strict=True) if not s][:3],
         "relevance": rounded(float(vectors[0] @ vectors[1])) if coaching else None,
-        "structure": ok, "structure_note": note, "draft_pass": draft_pass,
-        "words": n_words, "flesch": rounded(flesch, 1),
+        "structure": ok,
+        "structure_note": note,
+        "draft_pass": draft_pass,
+        "words": n_words,
+        "flesch": rounded(flesch, 1),
         "length_ok": WORDS_MIN <= n_words <= WORDS_MAX if coaching else None,
         "readability_ok": (flesch is not None and flesch >= FLESCH_MIN) if coaching else None,
         "topic_hit": bool(cited_topics & expected) if answerable and expected else None,
@@ -402,7 +417,11 @@ def compute(cases: list[Case]) -> dict[str, Any]:
             metrics[f"structure_{mode}"] = share([c["structure"] for c in in_mode])
             metrics[f"groundedness_{mode}"] = mean([c["groundedness"] for c in in_mode])
     metrics = {k: rounded(v) for k, v in metrics.items() if v is not None}
-    metrics.update(cases=len(cases), answerable=len(answerable), unanswerable=len(unanswerable),
-                   detailed_feedback_cases=sum(1 for c in coached if c["draft_pass"] is not None),
-                   escalated=sum(1 for c in cases if c["escalated"]))
+    metrics.update(
+        cases=len(cases),
+        answerable=len(answerable),
+        unanswerable=len(unanswerable),
+        detailed_feedback_cases=sum(1 for c in coached if c["draft_pass"] is not None),
+        escalated=sum(1 for c in cases if c["escalated"]),
+    )
     return metrics

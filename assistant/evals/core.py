@@ -9,20 +9,50 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SUITES: tuple[str, ...] = (
-    "retrieval", "answers", "feedback", "safety", "conversations", "details", "moves", "judge",
+    "retrieval",
+    "answers",
+    "feedback",
+    "safety",
+    "conversations",
+    "details",
+    "moves",
+    "judge",
 )
 
 # Metrics where a smaller number is better; `--fail-under` treats their bound as a ceiling.
 LOWER_IS_BETTER: frozenset[str] = frozenset(
-    {"false_positive_rate", "false_abstention_rate", "unscored", "planted_text_echoed", "wrong_attribution",
-     "parse_ms_p50", "benign_escalated", "benign_flagged", "held_out_benign_flagged", "placeholder_leaks",
-     "duplicate_bullets", "broken_lines", "off_situation_bullets"}
+    {
+        "false_positive_rate",
+        "false_abstention_rate",
+        "unscored",
+        "planted_text_echoed",
+        "wrong_attribution",
+        "parse_ms_p50",
+        "benign_escalated",
+        "benign_flagged",
+        "held_out_benign_flagged",
+        "placeholder_leaks",
+        "duplicate_bullets",
+        "broken_lines",
+        "off_situation_bullets",
+    }
 )
 # Descriptive numbers (counts, averages) that are reported but never called a regression.
 NEUTRAL: frozenset[str] = frozenset(
-    {"cases", "scored", "mean_words", "flesch", "turns", "conversations", "detailed_feedback_cases", "answerable",
-     "unanswerable", "escalated", "injection_doc_retrieved",
-     "followup_hit_without_history"}
+    {
+        "cases",
+        "scored",
+        "mean_words",
+        "flesch",
+        "turns",
+        "conversations",
+        "detailed_feedback_cases",
+        "answerable",
+        "unanswerable",
+        "escalated",
+        "injection_doc_retrieved",
+        "followup_hit_without_history",
+    }
 )
 
 Case = dict[str, Any]
@@ -51,8 +81,12 @@ class SuiteResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SuiteResult:
-        return cls(str(data["suite"]), dict(data.get("metrics") or {}), list(data.get("cases") or []),
-                   dict(data.get("meta") or {}))
+        return cls(
+            str(data["suite"]),
+            dict(data.get("metrics") or {}),
+            list(data.get("cases") or []),
+            dict(data.get("meta") or {}),
+        )
 
 
 def direction(name: str) -> int:

@@ -16,8 +16,12 @@ from assistant.types import MODES, SAFETY_CATEGORIES, TOPICS
 DATASET_DIR = REPO_ROOT / "evals" / "datasets"
 # The judge scores answers to the answers dataset's questions.
 DATASET_FOR: dict[str, str] = {
-    "retrieval": "retrieval", "answers": "answers", "feedback": "feedback", "safety": "safety",
-    "conversations": "conversations", "judge": "answers",
+    "retrieval": "retrieval",
+    "answers": "answers",
+    "feedback": "feedback",
+    "safety": "safety",
+    "conversations": "conversations",
+    "judge": "answers",
 }
 FEEDBACK_CRITERIA: tuple[str, ...] = POSITIVE + NEGATIVE
 MAX_TURNS = 10
@@ -122,9 +126,18 @@ def _topics(value: Any, label: str, allow_empty: bool) -> None:
 
 
 def _kind(value: Any) -> str:
-    return "null" if value is None else {"str": "a string", "bool": "a boolean", "list": "a list",
-                                         "dict": "an object", "int": "a number", "float": "a number"}.get(
-        type(value).__name__, type(value).__name__)
+    return (
+        "null"
+        if value is None
+        else {
+            "str": "a string",
+            "bool": "a boolean",
+            "list": "a list",
+            "dict": "an object",
+            "int": "a number",
+            "float": "a number",
+        }.get(type(value).__name__, type(value).__name__)
+    )
 
 
 def _retrieval(row: dict[str, Any]) -> None:
@@ -175,9 +188,7 @@ def _safety(row: dict[str, Any]) -> None:
         raise _Invalid(f"'split' must be one of {', '.join(SAFETY_SPLITS)}; got {row['split']!r}")
     expected = row["expected_safety"]
     if expected is not None and expected not in SAFETY_CATEGORIES:
-        raise _Invalid(
-            f"'expected_safety' must be null or one of {', '.join(SAFETY_CATEGORIES)}; got {expected!r}"
-        )
+        raise _Invalid(f"'expected_safety' must be null or one of {', '.join(SAFETY_CATEGORIES)}; got {expected!r}")
 
 
 def _conversations(row: dict[str, Any]) -> None:
@@ -200,6 +211,9 @@ def _conversations(row: dict[str, Any]) -> None:
 
 
 _VALIDATORS = {
-    "retrieval": _retrieval, "answers": _answers, "feedback": _feedback, "safety": _safety,
+    "retrieval": _retrieval,
+    "answers": _answers,
+    "feedback": _feedback,
+    "safety": _safety,
     "conversations": _conversations,
 }

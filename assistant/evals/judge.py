@@ -80,8 +80,13 @@ def sources_block(sources: list[dict[str, Any]], texts: dict[str, str]) -> str:
     return "\n\n".join(f"[{s['n']}] {s['title']}\n{texts.get(s['id'], '')}" for s in sources) or "(no sources)"
 
 
-def run(rt: Runtime, dataset: Dataset, progress: Progress | None = None, repeat: int = 1,
-        answer_cases: list[Case] | None = None) -> tuple[list[Case], dict[str, Any]]:
+def run(
+    rt: Runtime,
+    dataset: Dataset,
+    progress: Progress | None = None,
+    repeat: int = 1,
+    answer_cases: list[Case] | None = None,
+) -> tuple[list[Case], dict[str, Any]]:
     from assistant.evals import answers
     from assistant.prompts import load_prompt
 
@@ -100,8 +105,9 @@ def run(rt: Runtime, dataset: Dataset, progress: Progress | None = None, repeat:
 
     def judge(job: tuple[int, str, int]) -> tuple[int | None, str, bool]:
         case, rubric, k = judged[job[0]], job[1], job[2]
-        rendered = prompts[rubric].format(question=case["input"], answer=case["answer"],
-                                          sources=sources_block(case["sources"], texts))
+        rendered = prompts[rubric].format(
+            question=case["input"], answer=case["answer"], sources=sources_block(case["sources"], texts)
+        )
         key = JudgeCache.key(prompts[rubric], model, rendered, k)
         hit = cache.get(key)
         if hit is not None:
@@ -121,8 +127,13 @@ def run(rt: Runtime, dataset: Dataset, progress: Progress | None = None, repeat:
                 progress(n, len(jobs))
     cases = [_case(c, ci, results, repeat) for ci, c in enumerate(judged)]
     cached = sum(1 for v in results.values() if v[2])
-    return cases, {"judge_model": model, "repeat": repeat, "cached_judgments": cached, "judgments": len(results),
-                   "prompt_versions": {r: p.tag for r, p in prompts.items()}}
+    return cases, {
+        "judge_model": model,
+        "repeat": repeat,
+        "cached_judgments": cached,
+        "judgments": len(results),
+        "prompt_versions": {r: p.tag for r, p in prompts.items()},
+    }
 
 
 def _case(c: Case, ci: int, results: dict[tuple[int, str, int], tuple[int | None, str, bool]], repeat: int) -> Case:
@@ -131,8 +142,16 @@ def _case(c: Case, ci: int, results: dict[tuple[int, str, int], tuple[int | None
     overall = mean([s for values in scores.values() for s in values])
     passed = None if overall is None else overall >= PASS_SCORE
     failures = [f"{r}: {reasons[r]}" for r in RUBRICS if (mean(scores[r]) or 5) < PASS_SCORE]
-    return {"id": c["id"], "line": c["line"], "input": c["input"], "answer": c["answer"], "scores": scores,
-            "reasons": reasons, "passed": passed, "failures": failures if passed is False else []}
+    return {
+        "id": c["id"],
+        "line": c["line"],
+        "input": c["input"],
+        "answer": c["answer"],
+        "scores": scores,
+        "reasons": reasons,
+        "passed": passed,
+        "failures": failures if passed is False else [],
+    }
 
 
 def compute(cases: list[Case]) -> dict[str, Any]:
@@ -148,8 +167,9 @@ def compute(cases: list[Case]) -> dict[str, Any]:
             metrics[f"{rubric}_std"] = rounded(statistics.stdev(runs))
             spread[rubric] = {"runs": [rounded(r) for r in runs], "min": rounded(min(runs)), "max": rounded(max(runs))}
     metrics = {k: v for k, v in metrics.items() if v is not None}
-    metrics.update(scored=sum(1 for v in values if v is not None), unscored=sum(1 for v in values if v is None),
-                   cases=len(cases))
+    metrics.update(
+        scored=sum(1 for v in values if v is not None), unscored=sum(1 for v in values if v is None), cases=len(cases)
+    )
     if spread:
         metrics["spread"] = spread
     return metrics

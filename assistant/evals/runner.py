@@ -66,8 +66,11 @@ def check_bounds(results: list[SuiteResult], bounds: list[Bound]) -> tuple[list[
                 relation = "above the ceiling" if lower_better else "below the bound"
                 violations.append(f"{result.suite}.{bound.metric} = {value:.4g}, {relation} {bound.value:g}")
         if not checked:
-            problem = (f"suite {bound.suite!r} reports no metric {bound.metric!r} in this run" if bound.suite
-                       else f"no suite in this run reports a metric {bound.metric!r}")
+            problem = (
+                f"suite {bound.suite!r} reports no metric {bound.metric!r} in this run"
+                if bound.suite
+                else f"no suite in this run reports a metric {bound.metric!r}"
+            )
             raise EvalUsageError(f"--fail-under {bound.raw}: {problem}")
     return violations, notes
 
@@ -174,8 +177,9 @@ def _run_all(rt: Runtime, names: list[str], args: Any) -> list[SuiteResult]:
             def tick(done: int, total: int, task: Any = task) -> None:
                 bar.update(task, completed=done, total=total)
 
-            result = run_suite(rt, name, args.dataset, tick, repeat=args.repeat, answer_cases=answer_cases,
-                               run_meta=meta)
+            result = run_suite(
+                rt, name, args.dataset, tick, repeat=args.repeat, answer_cases=answer_cases, run_meta=meta
+            )
             if name == "answers" and not args.dataset:
                 answer_cases = result.cases
             results.append(result)
