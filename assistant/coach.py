@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.coaching.understanding import Reading
 from assistant.llm import BACKENDS, BackendError, ChatBackend, CoachRequest
@@ -74,7 +74,7 @@ class Coach:
         )
 
     # --- public ------------------------------------------------------------------------------
-    def ask(self, question: str, **kwargs: object) -> Answer:
+    def ask(self, question: str, **kwargs: Any) -> Answer:
         answer: Answer | None = None
         for _, answer in self.stream(question, **kwargs):  # noqa: B007 - the last yield is the answer
             pass
@@ -120,7 +120,7 @@ class Coach:
         mentee_id: str | None,
         owner: str,
         safety: SafetyDecision,
-    ) -> Iterator[tuple[str, Answer | None]]:
+    ) -> Generator[tuple[str, Answer | None], None, Answer]:  # the return value is the final Answer
         history = [(t.role, t.content) for t in turns if t.complete]
         user_turns = [t for r, t in history if r == "user"]
         query = self._rewrite(question, user_turns)
