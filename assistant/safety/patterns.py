@@ -53,6 +53,7 @@ class PatternSet:
     distress: re.Pattern[str]
     evidence: dict[str, tuple[Rule, ...]]
     request: re.Pattern[str]
+    fiction: re.Pattern[str]
 
     def matches(self, text: str) -> dict[str, list[str]]:
         """Category → names of the rules that matched; `text` must be normalised (text.for_patterns)."""
@@ -91,6 +92,10 @@ class PatternSet:
     def is_request(self, text: str) -> bool:
         """True when the message asks for help doing something ("how do I...", "help me...", "write...")."""
         return bool(self.request.search(text))
+
+    def in_fiction(self, text: str) -> bool:
+        """True when the message frames itself as fiction, role-play or a hypothetical."""
+        return bool(self.fiction.search(text))
 
     def asks_kind_wording(self, text: str) -> bool:
         """True when the message asks for help wording thanks, praise, recognition or a critique kindly."""
@@ -147,6 +152,7 @@ def load_patterns(path: Path = PATTERNS_PATH) -> PatternSet:
         context["distress"],
         evidence,
         context["request"],
+        context["fiction"],
     )
 
 

@@ -104,6 +104,7 @@ class _Findings:
     possible: dict[str, list[str]] = field(default_factory=dict)
     threat: bool = False
     request: bool = False  # the message asks for help doing something (patterns.yaml, context.request)
+    fiction: bool = False  # the message frames itself as fiction or a hypothetical (context.fiction)
 
     def add(self, category: str, how: str, level: str = CLEAR) -> None:
         (self.clear if level == CLEAR else self.possible).setdefault(category, []).append(how)
@@ -132,7 +133,8 @@ class SafetyRouter:
         cleaned = clean(text or "")
         if cleaned.empty and not cleaned.hidden:
             return _unreadable(text or "", cleaned)
-        findings = _Findings(request=self.patterns.is_request(for_patterns(cleaned.text)))
+        words = for_patterns(cleaned.text)
+        findings = _Findings(request=self.patterns.is_request(words), fiction=self.patterns.in_fiction(words))
         if cleaned.hidden:  # text nobody can see on screen is there to steer the assistant
             findings.add("injection", "text hidden in invisible characters")
         self._patterns(cleaned, findings)
@@ -174,14 +176,20 @@ class SafetyRouter:
     def _level(self, category: str, cat: CategoryModel, prob: float, words: str) -> str | None:
         """clear, possible or None for a classifier probability. A full escalation needs clear evidence: a crisis
         score for a message about distress or a life event that names no risk indicator stays possible (the
-        coaching comes, under the box), and a harassment score in the possible band escalates only when the
-        message names who the mentee is and something done to them because of it."""
+        coaching comes, under the box) when it is clear and is dropped when it is only in the band; a harassment
+        score in the possible band escalates only when the message names who the mentee is and something done to
+        them because of it."""
         possible = cat.possible is not None and prob >= cat.possible
         if prob >= cat.threshold:
             if category in NEEDS_RISK_INDICATOR and possible and self._distress_only(category, words):
                 return POSSIBLE
             return CLEAR
         if not possible:
+            return None
+        if category in NEEDS_RISK_INDICATOR and self._distress_only(category, words):
+            # Grief, a diagnosis or a hard week with a middling score and no risk indicator: ordinary coaching.
+            # Out of fold this keeps the box off 15 of 426 train look-alikes and takes it from 1 of 231 crisis
+            # messages; a clear score about distress still gets the box.
             return None
         if category in EVIDENCE_ESCALATES and self.patterns.has_evidence(category, words):
             return CLEAR
@@ -253,6 +261,10 @@ def _decide(cleaned: Cleaned, findings: _Findings) -> RouterDecision:
     if "injection" in findings.possible and "harmful" in findings.clear:
         # A possible jailbreak wrapped around a clearly harmful request is one: both are declined and reported.
         findings.add("injection", "carries a harmful request")
+    if findings.fiction and ("harmful" in findings.clear or "harmful" in findings.possible):
+        # A story, role-play or hypothetical around a harmful request is there to get round the rules.
+        findings.add("injection", "fiction or hypothetical framing around a harmful request")
+        findings.add("harmful", "inside fiction or hypothetical framing")
     levels: list[tuple[str, str]] = []
     for category in _priority(findings):
         if category in findings.clear:

@@ -44,6 +44,9 @@ CLEAR_BUDGET_OTHER = 0.005
 # as it takes to catch POSSIBLE_RECALL of the train families' crisis messages out of fold (a missed warning sign
 # costs more than a box above a coaching answer to a mentee who is grieving or upset).
 POSSIBLE_BUDGET = 0.03
+# Injection's floor already catches most of it (70% of the train families' injections); out of fold, a band at 2%
+# of benign messages reaches 0.97 of them with the floor, 3% only 0.99, so the smaller band keeps more coaching.
+POSSIBLE_BUDGET_FOR = {"injection": 0.02}
 POSSIBLE_RECALL = 0.9
 # Harmful and injection have a possible band too: the coaching comes under a short note saying the assistant helps
 # only with fair, open ways to reach the goal, or that instructions to change how it works are ignored.
@@ -283,7 +286,8 @@ def train(
         if category in POSSIBLE_CATEGORIES:
             # A crisis box still shows for distress; a kindly worded request never gets a harmful note.
             shown = escalating if category == "harmful" else prob
-            band = _threshold(shown[lookalike], shown[ordinary], POSSIBLE_BUDGET)
+            budget = POSSIBLE_BUDGET_FOR.get(category, POSSIBLE_BUDGET)
+            band = _threshold(shown[lookalike], shown[ordinary], budget)
             if category == "crisis":
                 band = min(band, _recall_threshold(prob[labels == category], POSSIBLE_RECALL))
             entry["possible"] = min(band, entry["threshold"])
