@@ -2,11 +2,22 @@
 
 Every call into chromadb goes through `_call`, which turns whatever chromadb or the network raises into
 one of our errors with a message that says what to do (rebuild, start the server, free disk space).
+
+Generations: a rebuild never empties the index that is serving. `reset()` starts a new collection (a generation,
+`<collection>-g<n>`) that only the rebuilding thread writes and reads; every other reader, in this process or
+another, keeps reading the live one. When the write lock is released after a rebuild that finished, a pointer
+collection (`<collection>-live`, one metadata write) is switched to the new generation and the old one is
+deleted; a rebuild that raised is dropped, and one killed outright leaves an orphan the next rebuild deletes.
+Readers look at the pointer every few seconds and at once when a call fails, so they follow a switch made by
+another process instead of reporting the index as damaged.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -21,6 +32,8 @@ _BATCH = 2000
 INTEGRITY_SAMPLE = 5  # stored vectors checked to find themselves when an index is opened
 REBUILD_HINT = "Rebuild it with `mentor ingest --rebuild` (or the Rebuild button in the Knowledge tab)."
 NOT_BUILT = "The knowledge index has not been built yet. Build it with `mentor ingest`."
+POINTER_SUFFIX = "-live"  # the collection whose metadata names the live generation
+LIVE_CHECK_SECONDS = 2.0  # how stale a reader's idea of the live generation may get (a failed call checks at once)
 T = TypeVar("T")
 
 
@@ -29,9 +42,12 @@ class ChromaStore:
 
     def __init__(self, collection: str, name: str) -> None:
         self.name = name
-        self._collection_name = collection
+        self._base = collection
         self._client_obj: Any = None
-        self._collection: Any = None
+        self._open: dict[str, Any] = {}  # collection name -> chromadb collection
+        self._live: str | None = None
+        self._live_checked = -float("inf")
+        self._rebuild = threading.local()  # .staged: the generation this thread is building, if any
         self.generation = 0
 
     # --- hooks for the two kinds of store ------------------------------------------------------
@@ -52,31 +68,129 @@ class ChromaStore:
     def _call(self, fn: Callable[[], T]) -> T:
         try:
             return fn()
+        except IndexError_ as exc:
+            if not (exc.__cause__ is not None and self._live_moved()):
+                raise
+        except Exception as exc:  # chromadb, httpx, sqlite and the OS all raise their own types
+            self._open.clear()
+            if not self._live_moved():
+                raise self._failure(exc) from exc
+        # Another process switched to a new generation (and deleted the one this call used): once more on it.
+        try:
+            return fn()
         except IndexError_:
             raise
-        except Exception as exc:  # chromadb, httpx, sqlite and the OS all raise their own types
-            self._collection = None
+        except Exception as exc:
+            self._open.clear()
             raise self._failure(exc) from exc
 
     def _col(self) -> Any:
-        if self._collection is None:
+        name = self._target()
+        if name not in self._open:
             try:
-                self._collection = self._client.get_collection(self._collection_name)
+                self._open[name] = self._client.get_collection(name)
             except IndexError_:
                 raise
             except Exception as exc:
                 if "does not exist" in str(exc) or "NotFound" in type(exc).__name__:
                     raise IndexError_(NOT_BUILT) from exc
                 raise self._failure(exc) from exc
-        return self._collection
+        return self._open[name]
+
+    # --- generations ---------------------------------------------------------------------------
+    @property
+    def _staged(self) -> str | None:
+        return getattr(self._rebuild, "staged", None)
+
+    def _target(self) -> str:
+        """The collection this thread reads and writes: its own rebuild's, else the live one."""
+        return self._staged or self.live_collection()
+
+    def live_collection(self) -> str:
+        """The name of the collection that serves now (re-read from the pointer every LIVE_CHECK_SECONDS)."""
+        if self._live is None or time.monotonic() - self._live_checked > LIVE_CHECK_SECONDS:
+            self._follow(self._read_pointer())
+        assert self._live is not None
+        return self._live
+
+    def _follow(self, live: str) -> bool:
+        """Take `live` as the live collection; True when that is a switch (readers must reload)."""
+        moved = self._live is not None and live != self._live
+        if moved:
+            self.generation += 1
+            self._open.pop(self._live or "", None)
+        self._live, self._live_checked = live, time.monotonic()
+        return moved
+
+    def _live_moved(self) -> bool:
+        if self._client_obj is None:
+            return False  # never opened: nothing can have moved under this object
+        try:
+            return self._follow(self._read_pointer())
+        except Exception:  # the store itself is failing; the caller reports the first error
+            return False
+
+    def _read_pointer(self) -> str:
+        """The live generation's collection; an index built before generations is its base collection."""
+        try:
+            meta = self._client.get_collection(self._base + POINTER_SUFFIX).metadata or {}
+        except IndexError_:
+            raise
+        except Exception:
+            return self._base  # no pointer: no rebuild has switched generations yet
+        return str(meta.get("live") or self._base)
+
+    def _collection_names(self) -> list[str]:
+        return [getattr(c, "name", c) for c in self._call(lambda: self._client.list_collections())]
+
+    def _generations(self) -> list[str]:
+        pattern = re.compile(re.escape(self._base) + r"(?:-g(\d+))?")
+        return [n for n in self._collection_names() if pattern.fullmatch(n)]
+
+    def _start_generation(self) -> None:
+        """A new, empty collection for this thread's rebuild; orphans of killed rebuilds are deleted first."""
+        live = self._read_pointer()
+        self._follow(live)
+        generations = self._generations()
+        for orphan in generations:
+            if orphan != live:
+                self._drop(orphan)
+        numbers = [int(n.rsplit("-g", 1)[1]) for n in [*generations, live] if n != self._base]
+        self._rebuild.staged = f"{self._base}-g{max(numbers, default=0) + 1}"
+
+    def _finish_generation(self, completed: bool) -> None:
+        """Switch readers to the staged generation (completed) or throw it away (the rebuild failed)."""
+        staged = self._staged
+        if staged is None:
+            return
+        self._rebuild.staged = None
+        self.generation += 1
+        if not completed or staged not in self._collection_names():
+            self._drop(staged)
+            return
+        old = self._read_pointer()
+        self._call(
+            lambda: self._client.get_or_create_collection(self._base + POINTER_SUFFIX, embedding_function=None).modify(
+                metadata={"live": staged}
+            )
+        )
+        self._follow(staged)
+        if old != staged:
+            self._drop(old)
+
+    def _drop(self, name: str) -> None:
+        self._open.pop(name, None)
+        with contextlib.suppress(Exception):
+            self._client.delete_collection(name)
 
     # --- the VectorStore surface ---------------------------------------------------------------
     def ensure_embedder(self, embedder_name: str, dim: int, create: bool = False) -> None:
         """Refuse to mix vectors of two embedders in one collection."""
         if create:
-            self._collection = self._call(
+            name = self._target()
+            self._open[name] = self._call(
                 lambda: self._client.get_or_create_collection(
-                    self._collection_name,
+                    name,
                     embedding_function=None,  # Chroma's default would download an ONNX model
                     configuration={"hnsw": {"space": "cosine", "ef_search": HNSW_EF_SEARCH, "ef_construction": 200}},
                     metadata={"embedder": embedder_name, "dim": dim, "schema": SCHEMA_VERSION},
@@ -181,11 +295,21 @@ class ChromaStore:
         return int(self._call(lambda: self._col().count()))
 
     def reset(self) -> None:
+        """Start over in a new generation; the live index keeps serving until the rebuild completes."""
         self.generation += 1
-        with contextlib.suppress(Exception):
-            self._client.delete_collection(self._collection_name)
-        self._collection = None
+        self._start_generation()
 
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
+        """One writer at a time; a rebuild begun under the lock is switched to or dropped when it is released."""
+        with self._exclusive():
+            try:
+                yield
+            except BaseException:
+                self._finish_generation(completed=False)
+                raise
+            self._finish_generation(completed=True)
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
         yield

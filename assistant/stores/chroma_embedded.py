@@ -48,18 +48,26 @@ class EmbeddedChromaStore(ChromaStore):
         return IndexError_(f"The knowledge index at {self.path} is damaged or unreadable ({exc}). {REBUILD_HINT}")
 
     def reset(self) -> None:
-        """Start over from an empty directory: a damaged index may not even open, so it is moved aside."""
+        """A new generation beside the live one; only an index too damaged to open is moved aside and emptied,
+        since it serves nothing anyway."""
+        try:
+            super().reset()
+            return
+        except IndexError_:
+            pass
         import chromadb
 
         self.generation += 1
-        self._collection = None
+        self._open.clear()
         self._client_obj = None
+        self._live = None
         chromadb.api.shared_system_client.SharedSystemClient.clear_system_cache()
         if self.path.exists():
             shutil.rmtree(self.path)
+        super().reset()
 
     @contextlib.contextmanager
-    def write_lock(self) -> Iterator[None]:
+    def _exclusive(self) -> Iterator[None]:
         # Chroma's embedded mode is not safe for two writing processes on one directory.
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
