@@ -524,6 +524,41 @@ class SessionStore:
         with self._tx(write=False) as s:
             return [_session_record(row, count) for row, count in s.execute(query.limit(limit)).all()]
 
+    def search_sessions(self, words: str, owner: str = DEFAULT_OWNER, limit: int = 100) -> list[SessionRecord]:
+        """Conversations whose title contains `words` (any case), newest activity first; all of them for no words."""
+        needle = " ".join((words or "").split()).lower()
+        if not needle:
+            return self.list_sessions(owner, limit)
+        if limit < 1:
+            raise InputError(f"limit must be at least 1, not {limit}.")
+        query = (
+            self._sessions_query(owner)
+            .where(func.lower(SessionRow.title).contains(needle, autoescape=True))
+            .order_by(SessionRow.updated_at.desc(), SessionRow.created_at.desc())
+        )
+        with self._tx(write=False) as s:
+            return [_session_record(row, count) for row, count in s.execute(query.limit(limit)).all()]
+
+    def drop_exchanges_from(self, session_id: str, answer_turn_id: int, owner: str = DEFAULT_OWNER) -> str:
+        """Delete the exchange whose answer is `answer_turn_id` and every turn after it, with their ratings, so an
+        answer can be asked again (regenerate) or its question changed (edit and resend). Returns that question."""
+        with self._tx(write=True) as s:
+            row = self._session_row(s, session_id, owner, lock=True)
+            answer = s.get(TurnRow, answer_turn_id)
+            if answer is None or answer.session_id != session_id or answer.role != "assistant":
+                raise NotFound(f"Answer {answer_turn_id} is not in conversation {session_id!r}.")
+            first = answer.idx - 1
+            question = s.scalar(select(TurnRow).where(TurnRow.session_id == session_id, TurnRow.idx == first))
+            text = question.content if question is not None else ""
+            dropped = select(TurnRow.id).where(TurnRow.session_id == session_id, TurnRow.idx >= first)
+            s.execute(delete(RatingRow).where(RatingRow.turn_id.in_(dropped)))
+            s.execute(delete(TurnRow).where(TurnRow.session_id == session_id, TurnRow.idx >= first))
+            # A title the first question gave is given again by the next first question.
+            if first == 0 and row.title == _title_from(text):
+                row.title = DEFAULT_TITLE
+            row.updated_at = _clock.now()
+            return text
+
     def has_session(self, session_id: str, owner: str = DEFAULT_OWNER) -> bool:
         """Whether the conversation exists and is this owner's; cheaper than `get_session` (no turn count)."""
         query = select(SessionRow.id).where(SessionRow.id == session_id, SessionRow.owner == owner)

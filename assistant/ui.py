@@ -21,6 +21,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -40,7 +41,7 @@ from assistant.security import LimitError, check_message, check_upload, safe_upl
 from assistant.sessions import EXPERIENCE_LEVELS, JOURNEY_STEPS, MenteeProfile
 from assistant.settings import Settings
 from assistant.types import TOPICS, Answer, Chunk, Source
-from assistant.workspace import evals_view
+from assistant.workspace import conversations, evals_view
 from assistant.workspace.checks import InputChecks
 from assistant.workspace.client import WORKSPACE_JS
 from assistant.workspace.labels import topic_label
@@ -98,6 +99,15 @@ CANCELLED = "__cancelled__"
 NEW_MENTEE = ""
 
 _CITATION = re.compile(r"\[(\d{1,3})\]")
+# The guides listed under a journey step report a click with the document's source (Gradio's `trigger`).
+GUIDE_LINKS_JS = r"""
+element.addEventListener('click', (event) => {
+  const link = event.target.closest && event.target.closest('button[data-source]');
+  if (!link || !element.contains(link)) return;
+  event.preventDefault();
+  trigger('click', {source: link.dataset.source});
+});
+"""
 
 CSS = """
 .ma-header {display:flex; justify-content:space-between; align-items:center; flex-wrap:wrap; gap:12px;
@@ -109,6 +119,8 @@ CSS = """
 .ma-pill {display:inline-block; padding:4px 11px; border-radius:999px; font-size:0.85rem;
   border:1px solid var(--border-color-primary); background:var(--background-fill-primary);}
 .ma-pill-backend {border-color:#0f766e; color:#0f766e; font-weight:600;}
+.ma-theme-switch {cursor:pointer; color:var(--body-text-color); font:inherit; font-size:0.85rem;}
+.ma-theme-switch:focus-visible {outline:2px solid var(--color-accent);}
 .ma-pill-llm {border-color:#4338ca; color:#4338ca; font-weight:600;}
 .ma-pill-warn {border-color:#b45309; color:#b45309; font-weight:600;}
 .ma-banner {padding:10px 14px; border-radius:8px; margin:2px 0 6px; border-left:5px solid; line-height:1.45;}
@@ -178,6 +190,45 @@ div[data-testid="status-tracker"]:has(> .error) {display:none !important;}
 .ma-eval-group summary {cursor:pointer; font-weight:600;}
 .ma-failing li {margin:6px 0;}
 .ma-why {color:#b45309; font-size:0.9rem;}
+/* The conversations beside the chat (and in the Sessions tab): one button per conversation, newest first. */
+#coach-conversations, #sessions-conversations {max-height:560px; overflow:auto;}
+.ma-convos {min-width:0; max-width:100%;}
+.ma-convos ul {list-style:none; margin:0; padding:0; min-width:0;}
+.ma-convos li {margin:0 0 4px;}
+.ma-convo {all:unset; box-sizing:border-box; display:block; width:100%; max-width:100%; cursor:pointer;
+  padding:7px 10px; border-radius:8px; border:1px solid transparent;}
+.ma-convo:hover {background:var(--background-fill-secondary);}
+.ma-convo:focus-visible {outline:2px solid var(--color-accent);}
+.ma-convo-current {background:var(--background-fill-secondary); border-color:var(--border-color-primary);}
+.ma-convo-line {display:flex; font-size:0.92rem; min-width:0;}
+.ma-convo-title {overflow:hidden; text-overflow:ellipsis; white-space:nowrap; min-width:0;}
+.ma-convo-n {flex:none; white-space:pre;}
+.ma-convo-current .ma-convo-title {font-weight:600;}
+.ma-convo-meta {display:block; font-size:0.78rem; color:var(--body-text-color-subdued);}
+/* A mentor's question is plain text: its line breaks are kept. */
+#coach-chat [data-testid="user"] .message-content {white-space:pre-wrap;}
+#practice-chat [data-testid="user"] .message-content {white-space:pre-wrap;}
+.ma-stopped {color:var(--body-text-color-subdued);}
+.ma-doc-link {all:unset; cursor:pointer; color:var(--link-text-color); text-decoration:underline;}
+.ma-doc-link:focus-visible {outline:2px solid var(--color-accent); border-radius:3px;}
+/* Readable in both themes: the accent colours above are dark ink for a light page; on the dark page the same
+   roles take light tints, and secondary text is a grey with enough contrast on either background. */
+body {--ma-muted:#4b5563;}
+body.dark {--ma-muted:#aab4c3;}
+.ma-muted, .ma-snippet, .ma-convo-meta, .ma-tagline, .ma-source-heading, .ma-stopped {color:var(--ma-muted);}
+/* One selector per rule: Gradio scopes a `.dark` rule by its first selector only. */
+.dark .ma-pill-backend {color:#5eead4; border-color:#5eead4;}
+.dark .ma-source-n {color:#5eead4;}
+.dark .ma-cite {color:#5eead4;}
+.dark .ma-cited {color:#5eead4; border-color:#5eead4;}
+.dark .ma-cite:hover {outline-color:#5eead4; background:rgba(94,234,212,0.16);}
+.dark .ma-cite:focus-visible {outline-color:#5eead4; background:rgba(94,234,212,0.16);}
+.dark .ma-source-active {border-color:#5eead4; box-shadow:0 0 0 2px rgba(94,234,212,0.35);}
+.dark .ma-pill-llm {color:#a5b4fc; border-color:#a5b4fc;}
+.dark .ma-pill-warn {color:#fbbf24; border-color:#fbbf24;}
+.dark .ma-why {color:#fbbf24;}
+.dark .ma-verdict-bad {color:#fbbf24;}
+.dark .ma-verdict-good {color:#4ade80;}
 @media (max-width: 720px) {
   /* Gradio moves tabs that do not fit into a "more" menu by measuring hidden copies of the tab buttons; the
      copies are made narrow so every tab stays in the bar, and the bar wraps onto a second line instead. */
@@ -192,6 +243,7 @@ div[data-testid="status-tracker"]:has(> .error) {display:none !important;}
   #coach-chat {order:2;}
   #coach-ask-row {order:3;}
   #sources-column {order:4;}
+  #coach-sidebar {order:6; min-width:0 !important; width:100%; max-width:100%;}
 }
 """
 
@@ -320,7 +372,10 @@ def header_html(
         f'<div class="ma-title">{esc(APP_TITLE)}</div>'
         '<div class="ma-tagline">Grounded coaching for your next one-on-one: ask, prepare, word feedback, practise.'
         "</div></div>"
-        f'<div class="ma-status"><span id="backend-banner" class="ma-pill {css}">{esc(label)}</span>{index}</div>'
+        f'<div class="ma-status"><span id="backend-banner" class="ma-pill {css}">{esc(label)}</span>{index}'
+        # The page script names and runs the switch (assistant/workspace/client.py).
+        '<button type="button" id="theme-switch" class="ma-pill ma-theme-switch" aria-pressed="false">'
+        "Dark theme</button></div>"
         "</div>"
     )
 
@@ -460,8 +515,30 @@ def documents_of(chunks: Sequence[Chunk]) -> list[dict[str, Any]]:
 
 
 def chat_message(role: str, text: str) -> dict[str, str]:
-    # The chatbots show this HTML as it is (render_markdown=False): the browser never parses the text as Markdown.
+    """A chat message as HTML the chatbots show as it is (render_markdown=False): the browser never parses the text
+    as Markdown. A mentor's own words are plain text, escaped (the page keeps their line breaks), so the chat's
+    edit box shows them exactly as typed; answers are rendered Markdown."""
+    if role == "user":
+        return {"role": role, "content": html.escape(text, quote=False)}
     return {"role": role, "content": render_markdown(text)}
+
+
+def message_text(message: Any) -> str:
+    """The text of a message as the chatbot hands it back: a string, or Gradio's list of content parts."""
+    content = message.get("content", "") if isinstance(message, dict) else message
+    if isinstance(content, list):
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content or "")
+
+
+def typed_text(shown: Any) -> str:
+    """A question as the mentor typed it, from the escaped text the chat shows (or its edit box returns)."""
+    return html.unescape(message_text(shown))
+
+
+def _answer_after(turns: Sequence[int | None], index: int) -> int | None:
+    """The first stored answer at or after message `index`: where the stored conversation must be cut."""
+    return next((t for t in turns[index:] if t), None)
 
 
 def html_table(headers: Sequence[str], rows: Sequence[Sequence[object]], table_id: str, empty: str) -> str:
@@ -490,6 +567,7 @@ class Workspace:
         self.downloads = gradio_temp_dir(self.settings) / "downloads"
         self.has_model = self.settings.backend != "offline"
         self.checks = InputChecks(self.settings.max_message_chars, self.settings.max_uploads, self.has_model)
+        self._stops: dict[str, float] = {}  # browser tab → when Stop was last pressed there
 
     # --- header -------------------------------------------------------------------------------------------------
     def header(self) -> str:
@@ -543,12 +621,17 @@ class Workspace:
             return
         pending = [*history, chat_message("user", message), {"role": "assistant", "content": "…"}]
         yield pending, "", sources_now, "", history, turns, session_id
+        started = time.monotonic()
         try:
             stream = self.rt.coach.stream(
                 message, mode=mode or "auto", session_id=session_id or None, mentee_id=mentee_id or None,
                 owner=owner_of(request),
             )
             for text, answer in stream:
+                if self._stop_pressed(request, started):
+                    stream.close()  # before the answer is complete the coach stores nothing
+                    self._forget(answer, session_id, request)
+                    return
                 pending[-1] = chat_message("assistant", text or "…")
                 if answer is None:
                     yield pending, "", sources_now, "", history, turns, session_id
@@ -561,6 +644,134 @@ class Workspace:
         except Exception:
             log.exception("chat turn failed")
             yield history, message, sources_now, error_banner(INTERNAL_ERROR), history, turns, session_id
+
+    def _stop_pressed(self, request: gr.Request | None, since: float) -> bool:
+        """Whether Stop was pressed in this browser tab after the turn began. Gradio cancels the turn's event,
+        but a step already running (a model that is slow to start, then the offline coach taking over) finishes
+        on its own; this check ends the turn there."""
+        key = getattr(request, "session_hash", None)
+        return bool(key) and self._stops.get(str(key), 0.0) > since
+
+    def _forget(self, answer: Answer | None, session_id: str, request: gr.Request | None) -> None:
+        """A stopped answer is not kept: if the coach stored it in the step that finished, it is taken out again
+        (with the conversation, when this turn had started it)."""
+        if answer is None or not answer.session or not answer.extras.get("turn_id"):
+            return
+        owner = owner_of(request)
+        self.rt.sessions.drop_exchanges_from(answer.session, int(answer.extras["turn_id"]), owner=owner)
+        if not session_id and not self.rt.sessions.history(answer.session, owner=owner):
+            self.rt.sessions.delete_session(answer.session, owner=owner)
+
+    def _ask_again(
+        self, index: int, question: str, history: list[dict[str, str]], turns: list[int | None], mode: str,
+        mentee_id: str, session_id: str, request: gr.Request | None,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Cut the conversation at question `index` (on screen and in the store), then ask `question` there."""
+        history, turns = list(history or []), list(turns or [])
+        if not 0 <= index < len(history):
+            yield history, gr.skip(), gr.skip(), banner("info", "That question is no longer in the chat."), history, \
+                turns, session_id
+            return
+        cut = _answer_after(turns, index)
+        if cut and session_id:
+            try:
+                self.rt.sessions.drop_exchanges_from(session_id, int(cut), owner=owner_of(request))
+            except USER_ERRORS as exc:
+                yield history, gr.skip(), gr.skip(), error_banner(str(exc)), history, turns, session_id
+                return
+        yield from self.respond(question, history[:index], turns[:index], mode, mentee_id, session_id, request)
+
+    def regenerate(
+        self, retry: gr.RetryData, history: list[dict[str, str]], turns: list[int | None], mode: str,
+        mentee_id: str, session_id: str, request: gr.Request | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
+        """The chat's retry button under the last answer: the same question answered afresh, replacing the old
+        answer (and anything after it) in the stored conversation."""
+        index = retry.index if isinstance(retry.index, int) else retry.index[0]
+        question = typed_text(retry.value) or typed_text(history[index] if 0 <= index < len(history or []) else "")
+        yield from self._ask_again(index, question, history, turns, mode, mentee_id, session_id, request)
+
+    def edit_question(
+        self, edited: gr.EditData, history: list[dict[str, str]], turns: list[int | None], mode: str,
+        mentee_id: str, session_id: str, request: gr.Request | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
+        """A question edited in the chat is sent again: its old answer and what followed are replaced."""
+        index = edited.index if isinstance(edited.index, int) else edited.index[0]
+        question = typed_text(edited.value)
+        if not question.strip() or question.strip() == typed_text(edited.previous_value).strip():
+            history = list(history or [])
+            yield history, gr.skip(), gr.skip(), gr.skip(), history, list(turns or []), session_id  # nothing changed
+            return
+        yield from self._ask_again(index, question, history, turns, mode, mentee_id, session_id, request)
+
+    def stop_answer(
+        self, shown: list[dict[str, Any]], history: list[dict[str, str]], turns: list[int | None],
+        request: gr.Request | None = None,
+    ) -> tuple[Any, ...]:
+        """Stop pressed while an answer streams (Gradio cancels its event; `respond` ends a step still running):
+        the words so far stay on screen, marked as stopped, and are not stored.
+        (chatbot, history, turns, notice, send, stop)"""
+        key = getattr(request, "session_hash", None)
+        if key:
+            self._stops[str(key)] = time.monotonic()
+        history, turns = list(history or []), list(turns or [])
+        idle = (gr.update(visible=True), gr.update(visible=False))
+        if len(shown or []) <= len(history):
+            return history, history, turns, "", *idle
+        kept = [{"role": m.get("role", "user"), "content": message_text(m)} for m in shown[: len(history) + 2]]
+        if kept[-1]["role"] == "assistant":
+            partial = kept[-1]["content"].removesuffix("…") if kept[-1]["content"] != "…" else ""
+            kept[-1]["content"] = partial + '<p class="ma-stopped"><em>Stopped. This answer was not saved.</em></p>'
+        turns += [None] * (len(kept) - len(history))
+        notice = banner("info", "Stopped.", " Retry under the answer, or edit the question, to ask it again.")
+        return kept, kept, turns, notice, *idle
+
+    @staticmethod
+    def answering(steps: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        """A chat turn's steps plus the Ask and Stop buttons: Stop shows while the answer is written."""
+        busy = (gr.update(visible=False), gr.update(visible=True))
+        idle = (gr.update(visible=True), gr.update(visible=False))
+        last: tuple[Any, ...] | None = None
+        for step in steps:
+            yield (*step, *busy)
+            last = step
+        if last is not None:  # the finished turn once more, with Ask back in place of Stop
+            yield (*last, *idle)
+
+    # The events the page wires: the same turns with the Ask / Stop buttons as two more outputs.
+    def respond_ui(
+        self, message: str, history: list[dict[str, str]], turns: list[int | None], mode: str, mentee_id: str,
+        session_id: str, request: gr.Request | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
+        yield from self.answering(self.respond(message, history, turns, mode, mentee_id, session_id, request))
+
+    def regenerate_ui(
+        self, retry: gr.RetryData, history: list[dict[str, str]], turns: list[int | None], mode: str,
+        mentee_id: str, session_id: str, request: gr.Request | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
+        yield from self.answering(self.regenerate(retry, history, turns, mode, mentee_id, session_id, request))
+
+    def edit_ui(
+        self, edited: gr.EditData, history: list[dict[str, str]], turns: list[int | None], mode: str,
+        mentee_id: str, session_id: str, request: gr.Request | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
+        yield from self.answering(self.edit_question(edited, history, turns, mode, mentee_id, session_id, request))
+
+    @_friendly
+    def conversation_list(self, words: str, current: str, request: gr.Request | None = None) -> str:
+        """The conversations beside the chat: titles containing `words`, newest first, the open one marked."""
+        return self._conversations(words, current, "conversation-list", request)
+
+    def _conversations(self, words: str, current: str | None, list_id: str, request: gr.Request | None) -> str:
+        owner = owner_of(request)
+        every = self.rt.sessions.list_sessions(owner=owner)
+        found = self.rt.sessions.search_sessions(words or "", owner=owner) if (words or "").strip() else every
+        return conversations.conversation_list(found, current, list_id, words or "",
+                                               numbers=conversations.title_numbers(every))
+
+    def open_clicked(self, clicked: gr.EventData, request: gr.Request | None = None) -> tuple[Any, ...]:
+        """A conversation clicked in the list beside the chat opens in it (the Coach tab is already showing)."""
+        return self.open_session(str(getattr(clicked, "session", "") or ""), request)[:-1]
 
     def use_example(self, picked: gr.SelectData) -> str:
         """The example prompt a user clicked, into the question box (the send chained after it reads the box)."""
@@ -607,16 +818,19 @@ class Workspace:
 
     # --- sessions -----------------------------------------------------------------------------------------------
     @_friendly
-    def sessions_overview(self, request: gr.Request | None = None) -> tuple[Any, Any]:
-        """(dropdown, table) of the user's conversations, newest first."""
-        records = self.rt.sessions.list_sessions(owner=owner_of(request))
-        choices = [(f"{r.title} · {r.updated_at:%d %b %H:%M}", r.id) for r in records]
-        table = html_table(
-            ["Conversation", "Questions", "Last activity (UTC)"],
-            [[r.title, r.turns // 2, f"{r.updated_at:%Y-%m-%d %H:%M}"] for r in records],
-            "sessions-table", "No conversations yet: questions you ask in the Coach tab are saved here.",
-        )
-        return gr.Dropdown(choices=choices, value=choices[0][1] if choices else None), table
+    def sessions_view(self, words: str, selected: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
+        """(selected conversation, list, preview) for the Sessions tab: titles containing `words`, newest first;
+        the selection stays if it is still listed, else the newest one is selected."""
+        owner = owner_of(request)
+        found = self.rt.sessions.search_sessions(words or "", owner=owner)
+        ids = [r.id for r in found]
+        chosen = selected if selected in ids else (ids[0] if ids else "")
+        listed = self._conversations(words, chosen, "sessions-list", request)
+        return chosen, listed, self.preview_session(chosen, request)
+
+    def pick_session(self, clicked: gr.EventData, words: str, request: gr.Request | None = None) -> tuple[Any, ...]:
+        """A row clicked in the Sessions list: it is selected and previewed."""
+        return self.sessions_view(words, str(getattr(clicked, "session", "") or ""), request)
 
     @_friendly
     def preview_session(self, session_id: str | None, request: gr.Request | None = None) -> str:
@@ -648,22 +862,24 @@ class Workspace:
                 render_sources(last_sources, cited), notice, gr.Tabs(selected="coach"))
 
     @_friendly
-    def rename_session(self, session_id: str | None, title: str, request: gr.Request | None = None) -> tuple[Any, ...]:
+    def rename_session(
+        self, session_id: str | None, title: str, words: str = "", request: gr.Request | None = None
+    ) -> tuple[Any, ...]:
+        """(status, selected, list, preview, cleared title box): the new title shows in the list and the preview."""
         if not session_id:
             raise gr.Error("Choose a conversation to rename.")
         self.rt.sessions.rename_session(session_id, title, owner=owner_of(request))
-        dropdown, table = self.sessions_overview(request)
-        return banner("ok", "Renamed."), gr.Dropdown(choices=dropdown.choices, value=session_id), table, ""
+        return (banner("ok", "Renamed."), *self.sessions_view(words, session_id, request), "")
 
     @_friendly
-    def delete_session(self, session_id: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
+    def delete_session(self, session_id: str | None, request: gr.Request | None = None) -> tuple[Any, Any]:
+        """(status, selected): nothing is selected afterwards, so the list's refresh selects the newest one."""
         if session_id == CANCELLED:
-            return gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip()
         if not session_id:
             raise gr.Error("Choose a conversation to delete.")
         self.rt.sessions.delete_session(session_id, owner=owner_of(request))
-        dropdown, table = self.sessions_overview(request)
-        return banner("ok", "Deleted the conversation and its ratings."), dropdown, table
+        return banner("ok", "Deleted the conversation and its ratings."), ""
 
     @_friendly
     def export_session(self, session_id: str | None, request: gr.Request | None = None) -> Any:
@@ -828,19 +1044,23 @@ class Workspace:
                 self.mentee_list(request), self.mentee_choices(request))
 
     @_friendly
-    def set_journey(self, mentee_id: str | None, done: list[int], request: gr.Request | None = None) -> str:
+    def set_journey(self, mentee_id: str | None, done: list[int], request: gr.Request | None = None) -> tuple[str, Any]:
+        """(status, ticked steps): the boxes always show what is stored, so a step ticked before the profile is
+        saved is unticked again rather than looking saved."""
         if not mentee_id:
-            return "*Save the profile first to track the journey.*"
+            return "*Save the profile first to track the journey.*", []
         owner = owner_of(request)
         current = self.rt.sessions.journey(mentee_id, owner=owner)
         wanted = {int(step) for step in done or []}
         for step, was_done in current.items():
             if (step in wanted) != was_done:
                 self.rt.sessions.set_step(mentee_id, step, step in wanted, owner=owner)
-        return f"Journey saved: {len(wanted)} of {len(JOURNEY_STEPS)} steps done."
+        stored = sorted(step for step, ok in self.rt.sessions.journey(mentee_id, owner=owner).items() if ok)
+        return f"Journey saved: {len(stored)} of {len(JOURNEY_STEPS)} steps done.", stored
 
     def step_guidance(self, step: int | None) -> str:
-        """The guidance written for one journey step, straight from the index."""
+        """The guidance written for one journey step, straight from the index; each title opens that document in
+        the Knowledge tab (a click the page reports with the document's source)."""
         if not step:
             return ""
         step = int(step)
@@ -848,9 +1068,23 @@ class Workspace:
         if not docs:
             hits = self.rt.retriever.search(JOURNEY_STEPS[step - 1], k=4)
             docs = [{"title": h.chunk.title, "topic": h.chunk.topic, "source": h.chunk.source} for h in hits]
-        lines = [f"**Step {step}: {JOURNEY_STEPS[step - 1]}**", ""]
-        lines += [f"- {d['title']} ({topic_label(d['topic'])}) · open it in the Knowledge tab" for d in docs]
-        return md_to_html("\n".join(lines))
+        items = "".join(
+            f'<li><button type="button" class="ma-doc-link" data-source="{esc(d["source"])}" '
+            f'title="Open it in the Knowledge tab">{esc(d["title"])}</button>'
+            f' <span class="ma-muted">({esc(topic_label(d["topic"]))})</span></li>'
+            for d in docs
+        )
+        return (f'<div id="step-guidance-list"><p><strong>Step {step}: {esc(JOURNEY_STEPS[step - 1])}</strong></p>'
+                f'<ul>{items}</ul><p class="ma-muted">Click a title to read it in the Knowledge tab.</p></div>')
+
+    @_friendly
+    def open_guide(self, clicked: gr.EventData) -> tuple[Any, ...]:
+        """A guide clicked under a journey step, opened in the Knowledge tab:
+        (tabs, topic, step, words, table, document picker, viewer)."""
+        source = str(getattr(clicked, "source", "") or "")
+        table, picker = self.browse("", 0, "")
+        chosen = gr.Dropdown(choices=picker.choices, value=source)
+        return gr.Tabs(selected="knowledge"), "", 0, "", table, chosen, self.view_document(source)
 
     @_friendly
     def add_reflection(self, mentee_id: str | None, text: str, request: gr.Request | None = None) -> tuple[str, str]:
@@ -879,8 +1113,9 @@ class Workspace:
 
     # --- knowledge ----------------------------------------------------------------------------------------------
     @_friendly
-    def browse(self, topic: str | None, step: int | None, contains: str) -> tuple[Any, Any]:
-        """(table, document dropdown) filtered by topic, step and words in the title."""
+    def browse(self, topic: str | None, step: int | None, contains: str, current: str | None = None) -> tuple[Any, Any]:
+        """(table, document dropdown) filtered by topic, step and words in the title; the open document stays open
+        while it is still listed."""
         docs = documents_of(self.rt.retriever.chunks)
         needle = (contains or "").strip().lower()
         docs = [d for d in docs if (not topic or d["topic"] == topic) and (not step or d["step"] == int(step))
@@ -891,6 +1126,10 @@ class Workspace:
             "knowledge-table", "No guidance matches these filters.",
         )
         choices = [(d["title"], d["source"]) for d in docs]
+        if not current or current in {source for _, source in choices}:
+            # The open document stays; an empty picker is left alone too, as a document opened from elsewhere
+            # (a journey step's guide) may be arriving in the same moment as this refresh.
+            return table, gr.Dropdown(choices=choices)
         return table, gr.Dropdown(choices=choices, value=None)
 
     @_friendly
@@ -1106,11 +1345,19 @@ def build_app(rt: Runtime) -> gr.Blocks:
             _feedback_tab(ws)
             _practice_tab(ws)
             mentees = _mentees_tab(ws, coach)
-            _knowledge_tab(ws, header)
+            knowledge = _knowledge_tab(ws, header)
             _evals_tab(ws)
         app.load(ws.header, outputs=header, api_visibility="private")
         app.load(ws.mentee_choices, outputs=coach["mentee"], api_visibility="private")
-        app.load(ws.mentee_list, outputs=mentees, api_visibility="private")
+        app.load(**coach["refresh"])
+        app.load(ws.mentee_list, outputs=mentees["pick"], api_visibility="private")
+        # A guide named under a journey step opens in the Knowledge tab.
+        mentees["guidance"].click(
+            ws.open_guide, None,
+            [tabs, knowledge["topic"], knowledge["step"], knowledge["contains"], knowledge["table"], knowledge["doc"],
+             knowledge["viewer"]],
+            api_visibility="private",
+        )
         gr.api(ws.chat_api, api_name="chat", api_description="Ask the coach; returns a Markdown answer citing [n].",
                concurrency_id="chat")
         gr.api(ws.new_session_api, api_name="new_session", api_description="Open a stored conversation for /chat.")
@@ -1128,11 +1375,17 @@ def _coach_tab(ws: Workspace) -> dict[str, Any]:
     with gr.Tab("Coach", id="coach"):
         # The ids let the phone layout put the sources right under the conversation (see CSS).
         with gr.Row(equal_height=False, elem_id="coach-row"):
+            with gr.Column(scale=3, min_width=210, elem_id="coach-sidebar"):
+                new = gr.Button("New conversation", variant="secondary", elem_id="coach-new")
+                search = gr.Textbox(show_label=False, placeholder="Search conversations", container=False,
+                                    elem_id="conversation-search", max_lines=1)
+                listed = gr.HTML(conversations.conversation_list([], None, "conversation-list"),
+                                 elem_id="coach-conversations", js_on_load=conversations.LIST_JS)
             with gr.Column(scale=7, elem_id="coach-main"):
                 notice = gr.HTML(elem_id="coach-notice")
                 chatbot = gr.Chatbot(
                     label="Conversation", height=500, elem_id="coach-chat", buttons=["copy"], render_markdown=False,
-                    latex_delimiters=[],
+                    latex_delimiters=[], editable="user",
                     placeholder="Describe the situation or ask a question, or start from one of these. Answers "
                                 "cite the guidance they use as [n]: click a number to open that passage.",
                     # New answers open at their first line (assistant/workspace/client.py), not at their end.
@@ -1146,11 +1399,11 @@ def _coach_tab(ws: Workspace) -> dict[str, Any]:
                         lines=1, max_lines=6, scale=8, elem_id="coach-input", autofocus=True,
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="coach-send")
+                    stop = gr.Button("Stop", variant="stop", scale=1, visible=False, elem_id="coach-stop")
                 with gr.Row():
                     mode = gr.Dropdown(MODE_CHOICES, value="auto", label="Mode", elem_id="coach-mode")
                     mentee = gr.Dropdown([("No mentee selected", NO_MENTEE)], value=NO_MENTEE,
                                          label="Tailor to mentee", elem_id="coach-mentee")
-                    new = gr.Button("New conversation", variant="secondary", elem_id="coach-new")
                 # One rating control per answer: the thumbs under it; this box adds an optional comment.
                 with gr.Row(equal_height=True, elem_id="rating-row"):
                     comment = gr.Textbox(
@@ -1163,58 +1416,87 @@ def _coach_tab(ws: Workspace) -> dict[str, Any]:
         history, turns, session = gr.State([]), gr.State([]), gr.State("")
 
     chat_inputs = [message, history, turns, mode, mentee, session]
-    chat_outputs = [chatbot, message, sources, notice, history, turns, session]
-    for trigger in (send.click, message.submit):
-        trigger(ws.respond, chat_inputs, chat_outputs, api_visibility="private", show_progress="minimal",
-                concurrency_id="chat", validator=ws.checks.question)
+    # Every way of starting an answer streams into the same outputs, with Ask swapped for Stop meanwhile.
+    chat_outputs = [chatbot, message, sources, notice, history, turns, session, send, stop]
+    turn = {"api_visibility": "private", "show_progress": "minimal", "concurrency_id": "chat"}
+    answering = [trigger(ws.respond_ui, chat_inputs, chat_outputs, validator=ws.checks.question, **turn)
+                 for trigger in (send.click, message.submit)]
     # An example prompt is sent at once, as if typed and asked.
-    chatbot.example_select(ws.use_example, None, message, api_visibility="private").then(
-        ws.respond, chat_inputs, chat_outputs, api_visibility="private", show_progress="minimal",
-        concurrency_id="chat", validator=ws.checks.question,
-    )
-    new.click(ws.new_conversation, None, [chatbot, history, turns, session, sources, notice, rating],
-              api_visibility="private")
+    answering.append(chatbot.example_select(ws.use_example, None, message, api_visibility="private").then(
+        ws.respond_ui, chat_inputs, chat_outputs, validator=ws.checks.question, **turn))
+    answering.append(chatbot.retry(ws.regenerate_ui, chat_inputs[1:], chat_outputs, **turn))
+    answering.append(chatbot.edit(ws.edit_ui, chat_inputs[1:], chat_outputs, **turn))
+    stop.click(ws.stop_answer, [chatbot, history, turns], [chatbot, history, turns, notice, send, stop],
+               cancels=answering, api_visibility="private")
+
+    refresh = {"fn": ws.conversation_list, "inputs": [search, session], "outputs": listed,
+               "api_visibility": "private"}
+    for event in answering:
+        event.then(**refresh)
+    search.change(trigger_mode="always_last", **refresh)
+    cleared = [chatbot, history, turns, session, sources, notice, rating]
+    new.click(ws.new_conversation, None, cleared, api_visibility="private").then(**refresh)
+    chatbot.clear(ws.new_conversation, None, cleared, api_visibility="private").then(**refresh)
+    listed.click(ws.open_clicked, None, [chatbot, history, turns, session, mentee, sources, notice],
+                 api_visibility="private").then(**refresh)
     chatbot.like(ws.rate_message, [comment, turns], rating, api_visibility="private")
     return {"chatbot": chatbot, "history": history, "turns": turns, "session": session, "mentee": mentee,
-            "sources": sources, "notice": notice}
+            "sources": sources, "notice": notice, "conversations": listed, "refresh": refresh}
 
 
 def _confirm(question: str) -> str:
-    """Browser-side confirmation; a cancelled click reaches Python as CANCELLED and changes nothing."""
+    """Browser-side confirmation for a one-input event; a cancelled click reaches Python as CANCELLED and changes
+    nothing."""
     return f"(value) => window.confirm({json.dumps(question)}) ? value : {json.dumps(CANCELLED)}"
 
 
 def _sessions_tab(ws: Workspace, coach: dict[str, Any], tabs: gr.Tabs) -> None:
     with gr.Tab("Sessions", id="sessions") as tab, gr.Row(equal_height=False):
-        with gr.Column(scale=4):
-            pick = gr.Dropdown(label="Conversation", choices=[], elem_id="session-pick")
+        with gr.Column(scale=4, min_width=240):
+            search = gr.Textbox(show_label=False, placeholder="Search conversations", container=False, max_lines=1,
+                                elem_id="session-search")
+            listed = gr.HTML(conversations.conversation_list([], None, "sessions-list"),
+                             elem_id="sessions-conversations", js_on_load=conversations.LIST_JS)
+        with gr.Column(scale=6):
             with gr.Row():
                 open_btn = gr.Button("Open in Coach", variant="primary", elem_id="session-open")
                 export_btn = gr.Button("Export Markdown", elem_id="session-export")
             with gr.Row(equal_height=True):
                 title = gr.Textbox(label="New title", show_label=False, placeholder="New title", scale=3,
                                    container=False, elem_id="session-title")
-                rename_btn = gr.Button("Rename", scale=1, size="sm")
-                delete_btn = gr.Button("Delete", variant="stop", scale=1, size="sm", elem_id="session-delete")
-            status = gr.HTML()
+                rename_btn = gr.Button("Rename", scale=1, size="sm", elem_id="session-rename")
+            status = gr.HTML(elem_id="session-status")
             download = gr.File(label="Download", interactive=False, visible=False)
-            table = gr.HTML(elem_id="sessions-list")
-        with gr.Column(scale=6):
             preview = gr.HTML(elem_id="session-preview")
+            # Deleting is kept apart from the everyday actions, behind its own section and a confirmation.
+            with gr.Accordion("Delete this conversation", open=False, elem_id="session-danger"):
+                gr.Markdown("The conversation and its ratings are deleted for good; this cannot be undone.")
+                delete_btn = gr.Button("Delete conversation", variant="stop", size="sm", elem_id="session-delete")
+        # The selected conversation lives in the page (a hidden box), not in a gr.State: a State's value is taken
+        # from the server, so a cancelled delete confirmation could not replace it with CANCELLED.
+        selected = gr.Textbox("", visible=False, elem_id="session-selected")
 
-    tab.select(ws.sessions_overview, None, [pick, table], api_visibility="private")
-    pick.change(ws.preview_session, pick, preview, api_visibility="private")
+    view = [selected, listed, preview]
+    tab.select(ws.sessions_view, [search, selected], view, api_visibility="private")
+    search.change(ws.sessions_view, [search, selected], view, api_visibility="private",
+                  trigger_mode="always_last")
+    listed.click(ws.pick_session, [search], view, api_visibility="private")
     open_btn.click(
-        ws.open_session, pick,
+        ws.open_session, selected,
         [coach["chatbot"], coach["history"], coach["turns"], coach["session"], coach["mentee"], coach["sources"],
          coach["notice"], tabs],
         api_visibility="private", validator=ws.checks.conversation,
-    )
-    export_btn.click(ws.export_session, pick, download, api_visibility="private", validator=ws.checks.conversation)
-    rename_btn.click(ws.rename_session, [pick, title], [status, pick, table, title], api_visibility="private",
-                     validator=ws.checks.rename)
-    delete_btn.click(ws.delete_session, pick, [status, pick, table], api_visibility="private",
-                     js=_confirm("Delete this conversation and its ratings?"), validator=ws.checks.conversation)
+    ).then(**coach["refresh"])
+    export_btn.click(ws.export_session, selected, download, api_visibility="private",
+                     validator=ws.checks.conversation)
+    rename_btn.click(ws.rename_session, [selected, title, search], [status, *view, title], api_visibility="private",
+                     validator=ws.checks.rename).then(**coach["refresh"])
+    # One input, so the confirmation can hand it back (or CANCELLED); the list is refreshed afterwards.
+    delete_btn.click(ws.delete_session, selected, [status, selected], api_visibility="private",
+                     js=_confirm("Delete this conversation and its ratings? This cannot be undone."),
+                     validator=ws.checks.conversation,
+                     ).then(ws.sessions_view, [search, selected], view, api_visibility="private",
+                            ).then(**coach["refresh"])
 
 
 def _feedback_tab(ws: Workspace) -> None:
@@ -1283,14 +1565,15 @@ def _practice_tab(ws: Workspace) -> None:
     end.click(ws.end_or_explain, state, [debrief, state, tension], api_visibility="private")
 
 
-def _mentees_tab(ws: Workspace, coach: dict[str, Any]) -> gr.Dropdown:
+def _mentees_tab(ws: Workspace, coach: dict[str, Any]) -> dict[str, Any]:
     steps = [(f"{i}. {name}", i) for i, name in enumerate(JOURNEY_STEPS, 1)]
     with gr.Tab("Mentees", id="mentees"), gr.Row(equal_height=False):
         with gr.Column(scale=5):
             pick = gr.Dropdown([("New mentee…", NEW_MENTEE)], value=NEW_MENTEE, label="Mentee", elem_id="mentee-pick")
             name = gr.Textbox(label="Name or alias", elem_id="mentee-name")
-            level = gr.Dropdown([(lv or "not set", lv) for lv in EXPERIENCE_LEVELS], value="",
-                                label="Experience level")
+            # "not set" first: it is the default, and the levels then run from new to senior.
+            level = gr.Dropdown([("not set", "")] + [(lv, lv) for lv in EXPERIENCE_LEVELS if lv], value="",
+                                label="Experience level", elem_id="mentee-level")
             goals = gr.Textbox(label="Goals", lines=2)
             learning = gr.Textbox(label="How they like to learn", lines=2)
             communication = gr.Textbox(label="Communication preferences", lines=2)
@@ -1305,8 +1588,8 @@ def _mentees_tab(ws: Workspace, coach: dict[str, Any]) -> gr.Dropdown:
         with gr.Column(scale=5):
             journey = gr.CheckboxGroup(steps, label="Mentoring journey: steps done", elem_id="mentee-journey")
             journey_status = gr.Markdown()
-            step = gr.Dropdown(steps, value=None, label="Guidance for a step")
-            guidance = gr.HTML()
+            step = gr.Dropdown(steps, value=None, label="Guidance for a step", elem_id="mentee-step")
+            guidance = gr.HTML(elem_id="step-guidance", js_on_load=GUIDE_LINKS_JS)
             note = gr.Textbox(label="Reflection note", lines=3, placeholder="What happened, what you noticed, "
                                                                              "what you will try next time")
             add_note = gr.Button("Add note")
@@ -1319,14 +1602,14 @@ def _mentees_tab(ws: Workspace, coach: dict[str, Any]) -> gr.Dropdown:
     delete.click(ws.delete_mentee, pick, [status, pick, coach["mentee"]], api_visibility="private",
                  js=_confirm("Delete this mentee's profile, journey and notes?"), validator=ws.checks.saved_mentee)
     export.click(ws.export_mentee, pick, download, api_visibility="private", validator=ws.checks.saved_mentee)
-    journey.input(ws.set_journey, [pick, journey], journey_status, api_visibility="private")
+    journey.input(ws.set_journey, [pick, journey], [journey_status, journey], api_visibility="private")
     step.change(ws.step_guidance, step, guidance, api_visibility="private")
     add_note.click(ws.add_reflection, [pick, note], [reflections, note], api_visibility="private",
                    validator=ws.checks.reflection)
-    return pick
+    return {"pick": pick, "guidance": guidance}
 
 
-def _knowledge_tab(ws: Workspace, header: gr.HTML) -> None:
+def _knowledge_tab(ws: Workspace, header: gr.HTML) -> dict[str, Any]:
     steps = [("All steps", 0)] + [(f"{i}. {name}", i) for i, name in enumerate(JOURNEY_STEPS, 1)]
     with gr.Tab("Knowledge", id="knowledge") as tab:
         with gr.Row():
@@ -1357,9 +1640,9 @@ def _knowledge_tab(ws: Workspace, header: gr.HTML) -> None:
 
     filters = [topic, step, contains]
     tab.select(ws.own_document_choices, None, mine, api_visibility="private")
-    tab.select(ws.browse, filters, [table, doc], api_visibility="private")
+    tab.select(ws.browse, [*filters, doc], [table, doc], api_visibility="private")
     for f in filters:
-        f.change(ws.browse, filters, [table, doc], api_visibility="private")
+        f.change(ws.browse, [*filters, doc], [table, doc], api_visibility="private")
     doc.change(ws.view_document, doc, viewer, api_visibility="private")
     add_event = add.click(ws.upload, files, ingest_status, api_visibility="private", concurrency_limit=1,
                           concurrency_id="index", validator=ws.checks.uploads)
@@ -1370,9 +1653,10 @@ def _knowledge_tab(ws: Workspace, header: gr.HTML) -> None:
                                 js=_confirm("Remove this document and its passages from the knowledge?"))
     # After any change to the index the list, the remove picker and the header's counts follow at once.
     for event in (add_event, rebuild_event, remove_event):
-        event.then(ws.browse, filters, [table, doc], api_visibility="private")
+        event.then(ws.browse, [*filters, doc], [table, doc], api_visibility="private")
         event.then(ws.own_document_choices, None, mine, api_visibility="private")
         event.then(ws.header, None, header, api_visibility="private")
+    return {"topic": topic, "step": step, "contains": contains, "table": table, "doc": doc, "viewer": viewer}
 
 
 def _evals_tab(ws: Workspace) -> None:

@@ -10,7 +10,6 @@ Content-Security-Policy must stop that one too.
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,26 +18,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port, make_settings
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from browser import WAIT_MS, Served, copy_of_built, new_page, open_app, serve
+from playwright.sync_api import Browser, Page, expect
 
 from assistant import ui
 from assistant.runtime import Runtime
 
 pytestmark = pytest.mark.browser
+pytest_plugins = ["browser_fixtures"]  # served, browser, page, phone
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 OUTSIDE_HOST = "127.0.0.2"
-WAIT_MS = 60_000
 DOC_TITLE = "Payload handbook"
 PIXEL = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -94,49 +83,37 @@ def outside() -> Iterator[Outside]:
 
 
 @pytest.fixture(scope="module")
-def app_url(built_dir: Path, tmp_path_factory: pytest.TempPathFactory, outside: Outside) -> Iterator[str]:
+def served(built_dir: Path, tmp_path_factory: pytest.TempPathFactory, outside: Outside) -> Iterator[Served]:
     """The app over a copy of the built index, with one uploaded document made of every payload."""
-    data = tmp_path_factory.mktemp("outside") / "data"
-    shutil.copytree(built_dir, data)
-    rt = Runtime(make_settings(data))
-    rt.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-    doc = rt.settings.uploads_dir / "payload-handbook.md"
-    doc.write_text(f"# {DOC_TITLE}\n\n" + "\n\n".join(payloads(outside.base).values()) + "\n", encoding="utf-8")
-    report = rt.ingestor.run([doc])
-    assert not report.skipped, report.skipped
-    ui.warm_up(rt)  # as `mentor serve` does, so the first answer does not wait for models to load
-    app = ui.with_queue(ui.build_app(rt), rt.settings)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, **ui.launch_options(rt.settings))
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
+
+    def add_payload_document(rt: Runtime) -> None:
+        rt.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+        doc = rt.settings.uploads_dir / "payload-handbook.md"
+        doc.write_text(f"# {DOC_TITLE}\n\n" + "\n\n".join(payloads(outside.base).values()) + "\n", encoding="utf-8")
+        report = rt.ingestor.run([doc])
+        assert not report.skipped, report.skipped
+        ui.warm_up(rt)  # as `mentor serve` does, so the first answer does not wait for models to load
+
+    yield from serve(copy_of_built(built_dir, tmp_path_factory, "outside"), add_payload_document)
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}; `make test` installs it (apt-get install chromium).")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def app_url(served: Served) -> str:
+    return served.url
 
 
 @contextmanager
 def fresh_page(browser: Browser) -> Iterator[Page]:
     """A page in a new browser context: an empty cache, so an image fetched earlier would be fetched again."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
+    page = new_page(browser)
     try:
         yield page
     finally:
-        context.close()
+        page.context.close()
 
 
 def _open(page: Page, url: str) -> None:
-    page.goto(url)
-    expect(page.locator("#ma-header")).to_contain_text("passages indexed", timeout=WAIT_MS)
+    open_app(page, url)
 
 
 def _ask(page: Page, text: str) -> None:

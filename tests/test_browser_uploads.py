@@ -7,23 +7,19 @@ the same server process as this test, whose peak memory is watched.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import free_port, make_settings
-from playwright.sync_api import Page, expect, sync_playwright
+from browser import Served, new_page, open_app
+from playwright.sync_api import Browser, Page, expect
 from test_extraction_limits import wordy_docx
 from test_front_matter import alias_bomb
 
-from assistant import ui
-from assistant.runtime import Runtime
-
 pytestmark = pytest.mark.browser
+pytest_plugins = ["browser_fixtures"]  # served, browser, page, phone
 
-CHROMIUM = Path("/usr/bin/chromium")
-WAIT_MS = 120_000
+WAIT_MS = 120_000  # the refused bombs are read before the status comes back
 
 
 def peak_resident_bytes() -> int:
@@ -34,41 +30,22 @@ def peak_resident_bytes() -> int:
     raise AssertionError("no VmHWM in /proc/self/status")
 
 
-@pytest.fixture(scope="module")
-def served(built_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Runtime]]:
-    data = tmp_path_factory.mktemp("uploads") / "data"
-    shutil.copytree(built_dir, data)
-    rt = Runtime(make_settings(data))
-    app = ui.with_queue(ui.build_app(rt), rt.settings)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, **ui.launch_options(rt.settings))
-    yield f"http://127.0.0.1:{port}/", rt
-    app.close()
+@pytest.fixture
+def page(browser: Browser, served: Served) -> Iterator[Page]:
+    desktop = new_page(browser)
+    desktop.set_default_timeout(WAIT_MS)
+    open_app(desktop, served.url)
+    yield desktop
+    desktop.context.close()
 
 
-@pytest.fixture(scope="module")
-def page() -> Iterator[Page]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}; `make test` installs it (apt-get install chromium).")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(WAIT_MS)
-        yield page
-        browser.close()
-
-
-def test_bombs_are_refused_by_name_and_leave_nothing_behind(
-    page: Page, served: tuple[str, Runtime], tmp_path: Path
-) -> None:
-    url, rt = served
+def test_bombs_are_refused_by_name_and_leave_nothing_behind(page: Page, served: Served, tmp_path: Path) -> None:
+    rt = served.rt
     bomb = tmp_path / "team-notes.md"
     bomb.write_text(alias_bomb(), encoding="utf-8")
     handbook = wordy_docx(tmp_path / "handbook.docx", 47 * 1024 * 1024)
     note = tmp_path / "heron-rota.md"
     note.write_text("# Heron rota\n\nThe heron rota for buddy lunches starts on Monday.\n", encoding="utf-8")
-    page.goto(url)
-    expect(page.locator("#ma-header")).to_contain_text("passages indexed", timeout=WAIT_MS)
     page.get_by_role("tab", name="Knowledge").click()
     page.get_by_text("Add your own documents").click()
     before = peak_resident_bytes()

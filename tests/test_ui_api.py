@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import os
@@ -207,13 +208,56 @@ def test_respond_neutralises_html_and_outside_images(ws: ui.Workspace) -> None:
               "![x](http://example.invalid/leak.png) How do I build trust with a new mentee?")
     history = _chat(ws, attack)[-1][4]
     shown = history[0]["content"]
-    assert "<img" not in shown and "<script" not in shown
-    assert "&lt;img" in shown and "example.invalid" not in shown
+    assert "<img" not in shown and "<script" not in shown and "<" not in shown  # the question is shown as text
+    assert "&lt;img" in shown and ui.typed_text(shown) == attack  # and its edit box gets it back as typed
 
 
 def test_safety_escalation_gets_a_distinct_banner(ws: ui.Workspace) -> None:
     notice = _chat(ws, "My mentee told me she has been thinking about ending her life.")[-1][3]
     assert "ma-safety" in notice and "Safety" in notice
+
+
+def test_regenerate_and_edit_cut_the_stored_conversation_where_the_question_was(
+    ws: ui.Workspace, wrt: Runtime
+) -> None:
+    *_, history, turns, session = _chat(ws, QUESTION)[-1]
+    *_, history, turns, session = list(ws.respond("How do I build trust with a new mentee?", history, turns, "auto",
+                                                  "", session))[-1]
+    first_answer = turns[1]
+    retry = gr.RetryData(None, {"index": 2, "value": history[2]["content"]})
+    *_, history, turns, _ = list(ws.regenerate(retry, history, turns, "auto", "", session))[-1]
+    stored = wrt.sessions.history(session)
+    assert [t.content for t in stored if t.role == "user"] == [QUESTION, "How do I build trust with a new mentee?"]
+    assert turns[1] == first_answer and turns[3] == stored[3].id and len(history) == 4
+    edit = gr.EditData(None, {"index": 0, "value": "What should I cover in a first meeting?",
+                              "previous_value": history[0]["content"]})
+    *_, history, turns, _ = list(ws.edit_question(edit, history, turns, "auto", "", session))[-1]
+    assert [t.content for t in wrt.sessions.history(session) if t.role == "user"] == [
+        "What should I cover in a first meeting?"]  # everything after the edited question is gone
+    assert len(history) == 2 and wrt.sessions.get_session(session).title == "What should I cover in a first meeting?"
+
+
+def test_stop_keeps_the_words_so_far_marked_and_unsaved(ws: ui.Workspace) -> None:
+    history = [ui.chat_message("user", "Q1"), ui.chat_message("assistant", "A1 [1]")]
+    shown = [*history, {"role": "user", "content": [{"type": "text", "text": "Q2"}]},
+             {"role": "assistant", "content": [{"type": "text", "text": "<p>Start with one</p>"}]}]
+    chatbot, kept, turns, notice, send, stop = ws.stop_answer(shown, history, [None, 7])
+    assert kept == chatbot and len(kept) == 4 and turns == [None, 7, None, None]  # the stopped answer is not rateable
+    assert "Start with one" in kept[3]["content"] and "not saved" in kept[3]["content"] and "Stopped" in notice
+    assert send["visible"] is True and stop["visible"] is False
+
+
+def test_conversations_are_searched_by_title_and_told_apart(ws: ui.Workspace, wrt: Runtime) -> None:
+    owner = "searcher"
+    older = wrt.sessions.create_session("Quiet mentee in one-on-ones", owner=owner)
+    newer = wrt.sessions.create_session("Quiet mentee in one-on-ones…", owner=owner)
+    other = wrt.sessions.create_session("100% remote team", owner=owner)
+    assert [r.id for r in wrt.sessions.search_sessions("QUIET", owner=owner)] == [newer, older]
+    assert [r.id for r in wrt.sessions.search_sessions("100%", owner=owner)] == [other]
+    assert wrt.sessions.search_sessions("0%r", owner=owner) == []  # % is a character, not a wildcard
+    listed = ui.conversations.conversation_list(wrt.sessions.list_sessions(owner=owner), older, "x")
+    assert listed.index(newer) < listed.index(older)  # newest first
+    assert listed.count("(2)") == 1 and 'aria-current="true"' in listed
 
 
 def test_open_session_resumes_into_the_coach_tab(ws: ui.Workspace) -> None:
@@ -291,7 +335,9 @@ def test_mentee_profile_journey_reflections_and_export(ws: ui.Workspace, wrt: Ru
                                               "", "")
     mentee_id = pick.value
     assert "Saved Priya" in status and mentee_id and (("Priya", mentee_id) in coach_pick.choices)
-    assert "3 of 10" in ws.set_journey(mentee_id, [1, 2, 4])
+    status, ticked = ws.set_journey(mentee_id, [1, 2, 4])
+    assert "3 of 10" in status and ticked == [1, 2, 4]
+    assert ws.set_journey("", [3]) == ("*Save the profile first to track the journey.*", [])  # not left ticked
     assert wrt.sessions.journey(mentee_id)[4] is True and wrt.sessions.journey(mentee_id)[3] is False
     notes, box = ws.add_reflection(mentee_id, "She asked for more <i>stretch</i> work.")
     assert box == "" and "&lt;i&gt;stretch" in notes and "<i>" not in notes
@@ -309,7 +355,9 @@ def test_step_guidance_lists_documents_for_that_step(ws: ui.Workspace, wrt: Runt
     expected = {c.title for c in wrt.retriever.chunks if c.step == 7}
     text = ws.step_guidance(7)
     assert "Provide constructive feedback" in text
-    assert expected and all(title in text for title in expected)
+    assert expected and all(html.escape(title) in text for title in expected)
+    sources = {html.unescape(s) for s in re.findall(r'data-source="([^"]+)"', text)}  # each title opens its document
+    assert sources == {c.source for c in wrt.retriever.chunks if c.step == 7}
 
 
 # --- knowledge -------------------------------------------------------------------------------------------------

@@ -3,52 +3,23 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import free_port, make_settings
-from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
-
-from assistant import ui
-from assistant.runtime import Runtime
+from browser import Served, ask, new_page, open_app
+from playwright.sync_api import Browser, Page, Request, expect
 
 pytestmark = pytest.mark.browser
+pytest_plugins = ["browser_fixtures"]  # served, browser, page, phone
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 QUESTION = "How do I give feedback to a mentee who gets defensive?"
-ANSWER_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
-def app_url(built_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One app for the module, over a copy of the built index (the chat stores sessions)."""
-    data = tmp_path_factory.mktemp("browser") / "data"
-    shutil.copytree(built_dir, data)
-    rt = Runtime(make_settings(data))
-    app = ui.with_queue(ui.build_app(rt), rt.settings)
-    port = free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, **ui.launch_options(rt.settings))
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}; `make test` installs it (apt-get install chromium).")
-    # Assertions wait as long as actions do: a first answer on a busy 2-core machine can take more than 5 s.
-    expect.set_options(timeout=ANSWER_TIMEOUT_MS)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def app_url(served: Served) -> str:
+    return served.url
 
 
 @pytest.fixture(scope="module")
@@ -58,42 +29,23 @@ def requests_seen() -> list[str]:
 
 @pytest.fixture(scope="module")
 def page(browser: Browser, requests_seen: list[str]) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    """One page for the module; every request it makes is recorded (nothing may leave 127.0.0.1)."""
+    page = new_page(browser)
 
     def record(request: Request) -> None:
         requests_seen.append(request.url)
 
-    context.on("request", record)
-    page = context.new_page()
-    page.set_default_timeout(ANSWER_TIMEOUT_MS)
+    page.context.on("request", record)
     yield page
-    context.close()
+    page.context.close()
 
 
 def _open(page: Page, url: str, tab: str | None = None) -> None:
-    page.goto(url)
-    expect(page.locator("#coach-input textarea")).to_be_visible()
-    # The header fills in on load; waiting for it means the app's load events have run.
-    expect(page.locator("#ma-header")).to_contain_text("passages indexed")
-    if tab:
-        page.get_by_role("tab", name=tab).click()
+    open_app(page, url, tab)
 
 
 def _ask(page: Page, text: str) -> str:
-    """Type a question, send it, and return the finished answer's text."""
-    before = page.locator('#coach-chat [data-testid="bot"]').count()
-    page.locator("#coach-input textarea").fill(text)
-    page.locator("#coach-send").click()
-    bot = page.locator('#coach-chat [data-testid="bot"]')
-    expect(bot).to_have_count(before + 1)
-    # The chat input is cleared at once; the turn is done when the sources for it are rendered.
-    expect(page.locator("#sources-panel .ma-source").first).to_be_visible()
-    expect(page.locator("#coach-send")).to_be_enabled()
-    page.wait_for_function(
-        "() => !document.querySelector('#coach-chat .pending') && "
-        "!document.querySelector('#coach-chat .status-tracker:not(.hide)')"
-    )
-    return bot.last.inner_text()
+    return ask(page, text)
 
 
 def test_coach_streams_a_cited_answer_with_its_sources(page: Page, app_url: str, artifacts: Path) -> None:
@@ -133,7 +85,7 @@ def test_a_saved_conversation_resumes_in_the_coach_tab(page: Page, app_url: str)
     _open(page, app_url)
     _ask(page, "What should I cover in my first meeting with a new mentee?")
     page.get_by_role("tab", name="Sessions").click()
-    expect(page.locator("#sessions-table")).to_contain_text("What should I cover in my first meeting")
+    expect(page.locator("#sessions-list")).to_contain_text("What should I cover in my first meeting")
     expect(page.locator("#session-preview")).to_contain_text("What should I cover in my first meeting")
     page.locator("#session-open").click()
     expect(page.get_by_role("tab", name="Coach")).to_have_attribute("aria-selected", "true")

@@ -50,11 +50,11 @@ class InputChecks:
     def conversation(self, session_id: str | None, *rest: Any) -> Any:
         return _marks([None if session_id else "Choose a conversation first."], len(rest))
 
-    def rename(self, session_id: str | None, title: str) -> Any:
+    def rename(self, session_id: str | None, title: str, *rest: Any) -> Any:
         title_problem = None if (title or "").strip() else "Type the new title first."
         if title_problem is None and len(title.strip()) > 200:
             title_problem = "Keep the title under 200 characters."
-        return _marks([None if session_id else "Choose a conversation first.", title_problem])
+        return _marks([None if session_id else "Choose a conversation first.", title_problem], len(rest))
 
     # --- feedback studio --------------------------------------------------------------------------------------
     def draft_text(self, text: str) -> Any:

@@ -4,7 +4,11 @@
   it into view (beside the answer on a desktop, below it on a phone). Only the latest answer gets buttons: the
   panel holds that answer's sources, so an older answer's [2] would open the wrong passage.
 - When a question is sent, the chat scrolls so the question sits at the top and the answer starts right under it,
-  instead of following the stream to its end (the chatbot's own autoscroll is off).
+  and keeps it there while the answer streams in (until the user scrolls), instead of following the stream to its
+  end (the chatbot's own autoscroll is off).
+
+- Keyboard: arrow keys (and Home / End) move between the tabs; a dropdown's list closes when Tab leaves it.
+- The header's light / dark switch (Gradio's own `dark` class on the body), remembered in this browser.
 
 It runs once, as the header's `js_on_load` (Gradio evaluates that with `Function`, which the page's
 Content-Security-Policy allows; an inline <script> would need the page's nonce). Nothing here fetches anything or
@@ -66,23 +70,45 @@ if (!window.__mentorWorkspace) {
     card.scrollIntoView({block: 'nearest'});
   };
 
+  // The newest question stays pinned to the top of the chat while its answer streams in: at the moment it is
+  // sent there is nothing below it to scroll by, so one scroll then left it a few hundred pixels down. The pin
+  // is let go as soon as the user scrolls, clicks or types in the chat themselves.
   let questionsSeen = 0;
-  const scrollToNewQuestion = (root) => {
+  let pinned = false;
+  const letGo = () => { pinned = false; };
+  const watched = new WeakSet();
+  const pinTarget = (root) => {
     const questions = root.querySelectorAll('[data-testid="user"]');
-    if (questions.length < questionsSeen) questionsSeen = questions.length;  // a new conversation
-    if (questions.length === questionsSeen) return;
-    questionsSeen = questions.length;
-    const wrap = root.querySelector('.bubble-wrap');
+    if (!questions.length) return null;
     const question = questions[questions.length - 1].closest('.message-row') || questions[questions.length - 1];
-    if (!wrap) return;
+    const wrap = root.querySelector('.bubble-wrap');
     // A long pasted question would push the answer out of sight: then the answer's first line goes to the top.
     const answers = root.querySelectorAll('[data-testid="bot"]');
-    const answer = answers.length ? answers[answers.length - 1] : null;
-    const target = question.offsetHeight > wrap.clientHeight / 3 && answer ? answer : question;
-    wrap.scrollTop += target.getBoundingClientRect().top - wrap.getBoundingClientRect().top - 8;
+    const answer = answers.length ? answers[answers.length - 1].closest('.message-row') : null;
+    const afterQuestion = answer && question.compareDocumentPosition(answer) & Node.DOCUMENT_POSITION_FOLLOWING;
+    return question.offsetHeight > wrap.clientHeight / 3 && afterQuestion ? answer : question;
+  };
+  const keepNewQuestionInView = (root) => {
+    const wrap = root.querySelector('.bubble-wrap');
+    if (!wrap) return;
+    if (!watched.has(wrap)) {
+      watched.add(wrap);
+      for (const kind of ['wheel', 'touchstart', 'keydown', 'pointerdown']) {
+        wrap.addEventListener(kind, letGo, {passive: true});
+      }
+    }
+    const count = root.querySelectorAll('[data-testid="user"]').length;
+    if (count < questionsSeen) { questionsSeen = count; pinned = false; }  // a new or reopened conversation
+    if (count > questionsSeen) { questionsSeen = count; pinned = true; }
+    if (!pinned) return;
+    const target = pinTarget(root);
+    if (!target) return;
+    const offset = target.getBoundingClientRect().top - wrap.getBoundingClientRect().top - 8;
+    if (Math.abs(offset) > 1) wrap.scrollTop += offset;
   };
 
   const tidy = () => {
+    showTheme();  // the header is drawn again by the server on load
     const root = chat();
     if (!root) return;
     const answers = root.querySelectorAll('[data-testid="bot"]');
@@ -90,7 +116,7 @@ if (!window.__mentorWorkspace) {
       if (i < answers.length - 1) answer.querySelectorAll('button.ma-cite').forEach(plain);
     });
     if (answers.length) decorate(answers[answers.length - 1]);
-    scrollToNewQuestion(root);
+    keepNewQuestionInView(root);
   };
 
   let queued = false;
@@ -107,5 +133,57 @@ if (!window.__mentorWorkspace) {
     event.stopPropagation();
     showSource(button.dataset.n);
   }, true);
+
+  // --- keyboard: arrow keys move between tabs, as in any tab list -------------------------------------------------
+  document.addEventListener('keydown', (event) => {
+    if (!['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(event.key)) return;
+    const tab = event.target.closest && event.target.closest('[role="tab"]');
+    if (!tab || tab.closest('.visually-hidden')) return;
+    const tabs = [...tab.closest('[role="tablist"]').querySelectorAll('[role="tab"]')]
+      .filter((t) => !t.closest('.visually-hidden') && !t.disabled);
+    const at = tabs.indexOf(tab);
+    if (at < 0) return;
+    const next = event.key === 'Home' ? 0 : event.key === 'End' ? tabs.length - 1
+      : (at + (event.key === 'ArrowRight' ? 1 : -1) + tabs.length) % tabs.length;
+    event.preventDefault();
+    tabs[next].focus();
+    tabs[next].click();
+  });
+
+  // --- keyboard: a dropdown's list closes when Tab moves focus on ----------------------------------------------------
+  // Gradio's dropdown treats every key as typing: it closes its list on blur, then its (asynchronous) key handler
+  // for the Tab that caused the blur opens the list again. Tab is kept from that handler; the focus still moves.
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== 'Tab') return;
+    const input = event.target;
+    if (input && input.matches && input.matches('input[role="combobox"]')) event.stopPropagation();
+  }, true);
+
+  // --- light / dark: the header's switch, remembered in this browser -----------------------------------------------
+  const THEME_KEY = 'mentor-assistant-theme';
+  const showTheme = () => {
+    const dark = document.body.classList.contains('dark');
+    const button = document.querySelector('#theme-switch');
+    if (!button) return;
+    button.textContent = dark ? 'Light theme' : 'Dark theme';
+    button.setAttribute('aria-pressed', String(dark));
+    button.title = dark ? 'Switch to the light theme' : 'Switch to the dark theme';
+  };
+  const setTheme = (mode) => {
+    document.body.classList.toggle('dark', mode === 'dark');
+    try { localStorage.setItem(THEME_KEY, mode); } catch (e) { /* private mode: not remembered */ }
+    showTheme();
+  };
+  try {
+    const saved = localStorage.getItem(THEME_KEY);
+    if (saved === 'dark' || saved === 'light') setTheme(saved);
+  } catch (e) { /* no storage: the system's choice stays */ }
+  showTheme();
+  new MutationObserver(showTheme).observe(document.body, {attributes: true, attributeFilter: ['class']});
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest && event.target.closest('#theme-switch');
+    if (!button) return;
+    setTheme(document.body.classList.contains('dark') ? 'light' : 'dark');
+  });
 }
 """
