@@ -126,7 +126,7 @@ class Coach:
         query = self._rewrite(question, user_turns)
         chunk_hits = self.rt.retriever.search(query, k=10)
         state = self.rt.understanding.state_from(turns)
-        reading = self.rt.understanding.read(question, state, chunk_hits, mode=mode)
+        reading = self.rt.understanding.read(question, state, mode=mode)
         relevance = self.rt.retriever.coverage(query, chunk_hits[:5])
         if not reading.understood:
             return self._clarify(reading, mode, query, safety, relevance)

@@ -120,13 +120,11 @@ class Understanding:
                 break
         return ConversationState(ids, name, need, tuple(user_turns))
 
-    def read(
-        self, message: str, state: ConversationState, chunk_hits: Sequence[object] = (), mode: str = "auto"
-    ) -> Reading:
+    def read(self, message: str, state: ConversationState, mode: str = "auto") -> Reading:
         message = readable_text(message)
         details = extract(message)
         name = details.name or state.mentee_name
-        alone = self.matcher.match(message, chunk_hits)  # type: ignore[arg-type]
+        alone = self.matcher.match(message)
         previous = [self.playbooks[i] for i in state.playbook_ids if i in self.playbooks]
         if not previous:
             # A name or a word or two carries no situation; asking beats guessing.
@@ -146,7 +144,7 @@ class Understanding:
         # A short follow-up means little alone ("how do I wrap it up?"), and read only with what came before it
         # loses its own point ("what if he gets angry?"); both readings count, and the conversation's own playbook
         # and the ones it names as related get a head start over the rest.
-        context = self.matcher.match(" ".join([*state.user_turns[-CONTEXT_TURNS:], message]), chunk_hits)  # type: ignore[arg-type]
+        context = self.matcher.match(" ".join([*state.user_turns[-CONTEXT_TURNS:], message]))
         near = {previous[0].id, *previous[0].related}
         scores: dict[str, float] = {}
         own_weight = 1.0 if _REACTION.search(message) else OWN_WORDS_WEIGHT
