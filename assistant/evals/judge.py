@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Any
 from assistant.evals.core import Case, rounded
 from assistant.evals.datasets import Dataset
 from assistant.evals.metrics import mean
+from assistant.llm import capabilities_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from assistant.evals.suites import Progress
     from assistant.prompts import PromptFile
     from assistant.runtime import Runtime
@@ -90,9 +89,10 @@ def run(
     from assistant.evals import answers
     from assistant.prompts import load_prompt
 
-    complete: Callable[[str], str] | None = getattr(rt.coach.backend, "complete", None)
-    if rt.settings.backend == "offline" or complete is None:
+    backend = rt.coach.backend
+    if not capabilities_of(backend).completion:  # the offline coach cannot read a judge prompt
         return [], {"skipped": SKIPPED["skipped"]}
+    complete = backend.complete
     if answer_cases is None:
         answer_cases, _ = answers.run(rt, dataset)
     judged = [c for c in answer_cases if not c["abstained"] and not c["escalated"]]
