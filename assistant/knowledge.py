@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from assistant.embedders import Embedder
 from assistant.errors import InputError
 from assistant.ingestion.extract import EXTRACTED_SUFFIXES, ExtractionError, check_text_length, extract_text
 from assistant.ingestion.front_matter import FrontMatterError, load_front_matter
+from assistant.ingestion.poison import PoisonGuard, guard_for
 from assistant.settings import REPO_ROOT, Settings
 from assistant.stores import EmbedderMismatch, IndexError_, SchemaMismatch, VectorStore
 from assistant.types import TOPICS, Chunk
@@ -44,6 +46,7 @@ class Document:
     step: int | None = None
     references: tuple[str, ...] = ()
     user_source: bool = False
+    held_back: tuple[dict[str, Any], ...] = ()  # poisoned lines left out of `body` (users' documents only)
 
 
 @dataclass
@@ -58,6 +61,7 @@ class IngestReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     rebuilt: bool = False
     rebuilt_because: str = ""  # why ingest rebuilt the index on its own (another embedder, an older schema)
+    held_back: list[dict[str, Any]] = field(default_factory=list)  # {source, line, reason, ...} read this run
 
     @property
     def changed(self) -> bool:
@@ -66,10 +70,13 @@ class IngestReport:
     def summary(self) -> str:
         verdict = "" if self.changed else " — index already up to date, nothing changed"
         because = f"{self.rebuilt_because}\n" if self.rebuilt_because else ""
+        held = "".join(
+            f"\nheld back from {h['source']}: \u201c{h['line'][:160]}\u201d ({h['reason']})" for h in self.held_back
+        )
         return (
             f"{because}{self.files} files, {self.chunks} chunks: {self.added} added, {self.updated} updated, "
             f"{self.removed} removed, {self.unchanged} files unchanged, {len(self.skipped)} skipped "
-            f"in {self.seconds:.2f}s{verdict}"
+            f"in {self.seconds:.2f}s{verdict}{held}"
         )
 
 
@@ -168,6 +175,43 @@ def load_document(path: Path, settings: Settings, user_source: bool) -> Document
         references=_string_list(meta, "references"),
         user_source=user_source,
     )
+
+
+def held_back_json(held: tuple[dict[str, Any], ...]) -> str:
+    """What a chunk records of its document's held-back lines: each line (bounded) and why."""
+    return json.dumps([{"line": h["line"][:300], "reason": h["reason"]} for h in held], ensure_ascii=False)
+
+
+def screened(doc: Document, guard: PoisonGuard) -> Document:
+    """A user's document without its poisoned lines (held back, with why); a poisoned title gives way to the
+    file name. DocumentError when nothing safe is left."""
+    body, found = guard.screen_text(doc.body)
+    held = tuple(h.as_dict() for h in found)
+    if not body.strip() or not re.search(r"\w", re.sub(r"(?m)^#+.*$", "", body)):
+        reason = held[0]["reason"] if held else "no text"
+        raise DocumentError(f"every line with text was held back as unsafe ({reason})")
+    title = doc.title
+    if guard.verdicts([title])[0] is not None:
+        title = Path(doc.source).stem.replace("-", " ").replace("_", " ").title()
+    return replace(doc, body=body, title=title, held_back=held)
+
+
+DEFAULT_OWNER = "local"  # the one user of a single-user install (the CLI, the UI without MENTOR_AUTH)
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Who added a user's document and whether every user may see it (None: not said)."""
+
+    owner: str | None
+    shared: bool | None
+
+
+def _first_of_each_source(targets: list[tuple[Path, bool]], settings: Settings) -> list[tuple[Path, bool]]:
+    firsts: dict[str, tuple[Path, bool]] = {}
+    for path, is_user in targets:
+        firsts.setdefault(source_name(path, settings), (path, is_user))
+    return list(firsts.values())
 
 
 class Chunker:
@@ -293,14 +337,33 @@ class Ingestor:
         self.embedder = embedder
         self.chunker = Chunker(settings.chunk_tokens)
         self._pending = _PendingWrites()
+        self._guard: PoisonGuard | None = None
+        self._visibility: dict[str, Visibility] = {}
+        self._named: dict[str, Visibility] = {}
+
+    @property
+    def guard(self) -> PoisonGuard:
+        """What keeps poisoned lines of users' documents out of the index (built on first use)."""
+        if self._guard is None:
+            self._guard = guard_for(self.embedder)
+        return self._guard
 
     def run(
-        self, user_paths: Iterable[Path] = (), rebuild: bool = False, progress: ProgressFn | None = None
+        self,
+        user_paths: Iterable[Path] = (),
+        rebuild: bool = False,
+        progress: ProgressFn | None = None,
+        owner: str | None = None,
+        shared: bool | None = None,
     ) -> IngestReport:
+        """Bring the index in line with its sources. `owner` and `shared` apply to the documents named in
+        `user_paths` (who added them, and whether every user may see them); documents already indexed keep theirs."""
         started = time.perf_counter()
         rebuilt = False
         user_paths = list(user_paths)
         with self.store.write_lock():
+            self._visibility = self._known_visibility()
+            self._named = {source_name(p, self.settings): Visibility(owner, shared) for p in user_paths}
             if rebuild:
                 user_paths += self._user_sources()
                 self.store.reset()
@@ -330,6 +393,26 @@ class Ingestor:
         in_repo = REPO_ROOT / source
         return in_repo if in_repo.exists() else self.settings.data_dir / source
 
+    def _known_visibility(self) -> dict[str, Visibility]:
+        """Who added each user document already indexed and whether it is shared (read before any rebuild)."""
+        try:
+            _, metas, _ = self.store.all_records()
+        except IndexError_:
+            return {}
+        return {
+            str(m.get("source")): Visibility(m.get("owner"), m.get("shared"))
+            for m in metas
+            if m.get("user_source") and "owner" in m
+        }
+
+    def _visibility_of(self, source: str) -> dict[str, Any]:
+        """The owner and shared flag to record for a user document: as named in this run, else as indexed."""
+        named = self._named.get(source, Visibility(None, None))
+        known = self._visibility.get(source, Visibility(None, None))
+        owner = named.owner or known.owner or DEFAULT_OWNER
+        shared = named.shared if named.shared is not None else known.shared if known.shared is not None else True
+        return {"owner": str(owner), "shared": bool(shared)}
+
     def _user_sources(self) -> list[Path]:
         """Users' own documents in the index, kept across a rebuild (their files are still on disk)."""
         try:
@@ -342,8 +425,13 @@ class Ingestor:
         chunks, metas, _ = self.store.all_records()
         state: dict[str, dict[str, Any]] = {}
         for chunk, meta in zip(chunks, metas, strict=True):
-            entry = state.setdefault(chunk.source, {"hashes": set(), "n": 0, "ids": [], "user": chunk.user_source})
+            entry = state.setdefault(
+                chunk.source,
+                {"hashes": set(), "guards": set(), "visibility": set(), "n": 0, "ids": [], "user": chunk.user_source},
+            )
             entry["hashes"].add(meta.get("file_hash"))
+            entry["guards"].add(meta.get("guard", ""))
+            entry["visibility"].add((meta.get("owner"), meta.get("shared")))
             entry["n"] = int(meta.get("n_chunks", -1))
             entry["ids"].append(chunk.id)
         return state
@@ -357,8 +445,8 @@ class Ingestor:
         # User sources already in the index stay unless their file is gone.
         known_user = [self.source_path(s) for s, e in indexed.items() if e["user"]]
         targets = [(p, False) for p in curated] + [(p, True) for p in user_files]
-        named = {source_name(p, self.settings) for p, _ in targets}
-        targets += [(p, True) for p in known_user if p.exists() and source_name(p, self.settings) not in named]
+        targets += [(p, True) for p in known_user if p.exists()]
+        targets = _first_of_each_source(targets, self.settings)  # a file named twice is read once, not a duplicate
         seen: set[str] = set()
         for i, (path, is_user) in enumerate(targets):
             if progress:
@@ -393,20 +481,39 @@ class Ingestor:
             report.skipped.append((str(path), "duplicate of a file already ingested in this run"))
             return
         current = indexed.get(doc.source)
-        if current and current["hashes"] == {doc.content_hash} and current["n"] == len(current["ids"]):
+        fingerprint = self.guard.fingerprint if is_user else ""  # a changed guard reads users' documents again
+        if (
+            current
+            and current["hashes"] == {doc.content_hash}
+            and current["guards"] == {fingerprint}
+            and current["n"] == len(current["ids"])
+            and (not is_user or current["visibility"] == {tuple(self._visibility_of(doc.source).values())})
+        ):
             seen.add(doc.source)
             report.files += 1
             report.unchanged += 1
             return
+        if is_user:
+            try:
+                doc = screened(doc, self.guard)
+            except DocumentError as exc:
+                report.skipped.append((str(path), str(exc) + self._discard_refused_upload(path, exc)))
+                return
         chunks = self.chunker.split(doc)
         if not chunks:
-            report.skipped.append((str(path), "has no text to index (only headings)"))
+            refused = DocumentError("has no text to index (only headings)")
+            report.skipped.append((str(path), str(refused) + self._discard_refused_upload(path, refused)))
             return
         seen.add(doc.source)
         report.files += 1
+        report.held_back.extend({"source": doc.source, **h} for h in doc.held_back)
         new_ids = {c.id for c in chunks}
         old = [cid for cid in (current["ids"] if current else []) if cid not in new_ids]
-        self._pending.add(chunks, {"file_hash": doc.content_hash, "n_chunks": len(chunks)}, old)
+        extra: dict[str, Any] = {"file_hash": doc.content_hash, "n_chunks": len(chunks)}
+        if is_user:
+            extra |= {"guard": fingerprint, "held_back": held_back_json(doc.held_back)}
+            extra |= self._visibility_of(doc.source)
+        self._pending.add(chunks, extra, old)
         self._pending.embed(self.embedder)
         if len(self._pending.chunks) >= self.settings.ingest_batch:
             self._pending.flush(self.embedder, self.store)

@@ -1,12 +1,17 @@
 """The documents users add themselves: list them, remove one (its chunks and its uploaded copy), recognise an upload
 whose content is already indexed under another name, and drop uploaded copies that never made it into the index.
 
+Visibility: each user document records who added it (`owner`) and whether every user may see it (`shared`). A
+document that is not shared is found, quoted and listed only for its owner: `hidden_sources` names what one user
+must not see, and `visible_hits` filters a search's hits by it. Only the owner may remove or re-share a document.
+
 Curated guidance (knowledge/) is not removed here: it comes back at the next ingest, so the way to drop a curated
 document is to delete its file and run `mentor ingest`.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +20,7 @@ from assistant.errors import InputError
 
 if TYPE_CHECKING:
     from assistant.knowledge import Ingestor
+    from assistant.types import Hit
 
 
 class RemovalError(InputError):
@@ -26,6 +32,11 @@ class OwnDocument:
     source: str
     title: str
     chunk_ids: tuple[str, ...]
+    owner: str = "local"
+    shared: bool = True
+
+    def visible_to(self, user: str | None) -> bool:
+        return user is None or self.shared or self.owner == user
 
 
 @dataclass(frozen=True)
@@ -38,24 +49,79 @@ class Removed:
 
 def _documents(ingestor: Ingestor) -> tuple[dict[str, OwnDocument], dict[str, str]]:
     """(the user's documents by source, the title of every curated document by source)."""
-    chunks, _, _ = ingestor.store.all_records()
+    chunks, metas, _ = ingestor.store.all_records()
     ids: dict[str, list[str]] = {}
     titles: dict[str, str] = {}
+    access: dict[str, tuple[str, bool]] = {}
     curated: dict[str, str] = {}
-    for chunk in chunks:
+    for chunk, meta in zip(chunks, metas, strict=True):
         if chunk.user_source:
             ids.setdefault(chunk.source, []).append(chunk.id)
             titles.setdefault(chunk.source, chunk.title)
+            access.setdefault(chunk.source, _access(meta))
         else:
             curated.setdefault(chunk.source, chunk.title)
-    own = {s: OwnDocument(s, titles[s], tuple(sorted(i))) for s, i in ids.items()}
+    own = {s: OwnDocument(s, titles[s], tuple(sorted(i)), *access[s]) for s, i in ids.items()}
     return own, curated
 
 
-def own_documents(ingestor: Ingestor) -> list[OwnDocument]:
-    """The user's documents in the index, by title."""
+def _access(meta: dict[str, Any]) -> tuple[str, bool]:
+    """(owner, shared) of a user document's chunk; documents indexed before owners were recorded are shared."""
+    shared = meta.get("shared")
+    return str(meta.get("owner") or "local"), True if shared is None else bool(shared)
+
+
+def own_documents(ingestor: Ingestor, user: str | None = None) -> list[OwnDocument]:
+    """The users' documents in the index, by title; with `user`, only those that user may see."""
     own, _ = _documents(ingestor)
-    return sorted(own.values(), key=lambda d: (d.title.lower(), d.source))
+    return sorted((d for d in own.values() if d.visible_to(user)), key=lambda d: (d.title.lower(), d.source))
+
+
+_RESTRICTED: dict[int, tuple[tuple[int, int], dict[str, str]]] = {}  # id(store) -> (state, source -> owner)
+
+
+def _restricted(ingestor: Ingestor) -> dict[str, str]:
+    """source -> owner of every document that is not shared; read again only when the index changed (a search
+    turn asks for it each time, so it must not read every chunk each time)."""
+    store = ingestor.store
+    state = (store.generation, store.count())
+    cached = _RESTRICTED.get(id(store))
+    if cached is None or cached[0] != state:
+        own, _ = _documents(ingestor)
+        cached = (state, {d.source: d.owner for d in own.values() if not d.shared})
+        _RESTRICTED[id(store)] = cached
+    return cached[1]
+
+
+def hidden_sources(ingestor: Ingestor, user: str | None) -> set[str]:
+    """The sources of documents `user` must not see: not shared, and added by someone else."""
+    if user is None:
+        return set()
+    return {source for source, owner in _restricted(ingestor).items() if owner != user}
+
+
+def visible_hits(hits: list[Hit], hidden: set[str]) -> list[Hit]:
+    """Search hits without the passages of documents hidden from this user."""
+    return [h for h in hits if h.chunk.source not in hidden] if hidden else list(hits)
+
+
+def set_shared(ingestor: Ingestor, name: str, shared: bool, user: str | None = None) -> OwnDocument:
+    """Share a document with every user, or restrict it to its owner; only the owner may (user None: the CLI).
+    Rewrites the chunks' metadata with their stored vectors, so nothing is embedded again."""
+    with ingestor.store.write_lock():
+        doc = find_own_document(ingestor, name, user)
+        _check_owner(doc, user, "change who can see")
+        chunks, metas, vectors = ingestor.store.all_records(with_vectors=True)
+        rows = [i for i, c in enumerate(chunks) if c.source == doc.source]
+        if vectors is not None and rows:
+            extra = [{k: v for k, v in metas[i].items() if k not in chunks[i].metadata()} for i in rows]
+            ingestor.store.upsert([chunks[i] for i in rows], vectors[rows], [e | {"shared": shared} for e in extra])
+    return OwnDocument(doc.source, doc.title, doc.chunk_ids, doc.owner, shared)
+
+
+def _check_owner(doc: OwnDocument, user: str | None, action: str) -> None:
+    if user is not None and doc.owner != user:
+        raise RemovalError(f"“{doc.title}” was added by another user; only they can {action} it.")
 
 
 def _matches(name: str, source: str, title: str) -> bool:
@@ -64,12 +130,13 @@ def _matches(name: str, source: str, title: str) -> bool:
     return wanted in (source.lower(), path.name.lower(), path.stem.lower(), title.strip().lower())
 
 
-def find_own_document(ingestor: Ingestor, name: str) -> OwnDocument:
-    """The user's document called `name` (its source, file name, file name without suffix, or title)."""
+def find_own_document(ingestor: Ingestor, name: str, user: str | None = None) -> OwnDocument:
+    """The user's document called `name` (its source, file name, file name without suffix, or title) among those
+    `user` may see."""
     if not (name or "").strip():
         raise RemovalError("Name the document to remove: its title or its file name.")
     own, curated = _documents(ingestor)
-    found = [d for d in own.values() if _matches(name, d.source, d.title)]
+    found = [d for d in own.values() if d.visible_to(user) and _matches(name, d.source, d.title)]
     if len(found) == 1:
         return found[0]
     if len(found) > 1:
@@ -83,11 +150,13 @@ def find_own_document(ingestor: Ingestor, name: str) -> OwnDocument:
     raise RemovalError(f"None of your documents is called {name!r}. `mentor knowledge list` shows them.")
 
 
-def remove_document(ingestor: Ingestor, name: str) -> Removed:
+def remove_document(ingestor: Ingestor, name: str, user: str | None = None) -> Removed:
     """Delete the document's chunks from the index, then its copy in the uploads folder (files elsewhere are the
-    user's own and are left alone; without chunks in the index they are not read again at a rebuild)."""
+    user's own and are left alone; without chunks in the index they are not read again at a rebuild). With `user`,
+    only a document that user added."""
     with ingestor.store.write_lock():
-        doc = find_own_document(ingestor, name)
+        doc = find_own_document(ingestor, name, user)
+        _check_owner(doc, user, "remove")
         ingestor.store.delete(list(doc.chunk_ids))
     path = ingestor.source_path(doc.source)
     deleted = _is_upload(ingestor, path) and path.exists()
@@ -133,7 +202,9 @@ def upload_outcomes(
     from assistant.knowledge import source_name
 
     after = indexed_ids(ingestor)
-    titles = {c.source: c.title for c in ingestor.store.all_records()[0] if c.source in after}
+    chunks, metas, _ = ingestor.store.all_records()
+    titles = {c.source: c.title for c in chunks if c.source in after}
+    held = {c.source: held_back_lines(m) for c, m in zip(chunks, metas, strict=True)}
     reasons = {Path(p).name: why for p, why in skipped}
     kept: list[str] = []
     refused: list[str] = []
@@ -150,8 +221,30 @@ def upload_outcomes(
             if source in before
             else "added"
         )
-        kept.append(f"{titles.get(source, path.name)} ({path.name}): {change}, {passages}")
+        kept.append(
+            f"{titles.get(source, path.name)} ({path.name}): {change}, {passages}{_held_note(held.get(source))}"
+        )
     return kept, refused
+
+
+def held_back_lines(meta: dict[str, Any]) -> list[dict[str, str]]:
+    """The lines of a document kept out of the index as unsafe, with why (recorded on each of its chunks)."""
+    try:
+        found = json.loads(meta.get("held_back") or "[]")
+    except ValueError:
+        return []
+    return [h for h in found if isinstance(h, dict) and "line" in h] if isinstance(found, list) else []
+
+
+def _held_note(held: list[dict[str, str]] | None) -> str:
+    """Tells the uploader which lines were held back and why, so nothing disappears silently."""
+    if not held:
+        return ""
+    lines = "; ".join(f"\u201c{h['line'][:120]}\u201d ({h.get('reason', 'unsafe')})" for h in held[:5])
+    more = f" and {len(held) - 5} more" if len(held) > 5 else ""
+    return (
+        f"; {len(held)} line{'s' if len(held) != 1 else ''} held back as unsafe, not quoted in answers: {lines}{more}"
+    )
 
 
 def drop_unindexed_uploads(ingestor: Ingestor, paths: list[Path]) -> list[Path]:
@@ -171,4 +264,16 @@ def drop_unindexed_uploads(ingestor: Ingestor, paths: list[Path]) -> list[Path]:
 
 def listing(ingestor: Ingestor) -> list[dict[str, Any]]:
     """Rows for `mentor knowledge list --json`."""
-    return [{"title": d.title, "source": d.source, "chunks": len(d.chunk_ids)} for d in own_documents(ingestor)]
+    chunks, metas, _ = ingestor.store.all_records()
+    held = {c.source: len(held_back_lines(m)) for c, m in zip(chunks, metas, strict=True) if c.user_source}
+    return [
+        {
+            "title": d.title,
+            "source": d.source,
+            "chunks": len(d.chunk_ids),
+            "owner": d.owner,
+            "shared": d.shared,
+            "held_back": held.get(d.source, 0),
+        }
+        for d in own_documents(ingestor)
+    ]
