@@ -204,8 +204,12 @@ def test_follow_up_stays_with_the_conversation_and_its_people(tmp_path: Path, bu
     shorter = rt.coach.ask("make it shorter", session_id=first.session)
     assert shorter.extras["playbooks"] == follow.extras["playbooks"]
     assert len(shorter.answer) < len(follow.answer)
+    # A change of register is an edit of the last answer, not a new situation ("casual" is not a topic).
+    plain = rt.coach.ask("less formal please, we're pretty casual with each other", session_id=first.session)
+    assert plain.extras["playbooks"] == follow.extras["playbooks"]
+    assert plain.answer.startswith("The same guidance, shorter and plainer") and "Dana" in plain.answer
     turns = rt.sessions.history(first.session)
-    assert [t.role for t in turns] == ["user", "assistant"] * 3
+    assert [t.role for t in turns] == ["user", "assistant"] * 4
     # The state lives in the database: a new process reads the same situation from the stored turns.
     again = Runtime(make_settings(data))
     state = again.understanding.state_from(again.sessions.history(first.session))

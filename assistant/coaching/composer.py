@@ -59,6 +59,7 @@ class AnswerPlan:
     follow_up_of: str | None = None  # the situation a follow-up continues, in the mentor's terms
     mentee_name: str | None = None
     shorter: bool = False
+    plain: bool = False
     tailoring: list[str] = field(default_factory=list)
     own_documents: list[tuple[str, int]] = field(default_factory=list)  # (title, citation) of uploaded documents
 
@@ -117,7 +118,10 @@ class Composer:
             "praise": self._praise,
         }
         lines = _Lines()
-        parts = build.get(plan.need, self._advice)(plan, lines)
+        if plan.shorter and plan.need not in ("feedback", "praise"):
+            parts = self._brief(plan, lines)
+        else:
+            parts = build.get(plan.need, self._advice)(plan, lines)
         if plan.tailoring:
             title = self.words["sections"]["tailoring"].format(name=plan.mentee_name or "your mentee")
             parts.insert(1, f"**{title}**\n" + "\n".join(f"- {line}" for line in plan.tailoring))
@@ -133,13 +137,23 @@ class Composer:
     def _advice(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
         main = plan.playbooks[0]
         s = self.words["sections"]
-        limit = 4 if plan.shorter else None
         return [
             self._lead(plan),
-            self._numbered(s["steps"], main, "steps", main.playbook.steps[:limit], lines),
-            self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[: 2 if plan.shorter else 4], lines),
-            "" if plan.shorter else self._questions(plan, lines),
-            "" if plan.shorter else self._bullets(s["cautions"], main, "dos_and_donts", main.playbook.donts[:3], lines),
+            self._numbered(s["steps"], main, "steps", main.playbook.steps, lines),
+            self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[:4], lines),
+            self._questions(plan, lines),
+            self._bullets(s["cautions"], main, "dos_and_donts", main.playbook.donts[:3], lines),
+        ]
+
+    def _brief(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
+        """"Make it shorter" and "less formal": the first steps and two lines to say, nothing else."""
+        main = plan.playbooks[0]
+        s = self.words["sections"]
+        lead = self.words["plain"] if plan.plain else self._lead(plan)
+        return [
+            lead.format(who=plan.mentee_name or "your mentee"),
+            self._numbered(s["steps"], main, "steps", main.playbook.steps[:4], lines),
+            self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[:2], lines),
         ]
 
     def _conversation(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
@@ -184,7 +198,7 @@ class Composer:
         lines = [_unquote(p) for p in main.playbook.phrases[:3]]
         greeting = w["greeting"].format(name=plan.mentee_name) if plan.mentee_name else w["greeting_unnamed"]
         body = "\n>\n".join(f"> {part}" for part in [greeting, " ".join(lines), w["close"], w["sign_off"]])
-        subject = w["subject"].format(title=main.playbook.title)
+        subject = w["subject"]
         cite = main.cite("phrases").strip()
         return f"{w['lead']}\n\n> {subject}\n>\n{body}\n\n{self.words['sections']['email_source']} {cite}"
 

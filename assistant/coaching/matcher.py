@@ -99,11 +99,14 @@ class SituationMatcher:
         digest = hashlib.sha256("\n".join([self.embedder.name, *texts]).encode()).hexdigest()[:16]
         self._vectors = self._cached(cache_dir, f"playbook-phrasings-{digest}.npz", lambda: self._encode(texts))
         # Refitting the vocabulary is quick and deterministic, so only the trained weights are cached.
-        self._words = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit(texts or ["empty"])
+        self._words = TfidfVectorizer(sublinear_tf=True, stop_words="english")
+        if texts:
+            self._words.fit(texts)
         name = f"playbook-classifier-{digest}-emb-tfidf-c{CLASSIFIER_C:g}.npz"
         self._weights = self._cached(cache_dir, name, lambda: self._train(texts))
         self._bm25 = bm25s.BM25()
-        self._bm25.index(tokenize([" ".join(b.matching_texts()) for b in self.playbooks]), show_progress=False)
+        if self.playbooks:  # a knowledge folder of the user's own files may hold no playbook at all
+            self._bm25.index(tokenize([" ".join(b.matching_texts()) for b in self.playbooks]), show_progress=False)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.embedder.embed(texts), dtype=np.float32) if texts else np.zeros((0, 1), np.float32)
@@ -113,7 +116,7 @@ class SituationMatcher:
 
     def _train(self, texts: list[str]) -> np.ndarray:
         """One-vs-rest weights (with the bias as the last column) over encoder vector + TF-IDF words."""
-        width = self._vectors.shape[1] + len(self._words.vocabulary_) + 1
+        width = self._vectors.shape[1] + len(getattr(self._words, "vocabulary_", {})) + 1
         if len(self.playbooks) < 2:
             return np.zeros((len(self.playbooks), width), np.float32)
         model = LogisticRegression(C=CLASSIFIER_C, max_iter=2000)

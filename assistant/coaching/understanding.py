@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import nh3
 
@@ -37,7 +37,16 @@ _WORDING_ASK = re.compile(
     r"\b(?:word it|help me (?:word|phrase|write|say)|i want to (?:thank|praise|recogni[sz]e))\b", re.I
 )
 # "Can you put that as an email?": the same guidance, written to send.
-_WRITTEN = re.compile(r"\b(?:e-?mail|slack|written message|text message|in writing|write it (?:up|down))\b", re.I)
+_WRITTEN = re.compile(
+    r"\b(?:e-?mail|slack|written message|text message|in writing|write it (?:up|down)|draft (?:a|the) \w*\s?message)\b",
+    re.I,
+)
+# "Less formal please", "as a short script", "in bullet points": the previous answer in another form, same situation.
+_RESTYLE = re.compile(
+    r"\b(?:(?:less|more) (?:formal|casual|direct|blunt)|casual|informal|script|bullet(?: point)?s?|simpler|plainer|"
+    r"rephrase|reword|in my own words|softer|warmer|friendlier|tone)\b",
+    re.I,
+)
 # A new message this long that clearly matches another situation starts a new thread.
 NEW_THREAD_WORDS = 12
 # Fused-score head start, for a follow-up, of the conversation's playbook and its related ones (a top fused
@@ -78,6 +87,7 @@ class Reading:
     follow_up_of: str | None = None
     shorter: bool = False
     alternatives: list[Playbook] = field(default_factory=list)
+    plain: bool = False  # "less formal please": the previous answer, shorter and in everyday words
     focus: str | None = None  # a follow-up on the same playbook: the lines that answer it come first
 
     @property
@@ -136,6 +146,9 @@ class Understanding:
             return self._reading(message, previous, details, name, alone, mode, shorter=True, need=state.need)
         if edit and _WRITTEN.search(message):
             return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need="email")
+        if edit and _RESTYLE.search(message):
+            reading = self._reading(message, previous, details, name, alone, mode, shorter=True, need=state.need)
+            return replace(reading, plain=True)
         top = alone.top
         long_and_new = len(message.split()) >= NEW_THREAD_WORDS and not _refers_back(message)
         if top and alone.confidence == "sure" and long_and_new and top.playbook not in previous:
@@ -184,8 +197,9 @@ class Understanding:
 
     @staticmethod
     def _follow_up_need(book: Playbook) -> str:
-        """A follow-up about a moment in the conversation gets that moment's kind of help, never a new draft."""
-        return book.need if book.need in ("conversation", "advice", "prepare") else "advice"
+        """A follow-up about a moment inside the conversation ("what if he gets angry?") gets advice for that
+        moment, never a second conversation plan with its own opening line, nor a new draft."""
+        return "prepare" if book.need == "prepare" else "advice"
 
     def _need(self, message: str, chosen: list[Playbook], details: Details, explicit_chat: bool) -> str:
         """The playbook's own need, unless the message asks for words of praise or feedback about something

@@ -75,6 +75,7 @@ class OfflineCoach:
             follow_up_of=reading.follow_up_of,
             mentee_name=name,
             shorter=reading.shorter,
+            plain=reading.plain,
             own_documents=list(dict.fromkeys((c.title, n) for n, c in numbered if c.user_source)),
         )
         # The lines of the playbook closest to what was asked come first; a follow-up on the same situation
