@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 import gradio as gr
 from starlette.middleware import Middleware
 
-from assistant.errors import USER_ERRORS
+from assistant.errors import USER_ERRORS, ConfigurationError, InputError
 from assistant.feedback import NEGATIVE, WEIGHTS, FeedbackChecker, FeedbackReport, draft_feedback
 from assistant.ingestion import own_documents
 from assistant.rendering import render_markdown
@@ -265,7 +265,9 @@ def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
     for entry in value.split(","):
         user, sep, password = entry.partition(":")
         if not sep or not user.strip() or not password:
-            raise ValueError("MENTOR_AUTH must look like user:password, or user1:pass1,user2:pass2 (no empty parts).")
+            raise ConfigurationError(
+                "MENTOR_AUTH must look like user:password, or user1:pass1,user2:pass2 (no empty parts)."
+            )
         users.append((user.strip(), password))
     return users
 
@@ -1177,7 +1179,7 @@ class Workspace:
         check_upload(path, int(self.settings.max_upload_mb * 1024 * 1024))
         twin = own_documents.same_content_as(self.rt.ingestor, path, target)
         if twin:
-            raise ValueError(f"same content as “{twin}”, which is already in the index, so it was not added again")
+            raise InputError(f"same content as “{twin}”, which is already in the index, so it was not added again")
         shutil.copyfile(path, target)
         return target
 
@@ -1471,7 +1473,9 @@ def _sessions_tab(ws: Workspace, coach: dict[str, Any], tabs: gr.Tabs) -> None:
             # Deleting is kept apart from the everyday actions, behind its own section and a confirmation.
             with gr.Accordion("Delete this conversation", open=False, elem_id="session-danger"):
                 gr.Markdown("The conversation and its ratings are deleted for good; this cannot be undone.")
-                delete_btn = gr.Button("Delete conversation", variant="stop", size="sm", elem_id="session-delete")
+                with gr.Row():  # sized to its words, not a full-width red bar
+                    delete_btn = gr.Button("Delete conversation", variant="stop", size="sm", scale=0, min_width=160,
+                                           elem_id="session-delete")
         # The selected conversation lives in the page (a hidden box), not in a gr.State: a State's value is taken
         # from the server, so a cancelled delete confirmation could not replace it with CANCELLED.
         selected = gr.Textbox("", visible=False, elem_id="session-selected")

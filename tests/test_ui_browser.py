@@ -44,8 +44,8 @@ def _open(page: Page, url: str, tab: str | None = None) -> None:
     open_app(page, url, tab)
 
 
-def _ask(page: Page, text: str) -> str:
-    return ask(page, text)
+def _ask(page: Page, text: str, sources: bool = True) -> str:
+    return ask(page, text, sources)
 
 
 def test_coach_streams_a_cited_answer_with_its_sources(page: Page, app_url: str, artifacts: Path) -> None:
@@ -134,7 +134,7 @@ def test_html_and_outside_images_never_run_or_load(
         '<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> '
         "![x](http://example.invalid/leak.png) How do I build trust with a new mentee?"
     )
-    _ask(page, attack)
+    _ask(page, attack, sources=False)  # the message may be read as an attempt to steer the coach: no sources then
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert page.locator("#coach-chat img[src='x'], #coach-chat script").count() == 0
     hosts = {urlparse(u).hostname for u in requests_seen if urlparse(u).scheme in ("http", "https", "ws", "wss")}

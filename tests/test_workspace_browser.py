@@ -468,6 +468,8 @@ def test_sessions_rows_click_rename_search_and_delete_apart(page: Page, served: 
     danger.get_by_text("Delete this conversation").click()
     delete = page.locator("#session-delete")
     expect(delete).to_be_visible()
+    delete_box = delete.bounding_box()
+    assert delete_box and delete_box["width"] < preview_box["width"] / 2, delete_box  # not a full-width red bar
     page.screenshot(path=artifacts / "workspace-sessions.png", full_page=True)
     page.once("dialog", lambda dialog: dialog.dismiss())
     delete.click()
