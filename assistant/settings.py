@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", description="Chat model name for the `openai` backend.")
     llm_timeout: float = Field(default=30.0, description="Seconds before an LLM request times out.")
     llm_max_retries: int = Field(default=2, description="Retries for a failed LLM request.")
+    llm_deadline: float = Field(
+        default=45.0,
+        gt=0,
+        description="Most seconds one LLM answer (or query rewrite) may take by the wall clock, retries included; "
+        "a slower or hung model is cut off and the offline coach answers instead.",
+    )
     llm_context_window: int = Field(default=8192, description="Tokens the model accepts (prompt + answer).")
     llm_max_answer_tokens: int = Field(default=700, description="Upper bound on tokens in one answer.")
     embedder: str = Field(

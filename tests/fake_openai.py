@@ -31,7 +31,7 @@ from assistant.runtime import Runtime
 class Behaviour:
     """What the server does with one chat request."""
 
-    kind: str  # ok | status | delay | cut | malformed
+    kind: str  # ok | status | delay | cut | cut_clean | hang_up | hang_up_after_headers | trickle | malformed
     text: str = ""
     code: int = 200
     headers: dict[str, str] = field(default_factory=dict)
@@ -63,6 +63,17 @@ def cut_stream(text: str, after_n_chunks: int, clean: bool = False) -> Behaviour
     sees a normal end: only the missing finish_reason and [DONE] tell that the answer stopped half-way.
     """
     return Behaviour("cut_clean" if clean else "cut", text=text, after=after_n_chunks)
+
+
+def hang_up(after_headers: bool = False) -> Behaviour:
+    """Read the request, then close the connection as a crashing server would: before any reply, or (with
+    `after_headers`) once the 200 status and stream headers are out but before the first byte of the body."""
+    return Behaviour("hang_up_after_headers" if after_headers else "hang_up")
+
+
+def trickle(text: str, seconds_per_piece: float) -> Behaviour:
+    """Stream `text` one word-sized piece every `seconds_per_piece`: each read is quick, the answer slow."""
+    return Behaviour("trickle", text=text, seconds=seconds_per_piece)
 
 
 def malformed_json() -> Behaviour:
@@ -252,6 +263,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, self._completion(b.text))
         elif b.kind in ("cut", "cut_clean"):
             self._stream(split_pieces(b.text)[: b.after], finish=False, chunked=b.kind == "cut")
+        elif b.kind == "hang_up":
+            self.close_connection = True
+            _hard_close(self.connection)
+        elif b.kind == "hang_up_after_headers":
+            self._start_chunked("text/event-stream")
+            self.wfile.flush()
+            self.close_connection = True
+            _hard_close(self.connection)
+        elif b.kind == "trickle":
+            self._stream(split_pieces(b.text), finish=True, pause=b.seconds)
         elif b.kind == "malformed" and stream:
             self._start_chunked("text/event-stream")
             self._chunk(b'data: {"id": "chatcmpl-fake", "choices": [{"index": 0, "delta": {"content": "Hel\n\n')
@@ -282,7 +303,7 @@ class _Handler(BaseHTTPRequestHandler):
         }
         return f"data: {json.dumps(chunk)}\n\n".encode()
 
-    def _stream(self, pieces: list[str], finish: bool, chunked: bool = True) -> None:
+    def _stream(self, pieces: list[str], finish: bool, chunked: bool = True, pause: float = 0.002) -> None:
         if chunked:
             self._start_chunked("text/event-stream")
         else:
@@ -291,7 +312,10 @@ class _Handler(BaseHTTPRequestHandler):
         send(self._event({"role": "assistant", "content": ""}, None))
         for piece in pieces:
             send(self._event({"content": piece}, None))
-            time.sleep(0.002)  # separate TCP writes, so the client really receives pieces
+            # Separate TCP writes, so the client really receives pieces; a stopping server ends a slow stream.
+            if self.server_state._stopping.wait(pause):
+                self.close_connection = True
+                return
         if not finish:
             # Chunked: no terminating chunk, the client sees an incomplete body. Close-delimited: a tidy EOF.
             self.close_connection = True

@@ -7,12 +7,24 @@ earlier turns are untouched, the new exchange is stored once, and no partial LLM
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from fake_openai import Behaviour, FakeOpenAI, cut_stream, delay, llm_runtime, malformed_json, ok, status
+from fake_openai import (
+    Behaviour,
+    FakeOpenAI,
+    cut_stream,
+    delay,
+    hang_up,
+    llm_runtime,
+    malformed_json,
+    ok,
+    status,
+    trickle,
+)
 
 from assistant.runtime import Runtime
 from assistant.sessions import TurnRecord
@@ -220,3 +232,98 @@ def test_first_turn_failure_creates_a_session_with_the_fallback(
     again = rt.coach.ask(FOLLOW_UP, session_id=answer.session)
     assert again.backend == "openai" and again.fallback is None
     assert len(rt.sessions.history(answer.session)) == 4
+
+
+# --- a server that hangs up, a model that is too slow, a model that says nothing -------------------------------
+def _stored(rt: Runtime, answer: Answer) -> list[tuple[str, str, str]]:
+    return [(t.role, t.content, t.backend) for t in rt.sessions.history(answer.session)]
+
+
+@pytest.mark.parametrize("after_headers", [False, True], ids=["before-the-reply", "after-the-headers"])
+def test_server_that_hangs_up_mid_response_is_named_stopped(
+    built_dir: Path, tmp_path: Path, server: FakeOpenAI, after_headers: bool
+) -> None:
+    """A server that crashes while answering closes the connection: every attempt, retries included, hangs up."""
+    rt = llm_runtime(built_dir, tmp_path, server)
+    server.default = hang_up(after_headers=after_headers)
+
+    answer = rt.coach.ask(FIRST_QUESTION)
+
+    assert server.chat_requests, "the request reached the server before it hung up"
+    assert answer.backend == "offline" and answer.fallback
+    reason = answer.fallback.removesuffix(FALLBACK_SUFFIX)
+    assert "stopped while answering" in reason, reason
+    assert "reach" not in reason, "a server that took the request and crashed is not an unreachable one"
+    assert not EXCEPTION_NAME.search(answer.fallback)
+    assert answer.grounded and len(answer.answer) > 80
+    assert _stored(rt, answer) == [("user", FIRST_QUESTION, "offline"), ("assistant", answer.answer, "offline")]
+
+
+TRICKLED = "Pangolin-ledger " + "advice arrives one slow word at a time " * 12
+
+
+@pytest.mark.parametrize(
+    "behaviour",
+    [trickle(TRICKLED, seconds_per_piece=0.25), delay(120)],
+    ids=["trickling-model", "hung-model"],
+)
+def test_a_slow_model_is_cut_off_at_the_deadline(
+    built_dir: Path, tmp_path: Path, server: FakeOpenAI, behaviour: Behaviour
+) -> None:
+    # Each read is quick (trickle) or the timeout is long (hang): only the wall-clock deadline can stop them.
+    # Retries too would each start a new slow answer.
+    rt = llm_runtime(built_dir, tmp_path, server, llm_deadline=2.0, llm_timeout=60, llm_max_retries=2)
+    server.default = behaviour
+    answered_at: float | None = None
+    answer: Answer | None = None
+    for _, final in rt.coach.stream(FIRST_QUESTION):
+        if final is not None:
+            answered_at, answer = time.monotonic(), final  # the offline coach's whole answer, ready to show
+    assert answer is not None and answered_at is not None
+
+    # From the moment the request reached the server to the offline coach's answer: the deadline, plus the offline
+    # coach composing its answer and storing the turn (slow on a loaded machine). The trickle alone would take 85
+    # pieces x 0.25 s = 21 s, the hang 120 s per attempt.
+    cut_at = answered_at - server.chat_requests[0].at
+    assert 2.0 <= cut_at < 10.0, f"the offline answer came {cut_at:.1f} s after the request, with a 2 s deadline"
+    assert len(server.chat_requests) == 1, "no retry was started after the deadline"
+    assert answer.backend == "offline" and answer.fallback and answer.fallback.endswith(FALLBACK_SUFFIX)
+    assert re.search(r"in time", answer.fallback) and "2 s" in answer.fallback, answer.fallback
+    assert "Pangolin" not in answer.answer
+    assert _stored(rt, answer) == [("user", FIRST_QUESTION, "offline"), ("assistant", answer.answer, "offline")]
+
+
+def test_the_deadline_also_bounds_the_query_rewrite(built_dir: Path, tmp_path: Path, server: FakeOpenAI) -> None:
+    rt = llm_runtime(built_dir, tmp_path, server, llm_deadline=1.5, llm_timeout=60, llm_max_retries=0)
+    server.script(ok(FIRST_REPLY))
+    session = rt.coach.ask(FIRST_QUESTION).session
+    reply = "Ask what would make the meetings feel worth their time [1]."
+    server.script(delay(120), ok(reply))
+    started = time.monotonic()
+
+    answer = rt.coach.ask(FOLLOW_UP, session_id=session)
+
+    # The rewrite is best effort: cut off at its deadline, the local rewrite takes over and the model answers.
+    assert answer.backend == "openai" and answer.answer == reply
+    assert time.monotonic() - started < 1.5 + 5.0
+
+
+def test_an_empty_reply_is_a_failure_not_an_answer(built_dir: Path, tmp_path: Path, server: FakeOpenAI) -> None:
+    rt = llm_runtime(built_dir, tmp_path, server, llm_max_retries=0)
+    server.script(ok(""))
+
+    answer = rt.coach.ask(FIRST_QUESTION)
+
+    assert answer.backend == "offline" and answer.fallback and "empty" in answer.fallback
+    assert answer.answer.strip() and answer.grounded
+    assert _stored(rt, answer)[1] == ("assistant", answer.answer, "offline")
+
+
+def test_the_deadline_is_one_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from assistant.settings import Settings
+
+    monkeypatch.setenv("MENTOR_LLM_DEADLINE", "7.5")
+    assert Settings(data_dir=tmp_path).llm_deadline == 7.5
+    monkeypatch.setenv("MENTOR_LLM_DEADLINE", "0")
+    with pytest.raises(ValueError):
+        Settings(data_dir=tmp_path)

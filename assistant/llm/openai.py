@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
@@ -41,9 +45,11 @@ class OpenAICompatibleBackend:
         )
         # llama.cpp, vLLM and Ollama read the classic `max_tokens`; OpenAI itself rejects it on newer models.
         compatible = bool(settings.openai_base_url) and "api.openai.com" not in (settings.openai_base_url or "")
+        # No single read may outlast the whole answer's deadline either.
+        options = settings.openai_client_options() | {"timeout": min(settings.llm_timeout, settings.llm_deadline)}
         self.chat = ChatOpenAI(
             model=settings.llm_model,
-            **settings.openai_client_options(),
+            **options,
             max_completion_tokens=settings.llm_max_answer_tokens,
             extra_body={"max_tokens": settings.llm_max_answer_tokens} if compatible else None,
             streaming=True,
@@ -77,25 +83,89 @@ class OpenAICompatibleBackend:
 
     def stream(self, request: CoachRequest) -> Iterator[str]:
         started = finished = False
+        messages = self.messages(request)
         try:
-            for chunk in self.chat.stream(self.messages(request)):
+            for chunk in within_deadline(lambda: self.chat.stream(messages), self.settings.llm_deadline):
                 finished |= bool(chunk.response_metadata.get("finish_reason"))
                 text = chunk.content if isinstance(chunk.content, str) else ""
                 if text:
                     started = True
                     yield text
+        except DeadlineExceeded:
+            raise BackendError(late_answer(self.settings.llm_deadline, mid_answer=started)) from None
         except Exception as exc:  # openai/httpx raise many types; the user needs one readable message
             raise BackendError(describe_failure(exc, mid_answer=started)) from exc
         if not finished:
             raise BackendError("The language model's answer was cut off before it finished.")
+        if not started:
+            raise BackendError("The language model sent an empty answer.")
 
     def complete(self, prompt: str) -> str:
-        """One non-streamed completion (query rewriting, safety checks, judging)."""
+        """One non-streamed completion (query rewriting, safety checks, judging), within the same deadline."""
+        message = [HumanMessage(self.clean(prompt))]
         try:
-            reply = self.chat.invoke([HumanMessage(self.clean(prompt))], stream=False)
+            (reply,) = within_deadline(
+                lambda: iter([self.chat.invoke(message, stream=False)]), self.settings.llm_deadline
+            )
+        except DeadlineExceeded:
+            raise BackendError(late_answer(self.settings.llm_deadline)) from None
         except Exception as exc:
             raise BackendError(describe_failure(exc)) from exc
-        return reply.content if isinstance(reply.content, str) else ""
+        text = reply.content if isinstance(reply.content, str) else ""
+        if not text.strip():
+            raise BackendError("The language model sent an empty answer.")
+        return text
+
+
+class DeadlineExceeded(TimeoutError):
+    """The model's whole answer took longer than the deadline."""
+
+
+def late_answer(deadline: float, mid_answer: bool = False) -> str:
+    what = "finish its answer" if mid_answer else "answer"
+    return f"The language model did not {what} in time (the limit is {deadline:g} s per answer), so it was cut off."
+
+
+def within_deadline(produce: Callable[[], Iterator[Any]], deadline: float) -> Iterator[Any]:
+    """The items of `produce()` as they come, or DeadlineExceeded once `deadline` seconds have passed in all.
+
+    The client's timeout bounds each read, so a model that trickles a word a second, or a retry after a retry, can
+    take far longer than any one timeout. The request runs in a worker thread; this side waits on the wall clock
+    and, when time is up, leaves the worker to close the stream at its next piece (or on its own read timeout)."""
+    pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        stream = None
+        try:
+            stream = produce()
+            for item in stream:
+                if stop.is_set():
+                    break
+                pieces.put(("item", item))
+            pieces.put(("end", None))
+        except BaseException as exc:  # handed to the waiting side, which decides what it means
+            pieces.put(("error", exc))
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+    ends_at = time.monotonic() + deadline
+    threading.Thread(target=work, name="llm-request", daemon=True).start()
+    try:
+        while True:
+            try:
+                kind, value = pieces.get(timeout=max(ends_at - time.monotonic(), 0.0))
+            except queue.Empty:
+                raise DeadlineExceeded from None
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()  # also when the caller stops reading early
 
 
 def describe_failure(exc: Exception, mid_answer: bool = False) -> str:
@@ -122,12 +192,13 @@ def describe_failure(exc: Exception, mid_answer: bool = False) -> str:
 
 def _server_hung_up(exc: BaseException) -> bool:
     """A server that accepted the request and then vanished (a crash) closes the connection with no reply;
-    one that is not running refuses the connection. httpx tells the two apart; the OpenAI client wraps both."""
-    import httpx
+    one that is not running refuses the connection. httpx tells the two apart; the OpenAI client wraps both.
 
+    Matched by class name: the openai SDK ships its own copy of httpx (httpx2), whose classes are not httpx's."""
     cause: BaseException | None = exc
     while cause is not None:
-        if isinstance(cause, httpx.RemoteProtocolError | httpx.ReadError):
+        transport = type(cause).__module__.split(".")[0].rstrip("0123456789") in ("httpx", "httpcore", "h11")
+        if transport and type(cause).__name__ in ("RemoteProtocolError", "ReadError"):
             return True
         cause = cause.__cause__ or cause.__context__
     return False
