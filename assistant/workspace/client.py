@@ -103,7 +103,8 @@ if (!window.__mentorWorkspace) {
     if (!pinned) return;
     const target = pinTarget(root);
     if (!target) return;
-    const offset = target.getBoundingClientRect().top - wrap.getBoundingClientRect().top - 8;
+    // 32 px of room above it: the chat's floating label and its clear button sit over the top of the wrap.
+    const offset = target.getBoundingClientRect().top - wrap.getBoundingClientRect().top - 32;
     if (Math.abs(offset) > 1) wrap.scrollTop += offset;
   };
 
