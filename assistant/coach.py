@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.coaching.understanding import Reading
+from assistant.ingestion import own_documents
 from assistant.llm import BACKENDS, BackendError, ChatBackend, CoachRequest
 from assistant.retrieval import rewrite_query
 from assistant.sessions import MenteeProfile, TurnRecord
@@ -124,7 +125,9 @@ class Coach:
         history = [(t.role, t.content) for t in turns if t.complete]
         user_turns = [t for r, t in history if r == "user"]
         query = self._rewrite(question, user_turns)
-        chunk_hits = self.rt.retriever.search(query, k=10)
+        # Another user's private uploads are never searched for this one.
+        hidden = own_documents.hidden_sources(self.rt.ingestor, owner)
+        chunk_hits = own_documents.visible_hits(self.rt.retriever.search(query, k=10), hidden)
         state = self.rt.understanding.state_from(turns)
         reading = self.rt.understanding.read(question, state, mode=mode)
         relevance = self.rt.retriever.coverage(query, chunk_hits[:5])
@@ -134,6 +137,8 @@ class Coach:
         # The organisation's own uploaded documents that the search found for this question go along too: a model
         # reads them (fenced as untrusted), the offline coach points to them without quoting them.
         hits += [h for h in chunk_hits[:OWN_DOCUMENT_HITS] if h.chunk.user_source][:2]
+        # Lines in uploads that ask for credentials or steer away from reporting never reach a backend.
+        hits = self.rt.ingestor.guard.screen_hits(hits)
         request = CoachRequest(
             question=question,
             mode=reading.mode if mode == "auto" else mode,
@@ -153,6 +158,9 @@ class Coach:
             log.warning("LLM backend failed, falling back to the offline coach: %s", exc)
             fallback, backend = f"{exc} Answered by the offline coach instead.", self.offline
             text = "".join(self.offline.stream(request))
+        if backend is not self.offline:
+            # A model may still repeat a poisoned line it inferred; the offline coach never quotes uploads.
+            text, _held = self.rt.ingestor.guard.screen_answer(text)
         shown = len(hits) if backend is self.offline else request.extras.get("sources_shown", len(hits))
         text, cited = valid_citations(text, shown)
         sources = [Source.from_hit(i + 1, h) for i, h in enumerate(hits[:shown])]

@@ -66,6 +66,7 @@ GATES: dict[str, float] = {
 }
 
 
+@pytest.mark.timeout(2400)  # every offline suite end to end: about 8 minutes on an idle 2-core machine
 def test_offline_suites_meet_todays_bounds(cli_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "reports"
     argv = ["eval", "--suite", "all", "--out", str(out)]
