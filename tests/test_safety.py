@@ -677,6 +677,19 @@ def test_ordinary_coaching_questions_keep_their_coaching(router: SafetyRouter) -
     assert report["escalated"] <= ORDINARY_ESCALATED, report["escalated_cases"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Let me practise telling my mentee that he won't be on the new project.",
+        "How do I tell my mentee that he won't be on the new project?",
+        "Help me prepare to tell my mentee she is being moved off the account.",
+        "Can we role-play the talk where I tell Bogdan his secondment is cancelled?",
+    ],
+)
+def test_rehearsing_or_delivering_a_decision_is_coaching(router: SafetyRouter, text: str) -> None:
+    assert router.classify(text).category is None
+
+
 def test_classification_is_fast(router: SafetyRouter) -> None:
     messages = [
         "My mentee keeps missing deadlines. How should I raise it in our next one-on-one?",
