@@ -21,7 +21,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _CITATION = re.compile(r"\[(\d{1,3})\]")
-_PRACTICE = re.compile(r"\b(practi[cs]e|role[- ]?play|rehearse|simulate)\b", re.IGNORECASE)
+# "Practice" is also a noun: a private, GP or legal practice, best practice, "in practice".
+_PRACTICE = re.compile(
+    r"(?<!private )(?<!best )(?<!in )(?<!medical )(?<!dental )(?<!legal )(?<!law )(?<!gp )(?<!general )"
+    r"(?<!clinical )(?<!own )(?<!good )(?<!vet )"
+    r"\b(practi[cs]e|role[- ]?play|rehearse|simulate)\b(?! (?:manager|area|nurse|owner)s?\b)",
+    re.IGNORECASE,
+)
 # Below this cosine between a question and its best chunk, nothing in the knowledge is near it: off-topic
 # questions scored 0.04-0.25 and mentoring questions 0.20 and up on evals/datasets/answers.jsonl.
 RELEVANCE_FLOOR = 0.19

@@ -28,6 +28,8 @@ CITE = re.compile(r"\[(\d+)\]")
         ("Let me practise telling my mentee that he won't be on the new project.", True),
         ("Sam interrupted the client three times in Monday's demo. Help me give him feedback.", False),
         ("How do I give feedback to a mentee who gets defensive?", False),
+        ("My mentee is leaving the NHS to start a private practice. What should I help her think about?", False),
+        ("What is best practice for a first mentoring session?", False),
     ],
 )
 def test_practice_is_asked_for_by_name(question: str, practice: bool) -> None:
