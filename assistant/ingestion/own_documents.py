@@ -12,6 +12,7 @@ document is to delete its file and run `mentor ingest`.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,14 +78,17 @@ def own_documents(ingestor: Ingestor, user: str | None = None) -> list[OwnDocume
     return sorted((d for d in own.values() if d.visible_to(user)), key=lambda d: (d.title.lower(), d.source))
 
 
-_RESTRICTED: dict[int, tuple[tuple[int, int], dict[str, str]]] = {}  # id(store) -> (state, source -> owner)
+RESTRICTED_TTL_SECONDS = 5.0
+_RESTRICTED: dict[int, tuple[tuple[int, int, int], dict[str, str]]] = {}  # id(store) -> (state, source -> owner)
 
 
 def _restricted(ingestor: Ingestor) -> dict[str, str]:
     """source -> owner of every document that is not shared; read again only when the index changed (a search
     turn asks for it each time, so it must not read every chunk each time)."""
     store = ingestor.store
-    state = (store.generation, store.count())
+    # Sharing changes metadata only (same generation, same count), possibly in another process, and a freed
+    # store's id can be reused: the state therefore also carries a short time window.
+    state = (store.generation, store.count(), int(time.monotonic() // RESTRICTED_TTL_SECONDS))
     cached = _RESTRICTED.get(id(store))
     if cached is None or cached[0] != state:
         own, _ = _documents(ingestor)
@@ -116,6 +120,7 @@ def set_shared(ingestor: Ingestor, name: str, shared: bool, user: str | None = N
         if vectors is not None and rows:
             extra = [{k: v for k, v in metas[i].items() if k not in chunks[i].metadata()} for i in rows]
             ingestor.store.upsert([chunks[i] for i in rows], vectors[rows], [e | {"shared": shared} for e in extra])
+        _RESTRICTED.clear()
     return OwnDocument(doc.source, doc.title, doc.chunk_ids, doc.owner, shared)
 
 
