@@ -106,9 +106,11 @@ def _assert_every_chunk_findable(settings: Settings, ids: list[str]) -> None:
     got = col.get(ids=ids, include=["embeddings"])
     assert sorted(got["ids"]) == sorted(ids), "every acknowledged chunk is found by get"
     vectors = np.asarray(got["embeddings"], dtype=np.float32)
-    found = col.query(query_embeddings=vectors, n_results=1, include=["distances"])
-    lost = [cid for cid, hits in zip(got["ids"], found["ids"], strict=True) if hits[:1] != [cid]]
-    assert lost == [], f"{len(lost)} of {len(ids)} chunks are not their own nearest neighbour, e.g. {lost[:3]}"
+    # HNSW is approximate: about 1 query in 1,000 ranks a near-identical chunk first, so a chunk counts as findable
+    # when its own vector brings it back among the first five (a lost or corrupt entry never comes back at all).
+    found = col.query(query_embeddings=vectors, n_results=5, include=["distances"])
+    lost = [cid for cid, hits in zip(got["ids"], found["ids"], strict=True) if cid not in hits]
+    assert lost == [], f"{len(lost)} of {len(ids)} chunks are not found by their own vector, e.g. {lost[:3]}"
     # And through our own store API, for a sample.
     store = Runtime(settings).store
     for cid, vector in list(zip(got["ids"], vectors, strict=True))[:: max(1, len(ids) // 25)]:
