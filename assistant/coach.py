@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from assistant.coaching.understanding import Reading
 from assistant.ingestion import own_documents
 from assistant.llm import BACKENDS, BackendError, ChatBackend, CoachRequest
+from assistant.llm.offline import OfflineCoach
+from assistant.prompts import load_prompt
 from assistant.retrieval import rewrite_query
 from assistant.sessions import MenteeProfile, TurnRecord
 from assistant.types import Answer, Hit, SafetyDecision, Source
@@ -73,7 +75,7 @@ class Coach:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         self.settings = runtime.settings
-        self.offline: ChatBackend = BACKENDS.create("offline", self.settings, runtime.embedder)
+        self.offline = OfflineCoach(self.settings, runtime.embedder)  # the fallback, and the clarifying questions
         self.backend: ChatBackend = (
             self.offline
             if self.settings.backend == "offline"
@@ -152,22 +154,24 @@ class Coach:
             history=history[-2 * self.settings.max_history_turns :],
             details=reading.details,
             mentee=self._mentee(mentee_id, owner),
-            extras={"reading": reading},
+            reading=reading,
         )
         text, fallback, backend = "", None, self.backend
         try:
-            for piece in backend.stream(request):
+            reply = backend.stream(request)
+            for piece in reply:
                 text += piece
                 yield text, None
         except BackendError as exc:
             # The partial answer is discarded, never stored as if complete; the offline coach answers instead.
             log.warning("LLM backend failed, falling back to the offline coach: %s", exc)
             fallback, backend = f"{exc} Answered by the offline coach instead.", self.offline
-            text = "".join(self.offline.stream(request))
+            reply = self.offline.stream(request)
+            text = "".join(reply)
         if backend is not self.offline:
             # A model may still repeat a poisoned line it inferred; the offline coach never quotes uploads.
             text, _held = self.rt.ingestor.guard.screen_answer(text)
-        shown = len(hits) if backend is self.offline else request.extras.get("sources_shown", len(hits))
+        shown = reply.sources_shown
         text, cited = valid_citations(text, shown)
         sources = [Source.from_hit(i + 1, h) for i, h in enumerate(hits[:shown])]
         if backend is self.offline:
@@ -194,9 +198,7 @@ class Coach:
         )
 
     def _rewrite(self, question: str, user_turns: list[str]) -> str:
-        if user_turns and self.backend is not self.offline and hasattr(self.backend, "complete"):
-            from assistant.prompts import load_prompt
-
+        if user_turns and self.backend.capabilities.completion:
             prompt = load_prompt("rewrite_query").format(history="\n".join(user_turns[-4:]), question=question)
             try:
                 rewritten = self.backend.complete(prompt).strip()
@@ -208,15 +210,9 @@ class Coach:
 
     def _clarify(self, reading: Reading, mode: str, query: str, safety: SafetyDecision, relevance: float) -> Answer:
         """No playbook fits well enough: name the closest covered situations and ask one question, no tips."""
-        words = self.offline.words  # type: ignore[attr-defined]
         close = reading.alternatives if relevance >= RELEVANCE_FLOOR else []
-        if close:
-            options = "\n".join(f"- **{b.title}**: {b.situation}" for b in close)
-            text = f"{words['closest']}\n\n{options}\n\n**A question for you:** {words['closest_question']}"
-        else:
-            text = f"{words['abstain'].strip()}\n\n**A question for you:** {words['abstain_question']}"
         return Answer(
-            answer=text,
+            answer=self.offline.clarification(close),
             mode=mode if mode != "auto" else "chat",
             backend=self.offline.name,
             model=self.offline.model,

@@ -67,10 +67,10 @@ class Runtime:
 
         llm_check = None
         if self.settings.llm_safety_check and self.settings.backend != "offline":
-            from assistant.llm import BACKENDS, capabilities_of
+            from assistant.llm import BACKENDS
 
             backend = BACKENDS.create(self.settings.backend, self.settings, self.embedder)
-            if capabilities_of(backend).completion:
+            if backend.capabilities.completion:
                 llm_check = make_llm_check(backend.complete)
         return SafetyRouter(self.embedder, llm_check=llm_check)
 

@@ -15,8 +15,9 @@ import pytest
 from conftest import REPO, make_settings
 
 from assistant.embedders import EMBEDDERS, get_embedder
-from assistant.errors import ConfigurationError, MentorError
-from assistant.llm import BACKENDS, CoachRequest, capabilities_of
+from assistant.errors import BackendError, ConfigurationError, MentorError
+from assistant.llm import BACKENDS, ChatBackend, CoachRequest
+from assistant.llm.offline import OfflineCoach
 from assistant.runtime import Runtime
 
 PLUGIN_SOURCE = REPO / "tests" / "plugin_example"
@@ -86,10 +87,12 @@ def test_plugin_embedder_indexes_and_retrieves(plugin_rt: Runtime) -> None:
 def test_plugin_backend_streams_and_completes(plugin_rt: Runtime) -> None:
     settings = plugin_rt.settings
     backend = BACKENDS.create(settings.backend, settings, plugin_rt.embedder)
-    assert capabilities_of(backend).completion and backend.complete("One. Two.") == "One."
-    hits = plugin_rt.retriever.search(QUESTION, k=3)
-    text = "".join(backend.stream(CoachRequest(question=QUESTION, mode="chat", hits=hits)))
-    assert text.startswith(f"About: {QUESTION}") and "[1]" in text and "[3]" in text
+    assert backend.capabilities.completion and backend.complete("One. Two.") == "One."
+    hits = plugin_rt.retriever.search(QUESTION, k=5)
+    reply = backend.stream(CoachRequest(question=QUESTION, mode="chat", hits=hits))
+    assert reply.sources_shown == 3, "it reads three of the five passages and says so"
+    text = "".join(reply)
+    assert text.startswith(f"About: {QUESTION}") and "[1]" in text and "[3]" in text and "[4]" not in text
     assert " ".join(hits[0].chunk.text.split())[:40] in text
 
 
@@ -97,3 +100,17 @@ def test_the_coach_answers_through_the_plugin_backend(plugin_rt: Runtime) -> Non
     answer = plugin_rt.coach.ask(QUESTION, persist=False)
     assert answer.backend == "extractive" and answer.model == "first-sentences"
     assert answer.answer.startswith("About:") and answer.sources, "the plugin's answer is cited and kept"
+    # The coach is given the whole playbook (more than three passages); it lists only what the backend read.
+    assert [s.n for s in answer.sources] == [1, 2, 3]
+
+
+def test_the_offline_coach_declares_what_it_cannot_do(plugin_rt: Runtime) -> None:
+    offline: ChatBackend = OfflineCoach(plugin_rt.settings, plugin_rt.embedder)
+    assert not offline.capabilities.completion
+    with pytest.raises(BackendError, match="cannot complete a prompt"):
+        offline.complete("Rewrite this question.")
+    hits = plugin_rt.retriever.search(QUESTION, k=4)
+    reply = offline.stream(CoachRequest(question=QUESTION, mode="chat", hits=hits))
+    assert reply.sources_shown == 4
+    # Without the coach's reading of the message it does not guess a playbook: it says it has none.
+    assert "".join(reply).strip() == "".join(offline.stream(CoachRequest("anything", "chat", []))).strip()

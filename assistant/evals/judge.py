@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from assistant.evals.core import Case, rounded
 from assistant.evals.datasets import Dataset
 from assistant.evals.metrics import mean
-from assistant.llm import capabilities_of
 
 if TYPE_CHECKING:
     from assistant.evals.suites import Progress
@@ -90,7 +89,7 @@ def run(
     from assistant.prompts import load_prompt
 
     backend = rt.coach.backend
-    if not capabilities_of(backend).completion:  # the offline coach cannot read a judge prompt
+    if not backend.capabilities.completion:  # the offline coach cannot read a judge prompt
         return [], {"skipped": SKIPPED["skipped"]}
     complete = backend.complete
     if answer_cases is None:

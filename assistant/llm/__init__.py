@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from assistant.details import Details
 
 # Re-exported: backends and the coach have always imported it from here.
 from assistant.errors import BackendError as BackendError
 from assistant.registry import Registry
-from assistant.sessions import MenteeProfile
 from assistant.types import Hit
+
+if TYPE_CHECKING:
+    from assistant.coaching.understanding import Reading
+    from assistant.sessions import MenteeProfile
 
 
 def describe_mentee(profile: MenteeProfile) -> str:
@@ -33,15 +36,33 @@ def describe_mentee(profile: MenteeProfile) -> str:
 
 @dataclass
 class CoachRequest:
-    """Everything a backend needs to write one answer."""
+    """Everything a backend needs to write one answer. A backend reads it and never writes into it."""
 
     question: str
     mode: str
-    hits: list[Hit]
+    hits: list[Hit]  # numbered [1]..[n] in this order
     history: list[tuple[str, str]] = field(default_factory=list)  # (role, text), oldest first
     details: Details = field(default_factory=Details)
     mentee: MenteeProfile | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    # The coach's understanding of the message (which playbooks, which need, who). The offline coach writes it
+    # out; a model may ignore it and read the question and the passages instead.
+    reading: Reading | None = None
+
+
+@dataclass
+class Reply:
+    """A backend's answer as it is being written.
+
+    Iterating gives the answer's pieces as they come (raising BackendError when the model fails). How many of the
+    request's passages the backend showed the model is known before the first piece: a `[n]` past that number
+    points at nothing the model saw, so the coach drops it.
+    """
+
+    pieces: Iterable[str]
+    sources_shown: int
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.pieces)
 
 
 @dataclass(frozen=True)
@@ -57,30 +78,22 @@ class Capabilities:
 
 class ChatBackend(Protocol):
     """A chat backend: one module with `@BACKENDS.register(name) def create(settings, embedder)`, or an entry
-    point in the group `mentor_assistant.backends` of an installed package."""
+    point in the group `mentor_assistant.backends` of an installed package. Nothing to inherit: a class with
+    these four attributes and two methods is one."""
 
     name: str  # the registry name, recorded with every answer
     model: str  # the model behind it, recorded with every answer
     prompt_version: str  # which prompts wrote the answer, recorded with every answer
     capabilities: Capabilities
 
-    def stream(self, request: CoachRequest) -> Iterator[str]:
-        """Yield the answer in pieces; raise BackendError when the model fails."""
+    def stream(self, request: CoachRequest) -> Reply:
+        """The answer to `request`, written piece by piece; raise BackendError when the model fails."""
         ...
 
     def complete(self, prompt: str) -> str:
-        """One answer to one prompt, not streamed; raise BackendError when the model fails (or when
-        `capabilities.completion` is False)."""
+        """One answer to one prompt, not streamed; raise BackendError when the model fails, and always when
+        `capabilities.completion` is False."""
         ...
-
-
-def capabilities_of(backend: ChatBackend) -> Capabilities:
-    """The backend's capabilities. Backends written before the flags existed are read by what they have (a
-    `complete` method means completions), so an older plugin keeps working."""
-    declared = getattr(backend, "capabilities", None)
-    if isinstance(declared, Capabilities):
-        return declared
-    return Capabilities(completion=callable(getattr(backend, "complete", None)))
 
 
 BACKENDS: Registry[ChatBackend] = Registry(

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -19,9 +19,11 @@ import yaml
 from assistant.coaching import AnswerPlan, CitedPlaybook, Composer, Playbook, Reading, section_citations
 from assistant.details import Details, feedback_parts
 from assistant.embedders import Embedder
-from assistant.llm import BACKENDS, CoachRequest
-from assistant.sessions import MenteeProfile
+from assistant.llm import BACKENDS, BackendError, Capabilities, CoachRequest, Reply
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.sessions import MenteeProfile
 
 FOCUSED_STEPS = 4  # a follow-up's answer: the steps of the same playbook closest to what was asked
 
@@ -36,6 +38,9 @@ class OfflineCoach:
 
     name = "offline"
     model = "offline-coach"
+    # It writes out playbooks and cannot answer an arbitrary prompt, so rewriting, judging and role-play voices
+    # use their offline paths.
+    capabilities = Capabilities(completion=False, streaming=True)
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.words = _wording(settings.prompts_dir / "offline_coach.yaml")
@@ -43,16 +48,32 @@ class OfflineCoach:
         self.composer = Composer(self.words)
         self.embedder = embedder
 
-    def stream(self, request: CoachRequest) -> Iterator[str]:
+    def stream(self, request: CoachRequest) -> Reply:
+        # Every passage it is given is one it may cite: the whole playbook, and uploads it points to.
+        return Reply(self._paragraphs(self.compose(request)), sources_shown=len(request.hits))
+
+    def complete(self, prompt: str) -> str:
+        raise BackendError("The offline coach answers mentoring questions only; it cannot complete a prompt.")
+
+    @staticmethod
+    def _paragraphs(text: str) -> Iterator[str]:
         # Sent a paragraph at a time so the UI shows progress the way it does for a model.
-        for paragraph in self.compose(request).split("\n\n"):
+        for paragraph in text.split("\n\n"):
             yield paragraph + "\n\n"
 
     def compose(self, request: CoachRequest) -> str:
-        reading = request.extras.get("reading")
-        if not isinstance(reading, Reading) or not reading.playbooks:
+        reading = request.reading
+        if reading is None or not reading.playbooks:
             return self.words["abstain"].strip()
         return self.composer.compose(self.plan(request, reading))
+
+    def clarification(self, closest: list[Playbook]) -> str:
+        """No playbook fits well enough: name the closest covered situations (when some are close) and ask one
+        question, with no tips."""
+        if closest:
+            options = "\n".join(f"- **{b.title}**: {b.situation}" for b in closest)
+            return f"{self.words['closest']}\n\n{options}\n\n**A question for you:** {self.words['closest_question']}"
+        return f"{self.words['abstain'].strip()}\n\n**A question for you:** {self.words['abstain_question']}"
 
     def plan(self, request: CoachRequest, reading: Reading) -> AnswerPlan:
         numbered = [(i + 1, hit.chunk) for i, hit in enumerate(request.hits)]

@@ -10,8 +10,9 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from assistant.llm import BACKENDS, BackendError, CoachRequest, describe_mentee
+from assistant.llm import BACKENDS, BackendError, Capabilities, CoachRequest, Reply, describe_mentee
 from assistant.prompts import load_prompt
+from assistant.security import redact
 from assistant.settings import Settings
 from assistant.tokens import count_tokens, trim_history
 
@@ -34,6 +35,7 @@ def format_context(request: CoachRequest, budget: int) -> tuple[str, int]:
 
 class OpenAICompatibleBackend:
     name = "openai"
+    capabilities = Capabilities(completion=True, streaming=True)
 
     def __init__(self, settings: Settings) -> None:
         from langchain_openai import ChatOpenAI
@@ -58,12 +60,11 @@ class OpenAICompatibleBackend:
 
     def clean(self, text: str) -> str:
         """What may leave the machine: with MENTOR_REDACT, no emails, phone numbers or names."""
-        from assistant.security import redact
-
         return redact(text) if self.settings.redact else text
 
-    def messages(self, request: CoachRequest) -> list[BaseMessage]:
-        """System prompt with fenced guidance, trimmed history, then the mode prompt — all within budget."""
+    def messages(self, request: CoachRequest) -> tuple[list[BaseMessage], int]:
+        """System prompt with fenced guidance, trimmed history, then the mode prompt — all within budget; and how
+        many of the request's passages fitted (citations beyond these point at nothing the model saw)."""
         clean = self.clean
         mode = request.mode if request.mode in ("prepare", "feedback") else "chat"
         user = load_prompt(f"mode_{mode}").format(question=clean(request.question))
@@ -72,18 +73,20 @@ class OpenAICompatibleBackend:
         room = window - count_tokens(system_frame) - count_tokens(user)
         mentee = f"Mentee profile:\n{describe_mentee(request.mentee)}" if request.mentee else ""
         context, shown = format_context(request, max(room * 2 // 3, 200))
-        request.extras["sources_shown"] = shown  # citations beyond these point at nothing the model saw
         system = load_prompt("system").format(mentee=clean(mentee), context=context)
         history_budget = max(window - count_tokens(system) - count_tokens(user), 0)
         history = trim_history([(r, clean(t)) for r, t in request.history], history_budget)
         messages: list[BaseMessage] = [SystemMessage(system)]
         messages += [HumanMessage(t) if r == "user" else AIMessage(t) for r, t in history]
         messages.append(HumanMessage(user))
-        return messages
+        return messages, shown
 
-    def stream(self, request: CoachRequest) -> Iterator[str]:
+    def stream(self, request: CoachRequest) -> Reply:
+        messages, shown = self.messages(request)
+        return Reply(self._pieces(messages), sources_shown=shown)
+
+    def _pieces(self, messages: list[BaseMessage]) -> Iterator[str]:
         started = finished = False
-        messages = self.messages(request)
         try:
             for chunk in within_deadline(lambda: self.chat.stream(messages), self.settings.llm_deadline):
                 finished |= bool(chunk.response_metadata.get("finish_reason"))
