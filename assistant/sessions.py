@@ -51,6 +51,7 @@ from assistant.errors import StorageError as StorageError  # re-exported for old
 DEFAULT_TITLE = "New conversation"
 DEFAULT_OWNER = "local"
 TITLE_CHARS = 60
+FALLBACK_CHARS = 1000
 BUSY_TIMEOUT_S = 30
 EXPERIENCE_LEVELS: tuple[str, ...] = ("new", "early-career", "mid-career", "senior", "")
 JOURNEY_STEPS: tuple[str, ...] = (
@@ -102,6 +103,8 @@ class TurnRecord:
     safety: dict[str, Any] | None
     complete: bool
     created_at: datetime
+    # Why the configured language model did not answer this turn (the offline coach did); None when it did.
+    fallback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,13 @@ class MenteeProfile:
 
 
 _PROFILE_FIELDS = (
-    "name", "experience_level", "goals", "learning_preferences", "communication_preferences", "cultural_notes", "notes",
+    "name",
+    "experience_level",
+    "goals",
+    "learning_preferences",
+    "communication_preferences",
+    "cultural_notes",
+    "notes",
 )
 
 
@@ -179,6 +188,11 @@ class TurnRow(Base):
     safety: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     complete: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fallback: Mapped[str | None] = mapped_column(Text, nullable=True)  # added after 0.x: see _ADDED_COLUMNS
+
+
+# Columns added to existing tables after their first release: a database made before gets them at startup.
+_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("turns", "fallback", "TEXT"),)
 
 
 class RatingRow(Base):
@@ -280,18 +294,53 @@ def _check_json(sources: list[dict[str, Any]], safety: dict[str, Any] | None) ->
     return copied
 
 
+def _check_fallback(fallback: str | None) -> str | None:
+    if fallback is None or not fallback.strip():
+        return None
+    if len(fallback) > FALLBACK_CHARS:  # an error message, not a document; a runaway one is cut, not refused
+        return fallback[: FALLBACK_CHARS - 1].rstrip() + "…"
+    return fallback.strip()
+
+
+def _missing_columns(conn: Connection) -> list[tuple[str, str, str]]:
+    """Added columns that an existing table lacks (none for a table about to be created with all of them)."""
+    inspector = inspect(conn)
+    tables = set(inspector.get_table_names())
+    return [
+        (table, column, kind)
+        for table, column, kind in _ADDED_COLUMNS
+        if table in tables and column not in {c["name"] for c in inspector.get_columns(table)}
+    ]
+
+
 def _turn_record(row: TurnRow) -> TurnRecord:
     return TurnRecord(
-        id=row.id, session_id=row.session_id, idx=row.idx, role=row.role, content=row.content, mode=row.mode,
-        backend=row.backend, model=row.model, prompt_version=row.prompt_version, sources=list(row.sources or []),
-        safety=row.safety, complete=row.complete, created_at=_utc(row.created_at),
+        id=row.id,
+        session_id=row.session_id,
+        idx=row.idx,
+        role=row.role,
+        content=row.content,
+        mode=row.mode,
+        backend=row.backend,
+        model=row.model,
+        prompt_version=row.prompt_version,
+        sources=list(row.sources or []),
+        safety=row.safety,
+        complete=row.complete,
+        created_at=_utc(row.created_at),
+        fallback=row.fallback,
     )
 
 
 def _session_record(row: SessionRow, turns: int) -> SessionRecord:
     return SessionRecord(
-        id=row.id, title=row.title, owner=row.owner, mentee_id=row.mentee_id, created_at=_utc(row.created_at),
-        updated_at=_utc(row.updated_at), turns=turns,
+        id=row.id,
+        title=row.title,
+        owner=row.owner,
+        mentee_id=row.mentee_id,
+        created_at=_utc(row.created_at),
+        updated_at=_utc(row.updated_at),
+        turns=turns,
     )
 
 
@@ -318,7 +367,7 @@ def _sqlite_path(url: URL) -> Path | None:
     if database in ("", ":memory:") or url.query.get("mode") == "memory":
         return None
     if database.startswith("file:"):
-        database = database[len("file:"):]
+        database = database[len("file:") :]
     return Path(database).expanduser().resolve()
 
 
@@ -407,13 +456,16 @@ class SessionStore:
         with self._serial:
             with self._engine.connect() as conn:
                 missing = set(Base.metadata.tables) - set(inspect(conn).get_table_names())
-            if not missing:
+                columns = _missing_columns(conn)
+            if not missing and not columns:
                 return  # a read-only database with the schema in place is still readable
             with writer.begin() as conn:
                 if conn.dialect.name == "postgresql":
-                    # Several app workers may start at once; only one creates the tables.
+                    # Several app workers may start at once; only one creates the tables or adds the columns.
                     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
                 Base.metadata.create_all(conn)
+                for table, column, kind in _missing_columns(conn):  # read again: another worker may have added them
+                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
 
     def _error(self, exc: DBAPIError) -> StorageError:
         return StorageError(f"Conversation database {self._where}: {_explain(exc)}.")
@@ -452,10 +504,16 @@ class SessionStore:
         with self._tx(write=True) as s:
             if mentee_id is not None:
                 self._mentee_row(s, mentee_id, owner)
-            s.add(SessionRow(
-                id=session_id, title=title.strip() or DEFAULT_TITLE, owner=owner, mentee_id=mentee_id,
-                created_at=now, updated_at=now,
-            ))
+            s.add(
+                SessionRow(
+                    id=session_id,
+                    title=title.strip() or DEFAULT_TITLE,
+                    owner=owner,
+                    mentee_id=mentee_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
         return session_id
 
     def add_exchange(
@@ -472,11 +530,14 @@ class SessionStore:
         safety: dict[str, Any] | None,
         complete: bool = True,
         owner: str = DEFAULT_OWNER,
+        fallback: str | None = None,
     ) -> tuple[int, int]:
-        """Store a question and its answer together, or neither; returns (user_turn_id, assistant_turn_id)."""
+        """Store a question and its answer together, or neither; returns (user_turn_id, assistant_turn_id).
+        `fallback` says why the language model did not answer (the offline coach did); it goes on the answer."""
         if not question or not question.strip():
             raise InputError("The question is empty: there is nothing to store.")
         sources = _check_json(sources, safety)
+        fallback = _check_fallback(fallback)
         with self._tx(write=True) as s:
             # The row lock serialises writers of one conversation (PostgreSQL), so turn numbers never collide.
             row = self._session_row(s, session_id, owner, lock=True)
@@ -484,11 +545,24 @@ class SessionStore:
             idx = 0 if last is None else last + 1
             now = _clock.now()
             common = {
-                "session_id": session_id, "mode": mode, "backend": backend, "model": model,
-                "prompt_version": prompt_version, "safety": safety, "created_at": now,
+                "session_id": session_id,
+                "mode": mode,
+                "backend": backend,
+                "model": model,
+                "prompt_version": prompt_version,
+                "safety": safety,
+                "created_at": now,
             }
             user = TurnRow(idx=idx, role="user", content=question, sources=[], complete=True, **common)
-            reply = TurnRow(idx=idx + 1, role="assistant", content=answer, sources=sources, complete=complete, **common)
+            reply = TurnRow(
+                idx=idx + 1,
+                role="assistant",
+                content=answer,
+                sources=sources,
+                complete=complete,
+                fallback=fallback,
+                **common,
+            )
             s.add(user)
             s.flush()
             s.add(reply)
@@ -595,6 +669,23 @@ class SessionStore:
         mentee = self.get_mentee(session.mentee_id, owner) if session.mentee_id else None
         return _markdown(session, self.history(session_id, owner), mentee)
 
+    def export_json(self, session_id: str, owner: str = DEFAULT_OWNER) -> dict[str, Any]:
+        """The conversation as a JSON-ready dict: every turn with how it was answered (backend, model, fallback,
+        sources, safety) and its rating; raises NotFound for an unknown or foreign session."""
+        session = self.get_session(session_id, owner)
+        if session is None:
+            raise NotFound(f"Conversation {session_id!r} was not found (it was deleted or belongs to another user).")
+        mentee = self.get_mentee(session.mentee_id, owner) if session.mentee_id else None
+        ratings = self.ratings(session_id, owner)
+        return {
+            "id": session.id,
+            "title": session.title,
+            "created_at": session.created_at.isoformat(),
+            "updated_at": session.updated_at.isoformat(),
+            "mentee": {"id": mentee.id, "name": mentee.name} if mentee else None,
+            "turns": [_turn_json(t, ratings.get(t.id)) for t in self.history(session_id, owner)],
+        }
+
     # --- ratings ----------------------------------------------------------------------------------
 
     def rate(self, turn_id: int, value: int, comment: str = "", owner: str = DEFAULT_OWNER) -> None:
@@ -650,9 +741,7 @@ class SessionStore:
 
     def get_mentee(self, mentee_id: str, owner: str = DEFAULT_OWNER) -> MenteeProfile | None:
         with self._tx(write=False) as s:
-            row = s.scalars(
-                select(MenteeRow).where(MenteeRow.id == mentee_id, MenteeRow.owner == owner)
-            ).one_or_none()
+            row = s.scalars(select(MenteeRow).where(MenteeRow.id == mentee_id, MenteeRow.owner == owner)).one_or_none()
             return _profile(row) if row else None
 
     def list_mentees(self, owner: str = DEFAULT_OWNER) -> list[MenteeProfile]:
@@ -720,9 +809,11 @@ class SessionStore:
         with self._tx(write=False) as s:
             if s.scalar(select(MenteeRow.id).where(MenteeRow.id == mentee_id, MenteeRow.owner == owner)) is None:
                 return {}
-            done = dict(s.execute(
-                select(JourneyRow.step, JourneyRow.done).where(JourneyRow.mentee_id == mentee_id)
-            ).tuples().all())
+            done = dict(
+                s.execute(select(JourneyRow.step, JourneyRow.done).where(JourneyRow.mentee_id == mentee_id))
+                .tuples()
+                .all()
+            )
             return {n: bool(done.get(n, False)) for n in range(1, len(JOURNEY_STEPS) + 1)}
 
     def add_reflection(self, mentee_id: str, text: str, owner: str = DEFAULT_OWNER) -> None:
@@ -782,6 +873,15 @@ def _journey_entry(step: int, row: JourneyRow | None) -> dict[str, Any]:
     }
 
 
+def _turn_json(turn: TurnRecord, rating: RatingRecord | None) -> dict[str, Any]:
+    entry = asdict(turn)
+    entry["created_at"] = turn.created_at.isoformat()
+    del entry["session_id"]  # the same for every turn: it is the export's own id
+    if turn.role == "assistant":
+        entry["rating"] = {"value": rating.value, "comment": rating.comment} if rating else None
+    return entry
+
+
 def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -804,6 +904,8 @@ def _turn_markdown(turn: TurnRecord) -> list[str]:
         return lines
     if not turn.complete:
         lines += ["", "*This answer was interrupted before it finished.*"]
+    if turn.fallback:
+        lines += ["", f"*Answered by the offline coach: the language model could not answer. {turn.fallback}*"]
     if turn.sources:
         lines += ["", "**Sources**", ""]
         for n, src in enumerate(turn.sources, start=1):

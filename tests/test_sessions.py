@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from assistant.sessions import (
     DEFAULT_TITLE,
+    FALLBACK_CHARS,
     JOURNEY_STEPS,
     MenteeProfile,
     NotFound,
@@ -313,6 +317,79 @@ def test_export_markdown(store: SessionStore) -> None:
         store.export_markdown("no-such-session")
 
 
+REASON = (
+    "The language model did not answer in time (the limit is 45 s per answer). Answered by the offline coach instead."
+)
+
+
+@shared
+def test_a_fallback_is_kept_on_the_answer_and_shown_in_both_exports(store: SessionStore) -> None:
+    sid = store.create_session(title="Model down")
+    add(store, sid, "How do I start?", "Ask about their goals [1].", fallback=REASON)
+    add(store, sid, "And then?", "Agree a next step.", backend="openai", model="gpt-x")
+    add(store, sid, "And after that?", "Review it.", backend="openai", model="gpt-x", fallback="   ")
+    turns = store.history(sid)
+    assert [t.fallback for t in turns] == [None, REASON, None, None, None, None]  # blank means none
+    md = store.export_markdown(sid)
+    assert md.count("Answered by the offline coach: the language model could not answer.") == 1
+    assert md.index("Ask about their goals") < md.index(REASON) < md.index("And then?")
+    data = json.loads(json.dumps(store.export_json(sid)))  # JSON-ready
+    assert data["id"] == sid and data["title"] == "Model down" and data["mentee"] is None
+    answers = [t for t in data["turns"] if t["role"] == "assistant"]
+    assert [(t["backend"], t["fallback"]) for t in answers] == [("offline", REASON), ("openai", None), ("openai", None)]
+    assert [t["content"] for t in data["turns"][::2]] == ["How do I start?", "And then?", "And after that?"]
+    assert all("rating" not in t for t in data["turns"] if t["role"] == "user")
+    with pytest.raises(NotFound):
+        store.export_json(sid, owner="someone-else")
+
+
+@shared
+def test_export_json_carries_ratings_mentee_sources_and_safety(store: SessionStore) -> None:
+    mentee = store.save_mentee(MenteeProfile(name="Rui"))
+    sid = store.create_session(mentee_id=mentee)
+    sources = [{"n": 1, "title": "Trust", "source": "knowledge/trust.md"}]
+    safety = {"category": "crisis", "action": "escalate", "reason": "risk"}
+    _, answer = add(store, sid, "Rui talks about giving up", "Please reach out [1].", sources=sources, safety=safety)
+    store.rate(answer, -1, "too generic")
+    data = store.export_json(sid)
+    assert data["mentee"] == {"id": mentee, "name": "Rui"}
+    reply = data["turns"][1]
+    assert reply["id"] == answer and reply["sources"] == sources and reply["safety"] == safety
+    assert reply["rating"] == {"value": -1, "comment": "too generic"}
+    assert datetime.fromisoformat(reply["created_at"]).tzinfo is not None
+
+
+@shared
+def test_a_long_fallback_reason_is_cut_not_refused(store: SessionStore) -> None:
+    sid = store.create_session()
+    add(store, sid, "Q", "A", fallback="x" * 5000)
+    stored = store.history(sid)[1].fallback
+    assert stored is not None and len(stored) == FALLBACK_CHARS and stored.endswith("…")
+
+
+@shared
+def test_a_database_from_before_the_fallback_column_gains_it_in_place(db_url: str) -> None:
+    old = SessionStore(db_url)
+    sid = old.create_session(title="Kept")
+    add(old, sid, "Asked before the upgrade", "Answered before it.")
+    with old.engine.begin() as conn:  # the turns table as the previous release created it
+        conn.execute(text("ALTER TABLE turns DROP COLUMN fallback"))
+    old.close()
+    upgraded = SessionStore(db_url)
+    try:
+        with upgraded.engine.connect() as conn:
+            assert "fallback" in {c["name"] for c in inspect(conn).get_columns("turns")}
+        assert [t.content for t in upgraded.history(sid)] == ["Asked before the upgrade", "Answered before it."]
+        assert upgraded.history(sid)[1].fallback is None
+        add(upgraded, sid, "After", "Offline answer.", fallback=REASON)
+        assert upgraded.history(sid)[3].fallback == REASON
+        again = SessionStore(db_url)  # a second start finds nothing to add
+        assert again.history(sid)[3].fallback == REASON
+        again.close()
+    finally:
+        upgraded.close()
+
+
 @shared
 def test_ratings_replace_and_validate(store: SessionStore) -> None:
     sid = store.create_session()
@@ -391,16 +468,7 @@ def test_mentee_create_update_list(store: SessionStore) -> None:
     )
     mentee = store.save_mentee(profile)
     stored = store.get_mentee(mentee)
-    assert stored == MenteeProfile(
-        id=mentee,
-        name="Sam",
-        experience_level="mid-career",
-        goals="Lead a team",
-        learning_preferences="examples first",
-        communication_preferences="async notes",
-        cultural_notes="prefers indirect feedback",
-        notes="met at the meetup",
-    )
+    assert stored == replace(profile, id=mentee, name="Sam")  # every field kept; only the name's spaces trimmed
     updated = MenteeProfile(id=mentee, name="Sam", experience_level="senior", goals="Run the platform team")
     assert store.save_mentee(updated) == mentee
     again = store.get_mentee(mentee)
@@ -464,19 +532,16 @@ def test_export_mentee_has_everything(store: SessionStore) -> None:
         store.export_mentee("missing")
 
 
-def test_journey_steps_are_the_ten_steps_of_the_guide() -> None:
-    assert JOURNEY_STEPS == (
-        "Reflect on your experiences",
-        "Set clear goals",
-        "Seek opportunities",
-        "Build trust and rapport",
-        "Tailor your approach",
-        "Share knowledge and insights",
-        "Provide constructive feedback",
-        "Foster networking opportunities",
-        "Demonstrate continued support",
-        "Reflect and evolve",
+def test_every_journey_step_has_guidance_in_the_knowledge() -> None:
+    """Ten distinct steps, and the curated playbooks (their `step:` field) cover each of them and no other, so the
+    Knowledge tab's step filter and the Mentees tab's guidance for a step are never empty."""
+    steps = Counter(
+        int(number)
+        for path in (REPO_ROOT / "knowledge").glob("*.md")
+        for number in re.findall(r"(?m)^step: *(\d+) *$", path.read_text(encoding="utf-8"))
     )
+    assert len(set(JOURNEY_STEPS)) == len(JOURNEY_STEPS) == 10
+    assert set(steps) == set(range(1, len(JOURNEY_STEPS) + 1)), steps
 
 
 @shared
