@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from assistant import ui
 from assistant.runtime import Runtime
+from assistant.workspace.pending import UNDO_SECONDS
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -43,11 +44,13 @@ class Served:
         self.rt = rt
 
 
-def serve(rt: Runtime, prepare: Callable[[Runtime], None] | None = None) -> Iterator[Served]:
+def serve(
+    rt: Runtime, prepare: Callable[[Runtime], None] | None = None, undo_seconds: float = UNDO_SECONDS
+) -> Iterator[Served]:
     """Serve the workspace for `rt` until the generator is closed (a module fixture's body)."""
     if prepare:
         prepare(rt)
-    app = ui.with_queue(ui.build_app(rt), rt.settings)
+    app = ui.with_queue(ui.build_app(rt, undo_seconds), rt.settings)
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, **ui.launch_options(rt.settings))
     try:

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ def wrt(built_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Runtime:
 
 @pytest.fixture(scope="module")
 def ws(wrt: Runtime) -> ui.Workspace:
-    return ui.Workspace(wrt)
+    return ui.Workspace(wrt, undo_seconds=1.0)
 
 
 def _chat(ws: ui.Workspace, message: str, session: str = "", turns: list | None = None) -> list[tuple[Any, ...]]:
@@ -204,8 +205,10 @@ def test_respond_over_the_limit_shows_the_message_and_keeps_the_draft(ws: ui.Wor
 
 
 def test_respond_neutralises_html_and_outside_images(ws: ui.Workspace) -> None:
-    attack = ('<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> '
-              "![x](http://example.invalid/leak.png) How do I build trust with a new mentee?")
+    attack = (
+        '<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> '
+        "![x](http://example.invalid/leak.png) How do I build trust with a new mentee?"
+    )
     history = _chat(ws, attack)[-1][4]
     shown = history[0]["content"]
     assert "<img" not in shown and "<script" not in shown and "<" not in shown  # the question is shown as text
@@ -217,30 +220,34 @@ def test_safety_escalation_gets_a_distinct_banner(ws: ui.Workspace) -> None:
     assert "ma-safety" in notice and "Safety" in notice
 
 
-def test_regenerate_and_edit_cut_the_stored_conversation_where_the_question_was(
-    ws: ui.Workspace, wrt: Runtime
-) -> None:
+def test_regenerate_and_edit_cut_the_stored_conversation_where_the_question_was(ws: ui.Workspace, wrt: Runtime) -> None:
     *_, history, turns, session = _chat(ws, QUESTION)[-1]
-    *_, history, turns, session = list(ws.respond("How do I build trust with a new mentee?", history, turns, "auto",
-                                                  "", session))[-1]
+    *_, history, turns, session = list(
+        ws.respond("How do I build trust with a new mentee?", history, turns, "auto", "", session)
+    )[-1]
     first_answer = turns[1]
     retry = gr.RetryData(None, {"index": 2, "value": history[2]["content"]})
     *_, history, turns, _ = list(ws.regenerate(retry, history, turns, "auto", "", session))[-1]
     stored = wrt.sessions.history(session)
     assert [t.content for t in stored if t.role == "user"] == [QUESTION, "How do I build trust with a new mentee?"]
     assert turns[1] == first_answer and turns[3] == stored[3].id and len(history) == 4
-    edit = gr.EditData(None, {"index": 0, "value": "What should I cover in a first meeting?",
-                              "previous_value": history[0]["content"]})
+    edit = gr.EditData(
+        None, {"index": 0, "value": "What should I cover in a first meeting?", "previous_value": history[0]["content"]}
+    )
     *_, history, turns, _ = list(ws.edit_question(edit, history, turns, "auto", "", session))[-1]
     assert [t.content for t in wrt.sessions.history(session) if t.role == "user"] == [
-        "What should I cover in a first meeting?"]  # everything after the edited question is gone
+        "What should I cover in a first meeting?"
+    ]  # everything after the edited question is gone
     assert len(history) == 2 and wrt.sessions.get_session(session).title == "What should I cover in a first meeting?"
 
 
 def test_stop_keeps_the_words_so_far_marked_and_unsaved(ws: ui.Workspace) -> None:
     history = [ui.chat_message("user", "Q1"), ui.chat_message("assistant", "A1 [1]")]
-    shown = [*history, {"role": "user", "content": [{"type": "text", "text": "Q2"}]},
-             {"role": "assistant", "content": [{"type": "text", "text": "<p>Start with one</p>"}]}]
+    shown = [
+        *history,
+        {"role": "user", "content": [{"type": "text", "text": "Q2"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "<p>Start with one</p>"}]},
+    ]
     chatbot, kept, turns, notice, send, stop = ws.stop_answer(shown, history, [None, 7])
     assert kept == chatbot and len(kept) == 4 and turns == [None, 7, None, None]  # the stopped answer is not rateable
     assert "Start with one" in kept[3]["content"] and "not saved" in kept[3]["content"] and "Stopped" in notice
@@ -276,8 +283,21 @@ def test_sessions_rename_export_and_delete(ws: ui.Workspace, wrt: Runtime) -> No
     assert path.name == "defensive-mentee-prep.md"
     assert path.is_relative_to(ui.gradio_temp_dir(wrt.settings))
     assert QUESTION in path.read_text(encoding="utf-8")
+    status, selected = ws.delete_session(session)
+    assert "Deleted “Defensive mentee prep”" in status and "Undo" in status and selected == ""
+    # Gone from the lists at once, kept in the store until the Undo has lapsed.
+    row = re.compile(rf'class="ma-convo[^"]*"[^>]*data-session="{session}"')
+    assert not row.search(ws.sessions_view("", None)[1])
+    assert f'data-action="undo" data-session="{session}"' in ws.sessions_view("", None)[1]
+    assert wrt.sessions.get_session(session) is not None
+    assert ws.deletes.undo("local", session) is not None
+    assert row.search(ws.sessions_view("", None)[1])
     ws.delete_session(session)
-    assert wrt.sessions.get_session(session) is None
+    deadline = time.monotonic() + ws.deletes.seconds + 10
+    while wrt.sessions.get_session(session) is not None:
+        assert time.monotonic() < deadline, "the delete never happened"
+        time.sleep(0.1)
+    assert ws.deletes.undo("local", session) is None  # too late
     with pytest.raises(gr.Error, match="Choose a conversation"):
         ws.delete_session("")
     with pytest.raises(gr.Error, match="not found"):
@@ -298,8 +318,12 @@ def test_feedback_check_scores_bars_highlights_and_suggests(ws: ui.Workspace) ->
 
 
 def test_feedback_draft_from_the_form_is_checked(ws: ui.Workspace) -> None:
-    text, page = ws.draft("In Tuesday's client demo", "you interrupted the client twice while she explained the budget",
-                          "we left without the numbers we needed", "let clients finish before you answer")
+    text, page = ws.draft(
+        "In Tuesday's client demo",
+        "you interrupted the client twice while she explained the budget",
+        "we left without the numbers we needed",
+        "let clients finish before you answer",
+    )
     assert text.startswith("In Tuesday's client demo, you interrupted")
     score = int(re.search(r'id="feedback-score">(\d+)<', page).group(1))
     assert score >= 80 and "Ready to deliver" in page
@@ -331,8 +355,9 @@ def test_practice_round_trip_ends_with_a_debrief(ws: ui.Workspace) -> None:
 
 
 def test_mentee_profile_journey_reflections_and_export(ws: ui.Workspace, wrt: Runtime) -> None:
-    status, pick, coach_pick = ws.save_mentee("", "Priya", "early-career", "Lead a project", "", "Written first",
-                                              "", "")
+    status, pick, coach_pick = ws.save_mentee(
+        "", "Priya", "early-career", "Lead a project", "", "Written first", "", ""
+    )
     mentee_id = pick.value
     assert "Saved Priya" in status and mentee_id and (("Priya", mentee_id) in coach_pick.choices)
     status, ticked = ws.set_journey(mentee_id, [1, 2, 4])
@@ -377,8 +402,11 @@ def test_browse_filters_by_topic_and_step_and_shows_a_document(ws: ui.Workspace)
 
 def test_upload_is_checked_copied_ingested_and_searchable(ws: ui.Workspace, wrt: Runtime, tmp_path: Path) -> None:
     doc = tmp_path / "Our 1-1 handbook.md"
-    doc.write_text("# Quarterly zebra reviews\n\nEvery quarter we hold a zebra review with each mentee to "
-                   "look back at goals and agree the next three.\n", encoding="utf-8")
+    doc.write_text(
+        "# Quarterly zebra reviews\n\nEvery quarter we hold a zebra review with each mentee to "
+        "look back at goals and agree the next three.\n",
+        encoding="utf-8",
+    )
     bad = tmp_path / "payload.svg"
     bad.write_text("<svg onload=alert(1)>", encoding="utf-8")
     summary = ws.upload([str(doc), str(bad)])
@@ -394,8 +422,10 @@ def test_upload_is_checked_copied_ingested_and_searchable(ws: ui.Workspace, wrt:
 
 def test_rebuild_reindexes_everything_and_keeps_uploads(ws: ui.Workspace, wrt: Runtime, tmp_path: Path) -> None:
     doc = tmp_path / "walking-one-on-ones.txt"
-    doc.write_text("Walking one-on-ones: once a month we take the weekly check-in outside and walk the canal path.",
-                   encoding="utf-8")
+    doc.write_text(
+        "Walking one-on-ones: once a month we take the weekly check-in outside and walk the canal path.",
+        encoding="utf-8",
+    )
     ws.upload([str(doc)])
     summary = ws.rebuild()
     assert "Index rebuilt" in summary and "Could not index" not in summary
@@ -405,8 +435,18 @@ def test_rebuild_reindexes_everything_and_keeps_uploads(ws: ui.Workspace, wrt: R
 
 
 def test_renderers_escape_document_text() -> None:
-    html_out = ui.render_sources([{"n": 1, "title": "<script>x</script>", "topic": "t", "snippet": "<img src=x>",
-                                   "text": "**bold** <b>raw</b> ![i](http://example.invalid/a.png)"}], [1])
+    html_out = ui.render_sources(
+        [
+            {
+                "n": 1,
+                "title": "<script>x</script>",
+                "topic": "t",
+                "snippet": "<img src=x>",
+                "text": "**bold** <b>raw</b> ![i](http://example.invalid/a.png)",
+            }
+        ],
+        [1],
+    )
     assert "<script>" not in html_out and "<img" not in html_out and "<b>raw" not in html_out
     assert "<strong>bold</strong>" in html_out and "example.invalid" not in html_out
 
@@ -429,7 +469,9 @@ def test_eval_suite_runs_and_offers_the_html_report(ws: ui.Workspace) -> None:
 def test_backend_banner_names_the_llm_and_model(tmp_path: Path) -> None:
     offline = make_settings(tmp_path)
     assert "Offline coach" in ui.header_html(offline, 3, 9) and "3 guides · 9 passages" in ui.header_html(offline, 3, 9)
-    llm = make_settings(tmp_path, llm_backend="openai", llm_model="team-model-7b", openai_base_url="http://10.0.0.5:8080/v1")
+    llm = make_settings(
+        tmp_path, llm_backend="openai", llm_model="team-model-7b", openai_base_url="http://10.0.0.5:8080/v1"
+    )
     label = ui.backend_label(llm)[1]
     assert "team-model-7b" in label and "10.0.0.5" in label and "fallback" in label
     assert "Knowledge index is empty" in ui.header_html(offline, 0, 0)

@@ -461,29 +461,16 @@ def test_sessions_rows_click_rename_search_and_delete_apart(page: Page, served: 
     search.fill("")
     expect(rows.first).to_be_visible()
 
-    # Delete is not beside Rename: it sits under the preview, in its own closed section, and asks first.
-    rename_box = page.locator("#session-rename").bounding_box()
-    preview_box = page.locator("#session-preview").bounding_box()
-    danger = page.locator("#session-danger")
-    danger_box = danger.bounding_box()
-    assert rename_box and preview_box and danger_box
-    assert danger_box["y"] >= preview_box["y"] + preview_box["height"] - 1, (danger_box, preview_box)
-    expect(page.locator("#session-delete")).to_be_hidden()
-    danger.get_by_text("Delete this conversation").click()
+    # Delete is an ordinary button with an Undo in the list, not a red button under Rename with a confirmation.
     delete = page.locator("#session-delete")
-    expect(delete).to_be_visible()
-    delete_box = delete.bounding_box()
-    assert delete_box and delete_box["width"] < preview_box["width"] / 2, delete_box  # not a full-width red bar
+    assert "stop" not in (delete.get_attribute("class") or "")
     page.screenshot(path=artifacts / "workspace-sessions.png", full_page=True)
-    page.once("dialog", lambda dialog: dialog.dismiss())
     delete.click()
-    page.wait_for_timeout(1_000)
-    assert rt.sessions.get_session(older) is not None  # cancelled: nothing deleted
-    page.once("dialog", lambda dialog: dialog.accept())
-    delete.click()
-    expect(page.locator("#session-status")).to_contain_text("Deleted the conversation")
+    expect(page.locator("#session-status")).to_contain_text("Deleted “Checking the mentoring works”")
     expect(page.locator(f'#sessions-list button[data-session="{older}"]')).to_have_count(0)
-    assert rt.sessions.get_session(older) is None
+    assert rt.sessions.get_session(older) is not None  # kept until the Undo has lapsed
+    page.locator("#sessions-list").get_by_role("button", name="Undo").click()
+    expect(page.locator(f'#sessions-list button[data-session="{older}"]')).to_have_count(1)
 
 
 # --- 10. keyboard and themes --------------------------------------------------------------------------------------

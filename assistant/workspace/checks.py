@@ -97,12 +97,12 @@ class InputChecks:
         )
 
     # --- knowledge --------------------------------------------------------------------------------------------
-    def uploads(self, files: Sequence[Any] | None) -> Any:
+    def uploads(self, files: Sequence[Any] | None, *rest: Any) -> Any:
         if not files:
-            return _marks(["Choose one or more documents first."])
+            return _marks(["Choose one or more documents first."], len(rest))
         if len(files) > self.max_uploads:
-            return _marks([f"{len(files)} files chosen; add at most {self.max_uploads} at a time."])
-        return _marks([None])
+            return _marks([f"{len(files)} files chosen; add at most {self.max_uploads} at a time."], len(rest))
+        return _marks([None], len(rest))
 
     def own_document(self, source: str | None) -> Any:
         return _marks([None if source else "Choose one of your documents first."])

@@ -7,7 +7,9 @@
   and keeps it there while the answer streams in (until the user scrolls), instead of following the stream to its
   end (the chatbot's own autoscroll is off).
 
+- The chat's copy button copies a message's words (lists numbered, paragraphs apart), not its HTML.
 - Keyboard: arrow keys (and Home / End) move between the tabs; a dropdown's list closes when Tab leaves it.
+- On a phone the page opens at its header (the question box's autofocus would scroll past it).
 - The header's light / dark switch (Gradio's own `dark` class on the body), remembered in this browser.
 
 It runs once, as the header's `js_on_load` (Gradio evaluates that with `Function`, which the page's
@@ -63,6 +65,8 @@ if (!window.__mentorWorkspace) {
     const active = document.querySelectorAll('#sources-panel .ma-source-active');
     active.forEach((other) => other.classList.remove('ma-source-active'));
     card.classList.add('ma-source-active');
+    const box = card.closest('details.ma-sources-box');
+    if (box) box.open = true;  // a folded panel opens for the source asked for
     const details = card.querySelector('details');
     if (details) details.open = true;
     card.setAttribute('tabindex', '-1');
@@ -108,8 +112,23 @@ if (!window.__mentorWorkspace) {
     if (Math.abs(offset) > 1) wrap.scrollTop += offset;
   };
 
+  // --- phone: the page opens at its header ----------------------------------------------------------------------
+  // The question box takes the focus on load for keyboard users; on a phone that scrolled the page past the header
+  // and opened the on-screen keyboard, so there the focus is let go once and the page stays at its top.
+  const PHONE = window.matchMedia('(max-width: 720px)');
+  let openedAtTop = false;
+  document.addEventListener('pointerdown', () => { openedAtTop = true; }, {capture: true, once: true});
+  const openAtTop = () => {
+    const active = document.activeElement;
+    if (!PHONE.matches || !active || !active.closest || !active.closest('#coach-input')) return;
+    openedAtTop = true;
+    active.blur();
+    window.scrollTo(0, 0);
+  };
+
   const tidy = () => {
     showTheme();  // the header is drawn again by the server on load
+    if (!openedAtTop) openAtTop();
     const root = chat();
     if (!root) return;
     const answers = root.querySelectorAll('[data-testid="bot"]');
@@ -118,6 +137,7 @@ if (!window.__mentorWorkspace) {
     });
     if (answers.length) decorate(answers[answers.length - 1]);
     keepNewQuestionInView(root);
+    labelMessages();
   };
 
   let queued = false;
@@ -134,6 +154,81 @@ if (!window.__mentorWorkspace) {
     event.stopPropagation();
     showSource(button.dataset.n);
   }, true);
+
+  // --- copy: the words of a message, not the HTML the chat holds ---------------------------------------------------
+  // The chat's own copy button copies a message's stored content, which here is HTML (answers are rendered on the
+  // server). The click is taken over: the message as text, its lists numbered and its paragraphs kept apart.
+  const BLOCKS = new Set(['P', 'DIV', 'UL', 'OL', 'LI', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'BLOCKQUOTE', 'PRE',
+    'TABLE', 'TR', 'HR']);
+  const asText = (root) => {
+    const out = [];
+    const walk = (node, prefix) => {
+      if (node.nodeType === Node.TEXT_NODE) { out.push(node.nodeValue.replace(/\s+/g, ' ')); return; }
+      if (node.nodeType !== Node.ELEMENT_NODE || node.getAttribute('aria-hidden') === 'true') return;
+      const tag = node.tagName;
+      if (tag === 'BR') { out.push('\n'); return; }
+      const block = BLOCKS.has(tag);
+      if (block) out.push('\n\n');
+      if (tag === 'LI') {
+        const list = node.parentElement;
+        const ordered = list && list.tagName === 'OL';
+        const index = [...list.children].indexOf(node) + Number(list.getAttribute('start') || 1);
+        out.push(ordered ? index + '. ' : '- ');
+      }
+      node.childNodes.forEach((child) => walk(child, prefix));
+      if (block) out.push('\n\n');
+    };
+    walk(root, '');
+    return out.join('').split('\n').map((line) => line.trim()).join('\n')
+      .replace(/\n(\d+\. |- )\n+/g, '\n$1').replace(/\n{3,}/g, '\n\n').replace(/\n\n(?=(\d+\. |- ))/g, '\n')
+      .trim();
+  };
+  const messageOf = (button) => {
+    const bar = button.closest('.message-buttons-left, .message-buttons-right, .message-buttons');
+    for (let row = bar && bar.previousElementSibling; row; row = row.previousElementSibling) {
+      const message = row.querySelector('[data-testid="bot"], [data-testid="user"]');
+      if (message) return message;
+    }
+    const row = button.closest('.message-row');
+    return row ? row.querySelector('[data-testid="bot"], [data-testid="user"]') : null;
+  };
+  const copyText = async (text) => {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (e) {  // no clipboard permission, or not a secure page: the old way
+      const box = document.createElement('textarea');
+      box.value = text;
+      box.setAttribute('readonly', '');
+      box.style.position = 'fixed';
+      box.style.opacity = '0';
+      document.body.append(box);
+      box.select();
+      document.execCommand('copy');
+      box.remove();
+    }
+  };
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest && event.target.closest('button[aria-label="Copy message"]');
+    if (!button || !button.closest('#coach-chat, #practice-chat')) return;
+    const message = messageOf(button);
+    if (!message) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const text = asText(message.querySelector('.message-content') || message);
+    copyText(text).then(() => {
+      button.classList.add('ma-copied');
+      button.title = 'Copied';
+      setTimeout(() => { button.classList.remove('ma-copied'); button.title = 'Copy message'; }, 1500);
+    });
+  }, true);
+
+  // Screen readers read a message's label; the chat makes it from the stored HTML, so it is set from the text.
+  const labelMessages = () => {
+    document.querySelectorAll('#coach-chat [data-testid="bot"], #practice-chat [data-testid="bot"]').forEach((m) => {
+      const label = m.getAttribute('aria-label') || '';
+      if (label.includes('<')) m.setAttribute('aria-label', 'Answer: ' + m.innerText.slice(0, 300));
+    });
+  };
 
   // --- keyboard: arrow keys move between tabs, as in any tab list -------------------------------------------------
   document.addEventListener('keydown', (event) => {
