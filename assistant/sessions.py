@@ -30,6 +30,7 @@ from sqlalchemy import (
     Select,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     create_engine,
     delete,
@@ -40,7 +41,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -51,6 +52,8 @@ from assistant.errors import StorageError as StorageError  # re-exported for old
 DEFAULT_TITLE = "New conversation"
 DEFAULT_OWNER = "local"
 TITLE_CHARS = 60
+MENTEE_NAME_CHARS = 120  # a first name or a nickname, with room to spare
+MENTEE_FIELD_CHARS = 4000  # goals, preferences, notes; a reflection too (the length of a chat message)
 FALLBACK_CHARS = 1000
 BUSY_TIMEOUT_S = 30
 EXPERIENCE_LEVELS: tuple[str, ...] = ("new", "early-career", "mid-career", "senior", "")
@@ -151,6 +154,17 @@ _PROFILE_FIELDS = (
 # --- schema -------------------------------------------------------------------------------------
 
 
+class StoredText(TypeDecorator[str]):
+    """Text as every database can keep it: PostgreSQL refuses a NUL character (and with it the whole exchange), so
+    NUL is stored as U+FFFD on every database, and a conversation reads back the same on SQLite and PostgreSQL."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return value.replace("\x00", "\ufffd") if value is not None else None
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -159,7 +173,7 @@ class SessionRow(Base):
     __tablename__ = "sessions"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    title: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(StoredText)
     owner: Mapped[str] = mapped_column(String(255), index=True)
     mentee_id: Mapped[str | None] = mapped_column(ForeignKey("mentees.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -179,7 +193,7 @@ class TurnRow(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     idx: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(16))
-    content: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(StoredText)
     mode: Mapped[str] = mapped_column(String(64))
     backend: Mapped[str] = mapped_column(String(64))
     model: Mapped[str] = mapped_column(String(255))
@@ -188,7 +202,7 @@ class TurnRow(Base):
     safety: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     complete: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    fallback: Mapped[str | None] = mapped_column(Text, nullable=True)  # added after 0.x: see _ADDED_COLUMNS
+    fallback: Mapped[str | None] = mapped_column(StoredText, nullable=True)  # added after 0.x: see _ADDED_COLUMNS
 
 
 # Columns added to existing tables after their first release: a database made before gets them at startup.
@@ -201,7 +215,7 @@ class RatingRow(Base):
 
     turn_id: Mapped[int] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
-    comment: Mapped[str] = mapped_column(Text)
+    comment: Mapped[str] = mapped_column(StoredText)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -210,13 +224,13 @@ class MenteeRow(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner: Mapped[str] = mapped_column(String(255), index=True)
-    name: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(StoredText)
     experience_level: Mapped[str] = mapped_column(String(32))
-    goals: Mapped[str] = mapped_column(Text)
-    learning_preferences: Mapped[str] = mapped_column(Text)
-    communication_preferences: Mapped[str] = mapped_column(Text)
-    cultural_notes: Mapped[str] = mapped_column(Text)
-    notes: Mapped[str] = mapped_column(Text)
+    goals: Mapped[str] = mapped_column(StoredText)
+    learning_preferences: Mapped[str] = mapped_column(StoredText)
+    communication_preferences: Mapped[str] = mapped_column(StoredText)
+    cultural_notes: Mapped[str] = mapped_column(StoredText)
+    notes: Mapped[str] = mapped_column(StoredText)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -240,7 +254,7 @@ class ReflectionRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mentee_id: Mapped[str] = mapped_column(ForeignKey("mentees.id", ondelete="CASCADE"), index=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(StoredText)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -351,9 +365,17 @@ def _profile(row: MenteeRow) -> MenteeProfile:
 def _validate_profile(profile: MenteeProfile) -> None:
     if not profile.name or not profile.name.strip():
         raise InputError("The mentee's name is empty: give at least a first name or a nickname.")
+    for field in _PROFILE_FIELDS:
+        limit = MENTEE_NAME_CHARS if field == "name" else MENTEE_FIELD_CHARS
+        _check_length(f"The mentee's {field.replace('_', ' ')}", getattr(profile, field) or "", limit)
     if profile.experience_level not in EXPERIENCE_LEVELS:
         allowed = ", ".join(repr(level) for level in EXPERIENCE_LEVELS)
         raise InputError(f"Unknown experience level {profile.experience_level!r}; use one of {allowed}.")
+
+
+def _check_length(what: str, value: str, limit: int) -> None:
+    if len(value.strip()) > limit:
+        raise InputError(f"{what} is {len(value.strip()):,} characters; the limit is {limit:,}. Shorten it.")
 
 
 def _check_step(step: int) -> None:
@@ -819,6 +841,7 @@ class SessionStore:
     def add_reflection(self, mentee_id: str, text: str, owner: str = DEFAULT_OWNER) -> None:
         if not text or not text.strip():
             raise InputError("The reflection is empty: write a few words before saving it.")
+        _check_length("The reflection", text, MENTEE_FIELD_CHARS)
         with self._tx(write=True) as s:
             self._mentee_row(s, mentee_id, owner)
             s.add(ReflectionRow(mentee_id=mentee_id, text=text.strip(), created_at=_clock.now()))
@@ -905,7 +928,7 @@ def _turn_markdown(turn: TurnRecord) -> list[str]:
     if not turn.complete:
         lines += ["", "*This answer was interrupted before it finished.*"]
     if turn.fallback:
-        lines += ["", f"*Answered by the offline coach: the language model could not answer. {turn.fallback}*"]
+        lines += ["", f"*Fallback: {turn.fallback}*"]  # the reason names what answered instead
     if turn.sources:
         lines += ["", "**Sources**", ""]
         for n, src in enumerate(turn.sources, start=1):

@@ -19,10 +19,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from assistant.errors import InputError
 from assistant.sessions import (
     DEFAULT_TITLE,
     FALLBACK_CHARS,
     JOURNEY_STEPS,
+    MENTEE_FIELD_CHARS,
+    MENTEE_NAME_CHARS,
     MenteeProfile,
     NotFound,
     SessionStore,
@@ -331,7 +334,7 @@ def test_a_fallback_is_kept_on_the_answer_and_shown_in_both_exports(store: Sessi
     turns = store.history(sid)
     assert [t.fallback for t in turns] == [None, REASON, None, None, None, None]  # blank means none
     md = store.export_markdown(sid)
-    assert md.count("Answered by the offline coach: the language model could not answer.") == 1
+    assert md.count("*Fallback: ") == 1 and f"*Fallback: {REASON}*" in md.splitlines()
     assert md.index("Ask about their goals") < md.index(REASON) < md.index("And then?")
     data = json.loads(json.dumps(store.export_json(sid)))  # JSON-ready
     assert data["id"] == sid and data["title"] == "Model down" and data["mentee"] is None
@@ -388,6 +391,37 @@ def test_a_database_from_before_the_fallback_column_gains_it_in_place(db_url: st
         again.close()
     finally:
         upgraded.close()
+
+
+@shared
+def test_a_nul_character_never_loses_the_exchange(store: SessionStore) -> None:
+    """PostgreSQL refused text with NUL, so the turn was lost there (SQLite kept it): both keep it now, as U+FFFD."""
+    mentee = store.save_mentee(MenteeProfile(name="Nu\x00l", notes="a\x00b"))
+    sid = store.create_session(mentee_id=mentee)
+    add(store, sid, "Why\x00 does this fail?", "It does\x00 not.", fallback="reason\x00", sources=[{"t": "x\x00"}])
+    store.add_reflection(mentee, "note\x00")
+    question, answer = store.history(sid)
+    assert (question.content, answer.content, answer.fallback) == (
+        "Why\ufffd does this fail?",
+        "It does\ufffd not.",
+        "reason\ufffd",
+    )
+    assert store.get_session(sid).title == "Why\ufffd does this fail?"
+    assert store.get_mentee(mentee).name == "Nu\ufffdl" and store.reflections(mentee)[0].text == "note\ufffd"
+    assert "It does\ufffd not." in store.export_markdown(sid)
+
+
+@shared
+def test_mentee_fields_and_reflections_have_a_size_limit(store: SessionStore) -> None:
+    with pytest.raises(InputError, match=f"name is 1,048,576 characters; the limit is {MENTEE_NAME_CHARS}"):
+        store.save_mentee(MenteeProfile(name="x" * 1024 * 1024))
+    with pytest.raises(InputError, match=f"cultural notes is 4,001 characters; the limit is {MENTEE_FIELD_CHARS:,}"):
+        store.save_mentee(MenteeProfile(name="Kim", cultural_notes="y" * 4001))
+    assert store.list_mentees() == []
+    mentee = store.save_mentee(MenteeProfile(name="k" * MENTEE_NAME_CHARS, goals="g" * MENTEE_FIELD_CHARS))
+    with pytest.raises(InputError, match="reflection is 4,001 characters"):
+        store.add_reflection(mentee, "r" * 4001)
+    assert store.reflections(mentee) == []
 
 
 @shared
