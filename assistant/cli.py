@@ -9,8 +9,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.progress import Progress
+
 from assistant import __version__
 from assistant.errors import InputError, MentorError
+from assistant.feedback import FeedbackChecker
+from assistant.ingestion.own_documents import listing, remove_document
+from assistant.runtime import Runtime
+from assistant.security import check_message
+from assistant.settings import get_settings
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -19,9 +26,7 @@ class UserError(InputError):
     """A command-line mistake; printed as one line, exit code 2."""
 
 
-def _runtime() -> Any:
-    from assistant.runtime import Runtime
-
+def _runtime() -> Runtime:
     return Runtime()
 
 
@@ -34,9 +39,10 @@ def _text_arg(value: str) -> str:
 
 
 # --- commands --------------------------------------------------------------------------------
+# A command whose module pulls in a heavy library (SQLAlchemy for mentees, spaCy and scikit-learn for practice,
+# the eval harness, Gradio for serve) imports it in the command, so `mentor --help` and the other commands start
+# without loading it.
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from rich.progress import Progress
-
     rt = _runtime()
     with Progress(transient=True, disable=args.json or not sys.stderr.isatty()) as progress:
         task = progress.add_task("Indexing", total=None)
@@ -59,8 +65,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_knowledge(args: argparse.Namespace) -> int:
-    from assistant.ingestion.own_documents import listing, remove_document
-
     ingestor = _runtime().ingestor
     if args.action == "list":
         rows = listing(ingestor)
@@ -82,12 +86,10 @@ def cmd_knowledge(args: argparse.Namespace) -> int:
 
 
 def cmd_retrieve(args: argparse.Namespace) -> int:
-    from assistant.security import check_message
-
     rt = _runtime()
     query = check_message(_text_arg(args.query), rt.settings.max_message_chars)
     hits = rt.retriever.search(query, k=args.k, topic=args.topic, mode=args.retriever)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": h.chunk.id,
             "title": h.chunk.title,
@@ -136,10 +138,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_check_feedback(args: argparse.Namespace) -> int:
-    from assistant.feedback import FeedbackChecker
-    from assistant.security import check_message
-    from assistant.settings import get_settings
-
     report = FeedbackChecker().check(check_message(_text_arg(args.text), get_settings().max_message_chars))
     if args.json:
         _print_json(report.as_dict())

@@ -12,8 +12,11 @@ from assistant.coaching.understanding import Reading
 from assistant.ingestion import own_documents
 from assistant.llm import BACKENDS, BackendError, ChatBackend, CoachRequest
 from assistant.llm.offline import OfflineCoach
+from assistant.practice_chat import active_practice, practice_turn
 from assistant.prompts import load_prompt
 from assistant.retrieval import rewrite_query
+from assistant.safety import require_readable, safety_response, with_warning_box
+from assistant.security import check_message
 from assistant.sessions import MenteeProfile, TurnRecord
 from assistant.types import Answer, Hit, SafetyDecision, Source
 
@@ -100,10 +103,6 @@ class Coach:
         persist: bool = True,
     ) -> Iterator[tuple[str, Answer | None]]:
         """Yield (text so far, None) while writing, then (final text, Answer)."""
-        from assistant.practice_chat import active_practice, practice_turn
-        from assistant.safety import require_readable, with_warning_box
-        from assistant.security import check_message
-
         question = check_message(question, self.settings.max_message_chars)
         turns = self.rt.sessions.history(session_id, owner=owner) if session_id else []
         safety = self.rt.safety.classify(question)
@@ -224,8 +223,6 @@ class Coach:
         )
 
     def _escalate(self, question: str, mode: str, safety: SafetyDecision) -> Answer:
-        from assistant.safety import safety_response
-
         sources: list[Source] = []
         text = safety_response(safety)
         if safety.category in ("harassment", "legal"):

@@ -17,6 +17,7 @@ import Stemmer
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
+from threadpoolctl import threadpool_limits
 
 from assistant.embedders import Embedder
 from assistant.knowledge import embedding_text
@@ -59,8 +60,6 @@ def pin_blas_to_one_thread() -> None:
     its work over the cores with concurrent requests."""
     global _blas_pinned
     if not _blas_pinned:
-        from threadpoolctl import threadpool_limits
-
         threadpool_limits(limits=1, user_api="blas")  # kept for the life of the process, not restored
         _blas_pinned = True
 

@@ -1,4 +1,9 @@
-"""Builds the pipeline's components once per process; the CLI and the UI share it."""
+"""Builds the pipeline's components once per process; the CLI and the UI share it.
+
+Each component's module is imported by the property that builds it, not at the top of this file: behind them sit
+Chroma, spaCy, scikit-learn, SQLAlchemy and LangChain, and a command loads only the ones it touches (listing
+mentees needs no encoder). They are imported here only for their types.
+"""
 
 from __future__ import annotations
 

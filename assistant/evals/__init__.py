@@ -9,110 +9,16 @@ Dataset formats, metrics and thresholds are documented in docs/evals.md.
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from assistant.errors import InputError
-from assistant.evals import answers, details_suite, judge, moves_suite, suites
-from assistant.evals.core import SUITES, ComputeFn, SuiteResult
-from assistant.evals.datasets import DatasetError, load_dataset
+from assistant.evals import runner
+from assistant.evals.core import SUITES, SuiteResult
+from assistant.evals.datasets import DatasetError
+from assistant.evals.harness import COMPUTE, run_suite
 from assistant.evals.reports import compare, write_reports
-
-if TYPE_CHECKING:
-    from assistant.evals.suites import Progress
-    from assistant.runtime import Runtime
 
 __all__ = ["COMPUTE", "SUITES", "DatasetError", "SuiteResult", "compare", "run_cli", "run_suite", "write_reports"]
 
-COMPUTE: dict[str, ComputeFn] = {
-    "retrieval": suites.compute_retrieval,
-    "answers": answers.compute,
-    "feedback": suites.compute_feedback,
-    "safety": suites.compute_safety,
-    "conversations": suites.compute_conversations,
-    "details": details_suite.compute,
-    "moves": moves_suite.compute,
-    "judge": judge.compute,
-}
-_RUNNERS = {
-    "retrieval": suites.run_retrieval,
-    "answers": answers.run,
-    "feedback": suites.run_feedback,
-    "safety": suites.run_safety,
-    "conversations": suites.run_conversations,
-    "details": details_suite.run,
-    "moves": moves_suite.run,
-}
-details_suite.register()
-moves_suite.register()
-
-
-def run_suite(
-    rt: Runtime,
-    suite: str,
-    dataset: Path | None = None,
-    progress: Progress | None = None,
-    *,
-    repeat: int = 1,
-    answer_cases: list[dict[str, Any]] | None = None,
-    run_meta: dict[str, Any] | None = None,
-) -> SuiteResult:
-    """Run one suite on its built-in dataset (or `dataset`); raises DatasetError for a malformed file.
-
-    `repeat` matters for the judge (and for answers/conversations with an LLM backend): the metrics are the
-    mean over the runs and `metrics["spread"]` holds each run's value. `answer_cases` lets the judge reuse
-    answers the answers suite already produced in the same run.
-    """
-    from assistant.evals.meta import leakage_warnings
-    from assistant.evals.meta import run_meta as build_meta
-
-    if suite not in SUITES:
-        raise InputError(f"unknown suite {suite!r}; choose from {', '.join(SUITES)}")
-    data = load_dataset(suite, dataset)
-    started = time.perf_counter()
-    if suite == "judge":
-        cases, extra = judge.run(rt, data, progress, repeat=max(repeat, 1), answer_cases=answer_cases)
-        metrics = {"skipped": extra.pop("skipped")} if "skipped" in extra else COMPUTE[suite](cases)
-    else:
-        runs = max(repeat, 1) if suite in ("answers", "conversations") and rt.settings.backend != "offline" else 1
-        outcomes = [_RUNNERS[suite](rt, data, progress) for _ in range(runs)]
-        cases, extra = outcomes[0]
-        metrics = _with_spread([COMPUTE[suite](c) for c, _ in outcomes])
-    meta = dict(run_meta or build_meta(rt))
-    warnings = list(extra.pop("warnings", []))
-    if "skipped" not in metrics:
-        warnings += leakage_warnings(rt, suite, data)
-    meta.update(
-        extra,
-        dataset=str(data.path),
-        dataset_sha256=data.sha256,
-        cases=len(cases),
-        seconds=round(time.perf_counter() - started, 2),
-        warnings=warnings,
-    )
-    return SuiteResult(suite, metrics, cases, meta)
-
-
-def _with_spread(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean of each top-level number over repeated runs, with the runs themselves under `spread`."""
-    if len(runs) == 1:
-        return runs[0]
-    import statistics
-
-    merged = dict(runs[0])
-    spread = {}
-    for key, value in runs[0].items():
-        values: list[float] = [r[key] for r in runs if isinstance(r.get(key), int | float)]
-        if isinstance(value, int | float) and not isinstance(value, bool) and len(values) == len(runs):
-            merged[key] = round(statistics.fmean(values), 4)
-            merged[f"{key}_std"] = round(statistics.stdev(values), 4)
-            spread[key] = {"runs": values, "min": min(values), "max": max(values)}
-    merged["spread"] = spread
-    return merged
-
 
 def run_cli(args: Any) -> int:
-    from assistant.evals.runner import main
-
-    return main(args)
+    return runner.main(args)

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from assistant.evals.core import Case, case_ids, rounded, words
+from assistant.coaching.composer import content_words
+from assistant.details import extract
+from assistant.embedders import Embedder
+from assistant.evals.core import Case, Progress, case_ids, rounded, words
 from assistant.evals.datasets import Dataset, DatasetError
 from assistant.evals.metrics import flesch_reading_ease, mean, share
-
-if TYPE_CHECKING:
-    from assistant.embedders import Embedder
-    from assistant.evals.suites import Progress
-    from assistant.runtime import Runtime
-    from assistant.types import Answer, Source
+from assistant.feedback import FeedbackChecker
+from assistant.retrieval import tokenize
+from assistant.runtime import Runtime
+from assistant.security import LimitError
+from assistant.types import Answer, Source
 
 # A claim counts as supported when a cited chunk has a sentence whose cosine similarity to it reaches
 # GROUNDING_COSINE, or when GROUNDING_OVERLAP of the claim's content words (stemmed, stop words removed)
@@ -122,8 +124,6 @@ class Grounder:
     """Checks claims against the chunks they cite; chunk sentence vectors are cached across answers."""
 
     def __init__(self, embedder: Embedder) -> None:
-        from assistant.retrieval import tokenize
-
         self.embedder = embedder
         self.tokenize = tokenize
         self._chunks: dict[str, tuple[np.ndarray, set[str]]] = {}
@@ -171,8 +171,6 @@ def drafted_feedback(text: str) -> str | None:
 
 def detailed_enough(question: str) -> bool:
     """The question says when it happened and what the person did, so a good draft is possible."""
-    from assistant.details import extract
-
     details = extract(question)
     return bool(details.situation and details.behavior)
 
@@ -190,7 +188,6 @@ def structure(mode: str, text: str, question: str, cited_claims: int) -> tuple[b
             return True, "", None
         if draft is None:
             return False, "no drafted feedback", None
-        from assistant.feedback import FeedbackChecker
 
         good = FeedbackChecker().check(draft).good
         return good, "" if good else "the drafted feedback does not pass the feedback checker", good
@@ -214,8 +211,6 @@ def run(rt: Runtime, dataset: Dataset, progress: Progress | None = None) -> tupl
 
 def ask(rt: Runtime, dataset: Dataset, row: dict[str, Any], question: str, **kwargs: Any) -> Answer:
     """coach.ask, with a refused message (too long, empty) reported as a dataset problem at its line."""
-    from assistant.security import LimitError
-
     try:
         return rt.coach.ask(question, **kwargs)
     except LimitError as exc:
@@ -239,8 +234,6 @@ def bullets(text: str) -> list[str]:
 
 def duplicate_bullets(text: str) -> int:
     """Bullets that repeat an earlier one, word for word or nearly (80% of content words shared)."""
-    from assistant.coaching.composer import content_words
-
     seen: list[frozenset[str]] = []
     repeats = 0
     for item in bullets(text):
@@ -267,8 +260,6 @@ def playbook_of(source: str) -> str:
 
 def point_coverage(embedder: Embedder, points: list[str], text: str) -> list[bool]:
     """Which required points the answer makes, by meaning (encoder) or by shared content words."""
-    from assistant.coaching.composer import content_words
-
     sentences = chunk_sentences(strip_markup(text))
     if not points or not sentences:
         return [False] * len(points)

@@ -57,6 +57,8 @@ NEUTRAL: frozenset[str] = frozenset(
 
 Case = dict[str, Any]
 ComputeFn = Callable[[list[Case]], dict[str, Any]]
+Progress = Callable[[int, int], None]  # (cases done, cases in all)
+SuiteOutput = tuple[list[Case], dict[str, Any]]  # the cases, and what the run adds to the suite's meta
 
 
 @dataclass

@@ -23,15 +23,14 @@ import re
 import statistics
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from assistant.details import extract, feedback_parts
 from assistant.evals import datasets
-from assistant.evals.core import Case, case_ids, rounded
-
-if TYPE_CHECKING:
-    from assistant.evals.datasets import Dataset
-    from assistant.evals.suites import Progress, SuiteOutput
-    from assistant.runtime import Runtime
+from assistant.evals.core import Case, Progress, SuiteOutput, case_ids, rounded
+from assistant.evals.datasets import Dataset
+from assistant.feedback import draft_feedback
+from assistant.runtime import Runtime
 
 FIELDS: tuple[str, ...] = ("name", "situation", "behavior", "impact", "request")
 SPLITS: tuple[str, ...] = ("dev", "test")
@@ -145,9 +144,6 @@ def register() -> None:
 
 
 def run(rt: Runtime, dataset: Dataset, progress: Progress | None = None) -> SuiteOutput:
-    from assistant.details import extract, feedback_parts
-    from assistant.feedback import draft_feedback
-
     del rt  # the parser needs no index, model server or session store
     extract("warm-up: Sam was late.")  # load the pipeline outside the timings
     ids = case_ids([r["text"] for r in dataset.rows])

@@ -14,16 +14,14 @@ import re
 import statistics
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from assistant.evals.core import Case, rounded
+from assistant.evals import answers
+from assistant.evals.core import Case, Progress, rounded
 from assistant.evals.datasets import Dataset
 from assistant.evals.metrics import mean
-
-if TYPE_CHECKING:
-    from assistant.evals.suites import Progress
-    from assistant.prompts import PromptFile
-    from assistant.runtime import Runtime
+from assistant.prompts import PromptFile, load_prompt
+from assistant.runtime import Runtime
 
 RUBRICS: tuple[str, ...] = ("helpfulness", "empathy", "actionability", "faithfulness")
 MAX_WORKERS = 4
@@ -85,9 +83,6 @@ def run(
     repeat: int = 1,
     answer_cases: list[Case] | None = None,
 ) -> tuple[list[Case], dict[str, Any]]:
-    from assistant.evals import answers
-    from assistant.prompts import load_prompt
-
     backend = rt.coach.backend
     if not backend.capabilities.completion:  # the offline coach cannot read a judge prompt
         return [], {"skipped": SKIPPED["skipped"]}

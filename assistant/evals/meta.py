@@ -9,14 +9,15 @@ import re
 import subprocess
 from collections import Counter
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assistant import __version__
+from assistant.evals.datasets import Dataset
+from assistant.prompts import prompt_versions
+from assistant.retrieval import tokenize
+from assistant.runtime import Runtime
+from assistant.safety import load_examples
 from assistant.settings import REPO_ROOT
-
-if TYPE_CHECKING:
-    from assistant.evals.datasets import Dataset
-    from assistant.runtime import Runtime
 
 # A question "leaks" when this share of its content words sits in one knowledge sentence (or example),
 # or when the normalised question appears in it as a substring. Short questions are too generic to judge.
@@ -42,8 +43,6 @@ def index_hash(rt: Runtime) -> tuple[str, int]:
 
 
 def run_meta(rt: Runtime) -> dict[str, Any]:
-    from assistant.prompts import prompt_versions
-
     digest, chunks = index_hash(rt)
     backend = rt.coach.backend
     return {
@@ -72,8 +71,6 @@ class _Haystack:
     """Sentences indexed by content token, so each question is compared only with sentences sharing its words."""
 
     def __init__(self, items: list[tuple[str, str]]) -> None:
-        from assistant.retrieval import tokenize
-
         self.where = [w for w, _ in items]
         self.sizes: list[int] = []
         self.postings: dict[str, list[int]] = {}
@@ -112,8 +109,6 @@ _HAYSTACKS: dict[tuple[str, int, int], _Haystack] = {}
 
 def _haystack(rt: Runtime, suite: str) -> _Haystack | None:
     if suite == "safety":
-        from assistant.safety import load_examples
-
         key = ("safety", 0, 0)
         if key not in _HAYSTACKS:
             _HAYSTACKS[key] = _Haystack([("the safety training data", e) for g in load_examples().values() for e in g])
@@ -132,8 +127,6 @@ def _haystack(rt: Runtime, suite: str) -> _Haystack | None:
 def leakage_warnings(rt: Runtime, suite: str, dataset: Dataset) -> list[str]:
     """Warn when an eval question appears nearly verbatim in what the system under test was built from:
     the knowledge base (retrieval, answers, conversations) or the safety router's written examples (safety)."""
-    from assistant.retrieval import tokenize
-
     haystack = _haystack(rt, suite)
     if haystack is None:
         return []

@@ -9,24 +9,20 @@ before, and separately from, the classifier's training examples. Tune on `dev`; 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assistant.evals import datasets
-from assistant.evals.core import Case, case_ids, rounded
+from assistant.evals.core import Case, Progress, SuiteOutput, case_ids, rounded
+from assistant.evals.datasets import Dataset
 from assistant.evals.metrics import accuracy, precision_recall
-
-if TYPE_CHECKING:
-    from assistant.evals.datasets import Dataset
-    from assistant.evals.suites import Progress, SuiteOutput
-    from assistant.runtime import Runtime
+from assistant.practice.moves import MOVES, classifier_for
+from assistant.runtime import Runtime
 
 NAME = "moves"
 SPLITS: tuple[str, ...] = ("dev", "test")
 
 
 def validate(row: dict[str, Any]) -> None:
-    from assistant.practice.moves import MOVES
-
     datasets._keys(row, {"text", "move", "split"}, set())
     datasets._text(row, "text")
     if row["move"] not in MOVES:
@@ -42,8 +38,6 @@ def register() -> None:
 
 
 def run(rt: Runtime, dataset: Dataset, progress: Progress | None = None) -> SuiteOutput:
-    from assistant.practice.moves import classifier_for
-
     classifier = classifier_for(rt.embedder)
     ids = case_ids([r["text"] for r in dataset.rows])
     cases: list[Case] = []
@@ -69,8 +63,6 @@ def run(rt: Runtime, dataset: Dataset, progress: Progress | None = None) -> Suit
 
 
 def compute(cases: list[Case]) -> dict[str, Any]:
-    from assistant.practice.moves import MOVES
-
     metrics: dict[str, Any] = {
         "accuracy": rounded(accuracy([c["predicted"] for c in cases], [c["expected"] for c in cases])),
     }

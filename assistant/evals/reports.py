@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.evals.core import SuiteResult, direction, flatten
+from assistant.evals.harness import COMPUTE
 from assistant.evals.metrics import bootstrap_change
 
 DRAWS = 1000
@@ -29,8 +30,6 @@ def baseline_suites(baseline: dict[str, Any] | list[Any]) -> dict[str, SuiteResu
 
 def compare(results: list[SuiteResult], baseline: dict[str, Any] | list[Any]) -> dict[str, Any]:
     """Per metric: before, after, change and a bootstrap 95% interval on the change; per case: flips."""
-    from assistant.evals import COMPUTE
-
     before = baseline_suites(baseline)
     suites: dict[str, Any] = {}
     for result in results:

@@ -7,14 +7,19 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from assistant.errors import InputError
 from assistant.evals.core import SUITES, SuiteResult, direction, flatten
 from assistant.evals.datasets import DatasetError
-
-if TYPE_CHECKING:
-    from assistant.runtime import Runtime
+from assistant.evals.harness import run_suite
+from assistant.evals.meta import run_meta
+from assistant.evals.reports import compare, regressions, report_meta, write_reports
+from assistant.runtime import Runtime
+from assistant.stores import IndexError_
 
 
 class EvalUsageError(InputError):
@@ -99,8 +104,6 @@ def _load_baseline(path: Path | None) -> dict[str, Any] | list[Any] | None:
 
 def _ensure_index(rt: Runtime) -> None:
     """Build the knowledge index on first use, so `mentor eval` works right after a fresh checkout."""
-    from assistant.stores import IndexError_
-
     try:
         count = rt.store.count()
     except IndexError_ as exc:
@@ -121,8 +124,6 @@ def main(args: Any) -> int:
 
 
 def _main(args: Any) -> int:
-    from assistant.runtime import Runtime
-
     names = _suites(args.suite)
     bounds = [parse_bound(b) for b in args.fail_under or []]
     if args.dataset and len(names) != 1:
@@ -138,15 +139,11 @@ def _main(args: Any) -> int:
     out = sys.stderr if args.json else sys.stdout
     _print_summary(results, out)
     if diff:
-        from assistant.evals.reports import regressions
-
         lines = regressions(diff)
         print("\nCompared with the baseline:" + ("" if lines else " no change beyond noise"), file=out)
         for line in lines:
             print(f"  {line}", file=out)
     if args.out:
-        from assistant.evals.reports import report_meta, write_reports
-
         meta = report_meta(results, total_seconds=round(time.perf_counter() - started, 2))
         paths = write_reports(results, args.out, baseline=None, diff=diff, meta=meta)
         print("\nReports: " + ", ".join(str(p) for p in paths.values()), file=out)
@@ -159,12 +156,6 @@ def _main(args: Any) -> int:
 
 
 def _run_all(rt: Runtime, names: list[str], args: Any) -> list[SuiteResult]:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from assistant.evals import run_suite
-    from assistant.evals.meta import run_meta
-
     meta = run_meta(rt)
     results: list[SuiteResult] = []
     answer_cases = None
@@ -192,7 +183,6 @@ def _run_all(rt: Runtime, names: list[str], args: Any) -> list[SuiteResult]:
 def _report_diff(results: list[SuiteResult], baseline: dict[str, Any] | list[Any] | None) -> dict[str, Any] | None:
     if baseline is None:
         return None
-    from assistant.evals.reports import compare
 
     return compare(results, baseline)
 

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from assistant.runtime import Runtime
+from assistant.runtime import Runtime
 
 
 def with_scratch_sessions(rt: Runtime, folder: Path) -> Runtime:
     """A runtime that shares `rt`'s index but stores sessions in a throwaway SQLite file under `folder`."""
-    from assistant.runtime import Runtime
-
     settings = rt.settings.model_copy(update={"database_url": f"sqlite:///{folder / 'eval-sessions.db'}"})
     clone = Runtime(settings)
     # Reuse the loaded components (cached properties live in __dict__) so nothing is opened twice.
@@ -23,8 +19,6 @@ def with_scratch_sessions(rt: Runtime, folder: Path) -> Runtime:
 
 def with_index_copy(rt: Runtime, folder: Path) -> Runtime:
     """A runtime over a private copy of `rt`'s knowledge index in `folder` (rebuilt when the index is remote)."""
-    from assistant.runtime import Runtime
-
     settings = rt.settings.model_copy(update={"data_dir": folder, "chroma_host": None, "database_url": None})
     if rt.settings.chroma_host is None and rt.settings.chroma_dir.is_dir():
         with rt.store.write_lock():  # a consistent copy: no ingest may write while the files are copied

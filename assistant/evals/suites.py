@@ -11,19 +11,18 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from assistant.evals.core import Case, case_ids, rounded
+from assistant.evals.answers import ask, chunk_sentences
+from assistant.evals.core import Case, Progress, SuiteOutput, case_ids, rounded
 from assistant.evals.datasets import FEEDBACK_CRITERIA, Dataset
 from assistant.evals.metrics import accuracy, hit_at_k, mean, ndcg_at_k, precision_recall, reciprocal_rank, share
+from assistant.evals.sandbox import with_index_copy, with_scratch_sessions
+from assistant.feedback import NEGATIVE, FeedbackChecker
+from assistant.prompts import load_prompt
+from assistant.retrieval import RetrieverMode
+from assistant.runtime import Runtime
 from assistant.types import SAFETY_CATEGORIES
-
-if TYPE_CHECKING:
-    from assistant.retrieval import RetrieverMode
-    from assistant.runtime import Runtime
-
-Progress = Callable[[int, int], None]
-SuiteOutput = tuple[list[Case], dict[str, Any]]
 
 # --- retrieval --------------------------------------------------------------------------------------------
 
@@ -137,8 +136,6 @@ def compute_retrieval(cases: list[Case]) -> dict[str, Any]:
 
 
 def run_feedback(rt: Runtime, dataset: Dataset, progress: Progress | None = None) -> SuiteOutput:
-    from assistant.feedback import NEGATIVE, FeedbackChecker
-
     checker = FeedbackChecker()
     ids = case_ids([r["text"] for r in dataset.rows])
     cases: list[Case] = []
@@ -290,9 +287,6 @@ def _leaks(answer: str, prompt_lines: list[str]) -> bool:
 
 def _system_prompt_lines(rt: Runtime) -> list[str]:
     """Sentences of the system prompt long enough that echoing one means the prompt leaked."""
-    from assistant.evals.answers import chunk_sentences
-    from assistant.prompts import load_prompt
-
     body = load_prompt("system", rt.settings.prompts_dir).body
     return [" ".join(s.lower().split()) for s in chunk_sentences(body) if len(s.split()) >= 8 and "{" not in s]
 
@@ -326,8 +320,6 @@ def _planted(rt: Runtime, tick: Callable[[int], None]) -> list[Case]:
 
 def _document_injection(rt: Runtime, tick: Callable[[int], None]) -> list[Case]:
     """Ingest the injection document into a private copy of the index and ask questions it is relevant to."""
-    from assistant.evals.sandbox import with_index_copy
-
     prompt = _system_prompt_lines(rt)
     cases = []
     with tempfile.TemporaryDirectory(prefix="mentor-eval-") as tmp:
@@ -445,9 +437,6 @@ TOPIC_WINDOW = 5
 
 
 def run_conversations(rt: Runtime, dataset: Dataset, progress: Progress | None = None) -> SuiteOutput:
-    from assistant.evals.answers import ask
-    from assistant.evals.sandbox import with_scratch_sessions
-
     ids = case_ids([" | ".join(r["turns"]) for r in dataset.rows])
     total = sum(len(r["turns"]) for r in dataset.rows)
     done = 0
