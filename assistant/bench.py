@@ -290,6 +290,16 @@ def calibrate_mix(embedder: Any, seed: SeedCorpus, rng: random.Random) -> dict[s
     return {"cosine_to_source": round(cosine, 4), "mix_weight": round(weight, 4), "sample": len(book.chunks)}
 
 
+def live_chroma(store: Any) -> tuple[Any, str]:
+    """The Chroma client and the collection serving now: after a rebuild that is a new generation
+    (`<collection>-g<n>`), not the configured base name."""
+    from assistant.stores._chroma import ChromaStore
+
+    if not isinstance(store, ChromaStore):
+        raise SetupError(f"The LangChain peers read a Chroma collection; this index is {store.name}.")
+    return store.live_handle()
+
+
 def add_direct(rt: Any, seed: SeedCorpus, count: int, rng: random.Random) -> dict[str, float | None]:
     """Large sizes: synthetic chunks with derived vectors, written through the store's upsert in big batches."""
     calibration = calibrate_mix(bare(rt.embedder), seed, random.Random(1))
@@ -377,7 +387,7 @@ def quality_section(
     methods = {mode: searcher(retriever, mode) for mode in ("hybrid", "bm25", "dense")}
     if peers.langchain_peers_available():
         bm25 = peers.bm25_retriever(chunks, K)
-        dense = peers.chroma_retriever(rt.store._client, rt.settings.collection, retriever.embedder, K)
+        dense = peers.chroma_retriever(*live_chroma(rt.store), retriever.embedder, K)
         default = peers.ensemble_retriever(bm25, dense)
         ours = peers.ensemble_retriever(bm25, dense, retriever.fusion.weights, retriever.fusion.rrf_k)
         methods["langchain_ensemble"] = lambda q: peers.sources(default.invoke(q), K)
@@ -474,7 +484,7 @@ def bench_size(
             build = time.perf_counter() - started
         memory["langchain_bm25_build"] = mem_lc.as_dict() | {"seconds": round(build, 2)}
         ensemble = peers.ensemble_retriever(
-            bm25, peers.chroma_retriever(rt.store._client, rt.settings.collection, encoder, K)
+            bm25, peers.chroma_retriever(*live_chroma(rt.store), encoder, K)
         )
         methods["langchain_ensemble"] = ensemble.invoke
         methods["langchain_bm25"] = bm25.invoke

@@ -20,12 +20,14 @@ class HttpChromaStore(ChromaStore):
         import httpx
 
         client = chromadb.HttpClient(
-            host=self.settings.chroma_host,
+            host=self.settings.chroma_host or "localhost",  # this store is only chosen when a host is set
             port=self.settings.chroma_port,
             settings=chromadb.Settings(anonymized_telemetry=False),
         )
         # chromadb's HTTP session has no timeout and no setting for one: a frozen server would hang every turn.
-        client._server._session.timeout = httpx.Timeout(self.settings.chroma_timeout)
+        # `_server` is the client's private FastAPI binding, so it is reached without the public type's help.
+        server: Any = getattr(client, "_server")  # noqa: B009
+        server._session.timeout = httpx.Timeout(self.settings.chroma_timeout)
         return client
 
     def _failure(self, exc: Exception) -> IndexError_:
