@@ -65,10 +65,12 @@ def server_rt(chroma: ChromaServer, tmp_path_factory: pytest.TempPathFactory) ->
 def _raw_collection(rt: Runtime) -> Any:
     """The collection as any other Chroma client sees it, to check the server from outside our store code."""
     client = chromadb.HttpClient(
-        host=rt.settings.chroma_host, port=rt.settings.chroma_port,
+        host=rt.settings.chroma_host,
+        port=rt.settings.chroma_port,
         settings=chromadb.Settings(anonymized_telemetry=False),
     )
-    return client.get_collection(rt.settings.collection)
+    # The live generation: after a rebuild the base name is gone (or stale), so never open it by that name.
+    return client.get_collection(rt.store.live_collection())  # type: ignore[attr-defined]
 
 
 def test_ingest_goes_to_the_server_and_matches_the_embedded_index(
@@ -176,3 +178,44 @@ def test_a_frozen_server_does_not_hang_a_retrieve(running: ChromaServer, server_
     worker.join(timeout=30)
     assert finished, f"retrieve still waiting after {FROZEN_WAIT_S:.0f}s against a frozen server"
     assert isinstance(outcome.get("error"), StoreUnavailable)
+
+
+def test_after_a_rebuild_outside_tools_read_the_new_generation(running: ChromaServer, tmp_path: Path) -> None:
+    """A rebuild writes `<collection>-g<n>` and deletes the base collection: the raw client check above, the bench's
+    LangChain peer and the store all read the collection that serves now, never the configured base name."""
+    from assistant.bench import live_chroma
+    from assistant.benchmarks import peers
+
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    for name, text in (("rituals", "Every Thursday the team shares one wombat-sized win."), ("notes", "Meet monthly.")):
+        (knowledge / f"{name}.md").write_text(
+            f"---\ntitle: {name}\ntopic: trust\ntags: [x]\nsummary: {text}\n---\n# {name}\n\n{text}\n",
+            encoding="utf-8",
+        )
+    settings = make_settings(
+        tmp_path / "data",
+        knowledge_dir=knowledge,
+        chroma_host=running.host,
+        chroma_port=running.port,
+        collection="rebuild_check",
+    )
+    rt = Runtime(settings)
+    rt.ingestor.run()
+    assert rt.store.live_collection() == "rebuild_check"  # type: ignore[attr-defined]
+    report = Runtime(settings).ingestor.run(rebuild=True)
+    assert report.rebuilt and report.added == report.chunks > 0
+    rt = Runtime(settings)
+    live = rt.store.live_collection()  # type: ignore[attr-defined]
+    assert live == "rebuild_check-g1"
+    names = {c.name for c in chromadb.HttpClient(host=running.host, port=running.port).list_collections()}
+    assert "rebuild_check" not in names and live in names, names
+    ids = [c.id for c in rt.store.all_records()[0]]
+    assert _raw_collection(rt).count() == len(ids)
+    _assert_every_chunk_findable(rt, ids)
+    client, name = live_chroma(rt.store)
+    assert name == live and client.get_collection(name).count() == len(ids)
+    if peers.langchain_peers_available():
+        dense = peers.chroma_retriever(client, name, rt.retriever.embedder, 1)
+        found = dense.invoke("a wombat-sized win on Thursdays")
+        assert found and found[0].metadata["id"] in ids and "wombat" in found[0].page_content
