@@ -8,6 +8,7 @@ docs/screenshots/. Nothing is mocked; run it again whenever the workspace change
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -16,6 +17,7 @@ from browser import CHROMIUM, CHROMIUM_ARGS, PHONE, ask, new_page, open_app, ser
 from conftest import make_settings
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from assistant import ui
 from assistant.runtime import Runtime
 
 REPO = Path(__file__).resolve().parents[1]
@@ -103,6 +105,7 @@ def take_all(browser: Browser, url: str, out: Path) -> None:
     ]
     for step, viewport in steps:
         page = new_page(browser, viewport)
+        page.set_default_timeout(300_000)  # a busy machine: the app is slow, not broken
         try:
             open_app(page, url)
             step(page, out)
@@ -114,16 +117,21 @@ def take_all(browser: Browser, url: str, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    parser.add_argument("--built", type=Path, help="a data directory with the index built already (it is copied)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        rt = Runtime(make_settings(Path(tmp) / "data"))
-        print("Indexing the curated knowledge…", flush=True)
-        rt.ingestor.run()
-        app = serve(rt)
+        data = Path(tmp) / "data"
+        if args.built:
+            shutil.copytree(args.built, data, ignore=shutil.ignore_patterns("*.lock", "gradio-tmp", "*.db*"))
+        rt = Runtime(make_settings(data))
+        if not args.built:
+            print("Indexing the curated knowledge…", flush=True)
+            rt.ingestor.run()
+        app = serve(rt, ui.warm_up)  # the first question is answered before any picture is taken
         served = next(app)
         try:
-            expect.set_options(timeout=120_000)
+            expect.set_options(timeout=300_000)
             with sync_playwright() as p:
                 chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
                 take_all(chromium, served.url, args.out)

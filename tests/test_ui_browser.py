@@ -72,7 +72,7 @@ def test_coach_streams_a_cited_answer_with_its_sources(page: Page, app_url: str,
 
 def _screenshot_from_the_top(page: Page, path: Path) -> None:
     """A whole-page screenshot with the chat showing the answer's first lines, not the auto-scrolled end."""
-    size = page.viewport_size or {"width": 1400, "height": 1000}
+    size = page.viewport_size or {"width": 1440, "height": 1000}
     # Resizing makes the chat scroll itself to the end, so grow the window first and scroll afterwards.
     page.set_viewport_size({"width": size["width"], "height": page.evaluate("document.body.scrollHeight")})
     page.wait_for_timeout(300)

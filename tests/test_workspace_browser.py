@@ -467,10 +467,10 @@ def test_sessions_rows_click_rename_search_and_delete_apart(page: Page, served: 
     page.screenshot(path=artifacts / "workspace-sessions.png", full_page=True)
     delete.click()
     expect(page.locator("#session-status")).to_contain_text("Deleted “Checking the mentoring works”")
-    expect(page.locator(f'#sessions-list button[data-session="{older}"]')).to_have_count(0)
+    expect(page.locator(f'#sessions-list button.ma-convo[data-session="{older}"]')).to_have_count(0)
     assert rt.sessions.get_session(older) is not None  # kept until the Undo has lapsed
     page.locator("#sessions-list").get_by_role("button", name="Undo").click()
-    expect(page.locator(f'#sessions-list button[data-session="{older}"]')).to_have_count(1)
+    expect(page.locator(f'#sessions-list button.ma-convo[data-session="{older}"]')).to_have_count(1)
 
 
 # --- 10. keyboard and themes --------------------------------------------------------------------------------------

@@ -406,6 +406,7 @@ def layout(ws: CoachCallbacks) -> dict[str, Any]:
             with gr.Column(scale=3, min_width=210, elem_id="coach-sidebar"):
                 new = gr.Button("New conversation", variant="secondary", elem_id="coach-new")
                 search = gr.Textbox(
+                    label="Search conversations",  # read out by screen readers; not shown
                     show_label=False,
                     placeholder="Search conversations",
                     container=False,
@@ -457,6 +458,7 @@ def layout(ws: CoachCallbacks) -> dict[str, Any]:
                 # One rating control per answer: the thumbs under it; this box adds an optional comment.
                 with gr.Row(equal_height=True, elem_id="rating-row"):
                     comment = gr.Textbox(
+                        label="Comment on the answer",
                         show_label=False,
                         placeholder="Optional comment, saved with your thumbs up or down",
                         elem_id="rate-comment",

@@ -88,6 +88,7 @@ def layout(ws: SessionsCallbacks, coach: dict[str, Any], tabs: gr.Tabs) -> None:
     with gr.Tab("Sessions", id="sessions") as tab, gr.Row(equal_height=False):
         with gr.Column(scale=4, min_width=240):
             search = gr.Textbox(
+                label="Search conversations",
                 show_label=False,
                 placeholder="Search conversations",
                 container=False,
