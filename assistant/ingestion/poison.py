@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import yaml
 
+from assistant.rules import Rule, read_rules
 from assistant.settings import REPO_ROOT
 
 if TYPE_CHECKING:
@@ -73,17 +73,6 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 
 
 @dataclass(frozen=True)
-class Rule:
-    kind: str
-    reason: str
-    pattern: re.Pattern[str]
-    unless: re.Pattern[str] | None = None
-
-    def matches(self, text: str) -> bool:
-        return bool(self.pattern.search(text)) and not (self.unless and self.unless.search(text))
-
-
-@dataclass(frozen=True)
 class HeldLine:
     """A line kept out of the index (or out of an answer), with why."""
 
@@ -103,10 +92,9 @@ def _pattern(value: str | list[str]) -> re.Pattern[str]:
 
 @lru_cache(maxsize=2)
 def load_rules(path: Path = RULES_PATH) -> tuple[Rule, ...]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return tuple(
-        Rule(r["kind"], r["reason"], _pattern(r["pattern"]), _pattern(r["unless"]) if r.get("unless") else None)
-        for r in data["rules"]
+        Rule(r["kind"], r["reason"], _pattern(r["pattern"]), unless=_pattern(r["unless"]) if r.get("unless") else None)
+        for r in read_rules(path)["rules"]
     )
 
 
@@ -182,7 +170,7 @@ class PoisonGuard:
         self.model = model
         self.rules = rules
         # Stored with every screened chunk: a document screened by another guard is screened again.
-        parts = [r.kind + r.pattern.pattern + (r.unless.pattern if r.unless else "") for r in rules]
+        parts = [r.category + r.regex.pattern + (r.unless.pattern if r.unless else "") for r in rules]
         if model is not None:
             parts += [model.embedder, f"{model.threshold:.4f}", f"{float(np.sum(model.weights)):.6f}"]
         self.fingerprint = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
@@ -207,7 +195,7 @@ class PoisonGuard:
         for text in units(line):
             for rule in self.rules:
                 if rule.matches(text):
-                    return HeldLine(line.strip(), rule.reason, rule.kind, "rule", 1.0)
+                    return HeldLine(line.strip(), rule.name, rule.category, "rule", 1.0)
         return None
 
     def screen_text(self, text: str) -> tuple[str, list[HeldLine]]:

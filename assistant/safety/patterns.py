@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from assistant.rules import Rule, read_rules
 
 PATTERNS_PATH = Path(__file__).with_name("patterns.yaml")
 # YAML section → (category, is a mention rule)
@@ -31,15 +31,6 @@ SECTIONS: dict[str, tuple[str, bool]] = {
     "injection": ("injection", False),
 }
 _MACRO = re.compile(r"<([A-Z_]+)>")
-
-
-@dataclass(frozen=True)
-class Rule:
-    category: str
-    name: str
-    regex: re.Pattern[str]
-    mention: bool = False  # skipped inside a hypothetical or knowledge-seeking clause
-    also: re.Pattern[str] | None = None  # must match somewhere in the whole message too
 
 
 @dataclass(frozen=True)
@@ -130,7 +121,7 @@ def _words_first(pattern: str, asked: str) -> str:
 
 @lru_cache(maxsize=4)
 def load_patterns(path: Path = PATTERNS_PATH) -> PatternSet:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_rules(path)
     defs: dict[str, str] = data["defs"]
     asked = _expand(defs["ASKED"], defs)
     rules: list[Rule] = []
