@@ -60,7 +60,9 @@ class ChromaStore:
         self._open: dict[str, Any] = {}  # collection name -> chromadb collection
         self._live: str | None = None
         self._live_checked = -float("inf")
-        self._rebuild = threading.local()  # .staged: the generation this thread is building, if any
+        # .staged: the generation this thread is building, if any; .copy_first: this write session must not change
+        # the live collection in place (another process reads it), so its first write copies it to a new generation.
+        self._rebuild = threading.local()
         self.generation = 0
 
     # --- hooks for the two kinds of store ------------------------------------------------------
@@ -236,6 +238,7 @@ class ChromaStore:
             return None
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, extra: Sequence[dict[str, Any]]) -> None:
+        self._copy_before_writing()
         self.generation += 1
         for start in range(0, len(chunks), _BATCH):
             part = chunks[start : start + _BATCH]
@@ -248,6 +251,7 @@ class ChromaStore:
         )
 
     def delete(self, ids: Sequence[str]) -> None:
+        self._copy_before_writing()
         self.generation += 1
         for start in range(0, len(ids), _BATCH):
             batch = list(ids[start : start + _BATCH])
@@ -320,18 +324,62 @@ class ChromaStore:
     def reset(self) -> None:
         """Start over in a new generation; the live index keeps serving until the rebuild completes."""
         self.generation += 1
+        self._rebuild.copy_first = False  # an empty generation is staged: nothing to copy
         self._start_generation()
 
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
-        """One writer at a time; a rebuild begun under the lock is switched to or dropped when it is released."""
+        """One writer at a time; a rebuild begun under the lock is switched to or dropped when it is released.
+        While another process reads the index, the writes go to a copy of it, switched to the same way."""
         with self._exclusive():
+            self._rebuild.copy_first = self._others_reading()
             try:
                 yield
             except BaseException:
                 self._finish_generation(completed=False)
                 raise
+            finally:
+                self._rebuild.copy_first = False
             self._finish_generation(completed=True)
+
+    def _others_reading(self) -> bool:
+        """Whether another process has this index open and would not see writes made in place. Chroma's embedded
+        index caches its vector graph per process, so such a reader met "Error finding id" after a plain `mentor
+        ingest` beside `mentor serve`; a Chroma server serves every client the same data, so it never needs a copy."""
+        return False
+
+    def _copy_before_writing(self) -> None:
+        """The first write of a session that must not change the live collection in place stages a new generation
+        holding a copy of it (vectors, texts, metadata); this and the later writes go there."""
+        if not getattr(self._rebuild, "copy_first", False) or self._staged is not None:
+            return
+        self._rebuild.copy_first = False
+        live = self._col()
+        self._start_generation()
+        staged = self._target()
+        copy = self._call(
+            lambda: self._client.get_or_create_collection(
+                staged,
+                embedding_function=None,
+                configuration={"hnsw": HNSW_CONFIGURATION},
+                metadata=dict(live.metadata or {}),
+            )
+        )
+        self._open[staged] = copy
+        total = int(self._call(live.count))
+        for offset in range(0, total, _BATCH):
+            got = self._call(
+                partial(live.get, include=["embeddings", "documents", "metadatas"], limit=_BATCH, offset=offset)
+            )
+            self._call(
+                partial(
+                    copy.add,
+                    ids=got["ids"],
+                    embeddings=got["embeddings"],
+                    documents=got["documents"],
+                    metadatas=got["metadatas"],
+                )
+            )
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
