@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.coaching.understanding import Reading
 from assistant.ingestion import own_documents
-from assistant.llm import BACKENDS, BackendError, ChatBackend, CoachRequest
+from assistant.llm import BackendError, ChatBackend, CoachRequest
 from assistant.llm.offline import OfflineCoach
 from assistant.practice_chat import active_practice, practice_turn
 from assistant.prompts import load_prompt
@@ -79,11 +79,7 @@ class Coach:
         self.rt = runtime
         self.settings = runtime.settings
         self.offline = OfflineCoach(self.settings, runtime.embedder)  # the fallback, and the clarifying questions
-        self.backend: ChatBackend = (
-            self.offline
-            if self.settings.backend == "offline"
-            else BACKENDS.create(self.settings.backend, self.settings, runtime.embedder)
-        )
+        self.backend: ChatBackend = self.offline if self.settings.backend == "offline" else runtime.backend
 
     # --- public ------------------------------------------------------------------------------
     def ask(self, question: str, **kwargs: Any) -> Answer:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from assistant.coaching.understanding import Understanding
     from assistant.embedders import Embedder
     from assistant.knowledge import Ingestor
+    from assistant.llm import ChatBackend
     from assistant.retrieval import HybridRetriever
     from assistant.safety import SafetyRouter
     from assistant.sessions import SessionStore
@@ -71,13 +72,18 @@ class Runtime:
         from assistant.safety import SafetyRouter, make_llm_check
 
         llm_check = None
-        if self.settings.llm_safety_check and self.settings.backend != "offline":
-            from assistant.llm import BACKENDS
-
-            backend = BACKENDS.create(self.settings.backend, self.settings, self.embedder)
-            if backend.capabilities.completion:
-                llm_check = make_llm_check(backend.complete)
+        remote = self.settings.backend != "offline"  # the offline coach cannot read a safety prompt
+        if self.settings.llm_safety_check and remote and self.backend.capabilities.completion:
+            llm_check = make_llm_check(self.backend.complete)
         return SafetyRouter(self.embedder, llm_check=llm_check)
+
+    @cached_property
+    def backend(self) -> ChatBackend:
+        """The chat backend the settings name; one instance (one client, one connection pool) for the coach, the
+        LLM safety check and the judge."""
+        from assistant.llm import BACKENDS
+
+        return BACKENDS.create(self.settings.backend, self.settings, self.embedder)
 
     @cached_property
     def understanding(self) -> Understanding:

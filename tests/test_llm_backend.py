@@ -321,3 +321,21 @@ def test_without_redaction_the_question_is_sent_verbatim(built_dir: Path, tmp_pa
     rt.coach.ask(PII_QUESTION)
 
     assert EMAIL in answer_request(server).text()
+
+
+# --- the LLM safety check -------------------------------------------------------------------------------
+
+
+def test_the_llm_safety_check_asks_the_coachs_own_backend(built_dir: Path, tmp_path: Path, server: FakeOpenAI) -> None:
+    rt = llm_runtime(built_dir, tmp_path, server, llm_safety_check=True)
+    assert rt.coach.backend is rt.backend, "one backend (one client) for the coach and the safety check"
+    # A message no pattern or classifier flags; only the model's reading adds the category.
+    message = "My mentee asked me to look over the notes from her quarterly review before Friday."
+    server.script(ok('{"category": "legal"}'))
+
+    decision = rt.safety.classify(message)
+
+    (check,) = server.chat_requests
+    assert check.body is not None and check.body.get("stream") is not True, "a completion, not a stream"
+    assert check.messages[0]["content"] == load_prompt("safety_check").format(message=message)
+    assert decision.category == "legal"
