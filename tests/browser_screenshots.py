@@ -28,12 +28,15 @@ QUESTION = "How do I give feedback to a mentee who gets defensive?"
 def coach(page: Page, out: Path) -> None:
     """An answer with a clicked citation: its passage open and highlighted beside the answer."""
     ask(page, "What should I cover in my first meeting with a new mentee?")
+    page.locator("#coach-new").click()
+    expect(page.locator('#coach-chat [data-testid="user"]')).to_have_count(0)
     ask(page, QUESTION)
     page.locator("#coach-chat button.ma-cite").nth(1).click()
     page.wait_for_timeout(500)
+    page.evaluate("window.scrollTo(0, 0)")  # the header in the picture too
     page.screenshot(path=out / "coach.png")
-    page.get_by_role("button", name="Copy message").last.click()
-    page.locator("#conversation-list li.ma-convo-item").nth(1).hover()
+    # The list beside the chat, Rename and Delete shown on the conversation under the pointer.
+    page.locator("#conversation-list li.ma-convo-item").first.hover()
     page.wait_for_timeout(300)
     page.locator("#coach-sidebar").screenshot(path=out / "conversations.png")
 
@@ -48,7 +51,8 @@ def coach_dark(page: Page, out: Path) -> None:
 def phone(page: Page, out: Path) -> None:
     """The phone layout: every tab in the bar, the sources right under the answer."""
     ask(page, QUESTION)
-    page.locator("#sources-panel").scroll_into_view_if_needed()
+    # The end of the chat, the question box and the first of the sources under them.
+    page.evaluate("document.querySelector('#coach-ask-row').scrollIntoView({block: 'center'})")
     page.wait_for_timeout(300)
     page.screenshot(path=out / "phone.png")
 

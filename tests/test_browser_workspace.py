@@ -252,6 +252,22 @@ def test_uploads_are_recorded_as_the_signed_in_users_and_private_ones_stay_their
         assert owners["Ann's heron notes"] == ("ann", False)
         assert owners["Kestrel check-ins"] == ("bob", True)
 
+        # Bob can neither replace Ann's private notes (same file name) nor learn their title (same content).
+        same_name = tmp_path / "bob" / "ann-heron-notes.md"
+        same_name.parent.mkdir()
+        same_name.write_text("# Bob's notes\n\nBob's own text about buddy lunches and rotas.\n", "utf-8")
+        same_text = tmp_path / "bob" / "copied-notes.md"
+        same_text.write_text(private.read_text("utf-8"), "utf-8")
+        bob.locator("#knowledge-upload input[type=file]").set_input_files([str(same_name), str(same_text)])
+        expect(bob.locator("#knowledge-upload")).to_contain_text("ann-heron-notes")
+        bob.locator("#knowledge-add").click()
+        outcome = bob.locator("#knowledge-outcome")
+        expect(outcome).to_contain_text("Not added (2)")
+        expect(outcome).to_contain_text("another user added a document with this file name")
+        expect(outcome).to_contain_text("copied-notes.md: the same content is already in the index")
+        assert "heron notes" not in outcome.inner_text().lower()  # Ann's private title is not named
+        assert (rt.settings.uploads_dir / "ann-heron-notes.md").read_text("utf-8") == private.read_text("utf-8")
+
         assert "Ann's heron notes" in _listed(ann) and "Kestrel check-ins" in _listed(ann)
         bob_sees = _listed(bob)
         assert "Kestrel check-ins" in bob_sees and "Ann's heron notes" not in bob_sees

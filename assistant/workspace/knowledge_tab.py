@@ -87,14 +87,14 @@ class KnowledgeCallbacks(Base):
         self.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
         accepted: list[Path] = []
         refused: list[str] = []
+        owner = owner_of(request)
         for item in files:
             path = Path(item if isinstance(item, str) else getattr(item, "name", str(item)))
             try:
-                accepted.append(self._accept_upload(path))
+                accepted.append(self._accept_upload(path, owner))
             except USER_ERRORS as exc:
                 refused.append(f"{path.name}: {exc}")
         before = own_documents.indexed_ids(self.rt.ingestor)
-        owner = owner_of(request)
         report = self._ingest(accepted, False, progress, owner, shared) if accepted else None
         kept, not_indexed = own_documents.upload_outcomes(
             self.rt.ingestor, accepted, before, report.skipped if report else []
@@ -103,11 +103,17 @@ class KnowledgeCallbacks(Base):
         own_documents.drop_unindexed_uploads(self.rt.ingestor, accepted)
         return upload_summary(kept, not_indexed + refused)
 
-    def _accept_upload(self, path: Path) -> Path:
-        """Check the file, refuse a copy of a document already indexed, then keep it in the uploads folder."""
+    def _accept_upload(self, path: Path, owner: str) -> Path:
+        """Check the file, refuse a copy of a document already indexed, then keep it in the uploads folder. Another
+        user's document is neither replaced (same file name) nor named (same content, when it is private)."""
         target = self.settings.uploads_dir / safe_upload_name(path.name)
         check_upload(path, int(self.settings.max_upload_mb * 1024 * 1024))
+        others = [d for d in own_documents.own_documents(self.rt.ingestor) if d.owner != owner]
+        if any(self.rt.ingestor.source_path(d.source).resolve() == target.resolve() for d in others):
+            raise InputError("another user added a document with this file name; rename your file and add it again")
         twin = own_documents.same_content_as(self.rt.ingestor, path, target)
+        if twin and twin in {d.title for d in others if not d.visible_to(owner)}:
+            raise InputError("the same content is already in the index, so it was not added again")
         if twin:
             raise InputError(f"same content as “{twin}”, which is already in the index, so it was not added again")
         shutil.copyfile(path, target)
