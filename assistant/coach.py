@@ -8,6 +8,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from assistant.coaching.citations import drop_unknown_citations
 from assistant.coaching.understanding import Reading
 from assistant.ingestion import own_documents
 from assistant.llm import BackendError, ChatBackend, CoachRequest
@@ -167,7 +168,7 @@ class Coach:
             # A model may still repeat a poisoned line it inferred; the offline coach never quotes uploads.
             text, _held = self.rt.ingestor.guard.screen_answer(text)
         shown = reply.sources_shown
-        text, cited = valid_citations(text, shown)
+        text, cited = drop_unknown_citations(text, shown)  # without leaving 'See also  and .'
         sources = [Source.from_hit(i + 1, h) for i, h in enumerate(hits[:shown])]
         if backend is self.offline:
             # The offline coach is given a whole playbook; show only the sections it cited.
@@ -262,5 +263,6 @@ class Coach:
             sources=sources,
             safety=answer.safety.as_dict() if answer.safety.escalated else None,
             owner=owner,
+            fallback=answer.fallback,
         )
         return session_id, turn_id

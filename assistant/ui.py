@@ -21,6 +21,7 @@ from assistant.rendering.headers import SecurityHeaders
 from assistant.runtime import Runtime
 from assistant.settings import Settings
 from assistant.workspace import (
+    api,
     coach_tab,
     conversations,
     evals_tab,
@@ -143,6 +144,7 @@ def build_app(rt: Runtime, undo_seconds: float = UNDO_SECONDS) -> gr.Blocks:
             concurrency_id="chat",
         )
         gr.api(ws.new_session_api, api_name="new_session", api_description="Open a stored conversation for /chat.")
+        api.register(rt, owner_of)  # /chat_reply (the answer with its backend and any fallback), /export_conversation
     return app
 
 
