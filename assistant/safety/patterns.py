@@ -45,6 +45,20 @@ class PatternSet:
     evidence: dict[str, tuple[Rule, ...]]
     request: re.Pattern[str]
     fiction: re.Pattern[str]
+    idioms: tuple[tuple[re.Pattern[str], str], ...] = ()
+
+    def plain(self, text: str) -> str:
+        """The text with everyday figures of speech about death, killing or drowning read as what they mean
+        (patterns.yaml, `idioms`): what the classifier and the evidence lists read."""
+        for regex, meaning in self.idioms:
+            text = regex.sub(meaning, text)
+        return text
+
+    def general_question(self, text: str) -> bool:
+        """True when the message asks about a topic in general ("is it true that asking about suicide...",
+        "what should I do if a mentee ever...") and tells of no one in particular (`context.concrete`)."""
+        first = text[: _sentence_end(text)]
+        return bool(self.framing.search(first)) and not self.concrete.search(text) and not _PERSON.search(text)
 
     def matches(self, text: str) -> dict[str, list[str]]:
         """Category → names of the rules that matched; `text` must be normalised (text.for_patterns)."""
@@ -101,6 +115,17 @@ class PatternSet:
         return bool(self.hesitant.search(text, max(_sentence_start(text, start), start - 40), start))
 
 
+# Someone in particular ("she said...", "his manager...") or a case happening now: not a general question.
+_PERSON = re.compile(
+    r"\b(?:he|she|him|his|her|hers|he's|she's|my \w+|right now|tonight|today|at the moment|this (?:morning|evening))\b"
+)
+
+
+def _sentence_end(text: str) -> int:
+    ends = [i for i in (text.find(mark) for mark in ".!?;\n") if i >= 0]
+    return min(ends) + 1 if ends else len(text)
+
+
 def _sentence_start(text: str, position: int) -> int:
     return max(text.rfind(mark, 0, position) for mark in ".!?;\n") + 1
 
@@ -144,6 +169,7 @@ def load_patterns(path: Path = PATTERNS_PATH) -> PatternSet:
         evidence,
         context["request"],
         context["fiction"],
+        tuple((re.compile(regex, re.IGNORECASE), meaning) for regex, meaning in data.get("idioms", [])),
     )
 
 

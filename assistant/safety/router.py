@@ -28,7 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from assistant.embedders import Embedder
+from assistant.safety.encoding import SegmentEncoder
 from assistant.safety.model import CategoryModel, SafetyModel, model_path
 from assistant.safety.patterns import PATTERNS_PATH, load_patterns
 from assistant.safety.text import MAX_SCAN_CHARS, Cleaned, clean, for_patterns, segments
@@ -45,8 +48,18 @@ ACTIONS: dict[str, str] = {
 }
 PRIORITY: tuple[str, ...] = ("crisis", "injection", "harassment", "harmful", "legal")
 CLEAR, POSSIBLE = "clear", "possible"
+# A segment whose in-context score reaches this share of a category's lowest band is encoded on its own (see
+# SafetyRouter._segment_vectors). On the held-out test families' and the first fresh set's multi-sentence
+# messages, 0.4 kept every warning sign the separate encoding found there while encoding about half of the
+# segments' text (ordinary questions: less); 0.25 leaves a margin (a clause about not being around any more read
+# 0.09 in context against a screen at 0.093) for a few more segments encoded.
+SCREEN_SHARE = 0.25
 NEEDS_RISK_INDICATOR = ("crisis",)  # a clear score about distress alone stays possible without a risk indicator
+NEEDS_EVIDENCE = ("legal",)  # a score alone never refers to a lawyer: the message must name a legal matter
 EVIDENCE_ESCALATES = ("harassment",)  # a possible score escalates with evidence (characteristic + adverse action)
+# Categories about something that happened to someone: a general question about the topic with no one in it is
+# not one (patterns.PatternSet.general_question); the classifier's score is set aside for it.
+ABOUT_SOMEONE = ("crisis", "harassment")
 THREAT_RULES = ("violence", "abuse at home")  # pattern rules (patterns.yaml) about danger from someone else
 # A threat against someone else (crisis handling with guidance on safety and reporting, not on suicide).
 _THREAT = re.compile(
@@ -127,6 +140,7 @@ class SafetyRouter:
         self.llm_check = llm_check
         self.patterns = load_patterns(patterns_path)
         self.model = _load_model(embedder, model_file) if embedder is not None else None
+        self.encoder = SegmentEncoder(embedder) if embedder is not None else None
 
     # --- public ---------------------------------------------------------------------------------------------
     def classify(self, text: str) -> RouterDecision:
@@ -146,7 +160,12 @@ class SafetyRouter:
     def scores(self, text: str) -> dict[str, float]:
         """The classifier's probability per category for a message (the highest over its sentences)."""
         cleaned = clean(text or "")
-        return {c: p for c, (p, _) in self._probabilities(cleaned.variants()).items()}
+        return {c: p for c, (p, _) in self._probabilities(self._readings(cleaned)).items()}
+
+    def _readings(self, cleaned: Cleaned) -> list[str]:
+        """What the classifier reads: the message with its figures of speech in plain words, then whatever it
+        hides or encodes."""
+        return [self.patterns.plain(cleaned.text), *cleaned.hidden, *cleaned.decoded]
 
     # --- layers ---------------------------------------------------------------------------------------------
     def _patterns(self, cleaned: Cleaned, findings: _Findings) -> None:
@@ -161,11 +180,14 @@ class SafetyRouter:
     def _classifier(self, cleaned: Cleaned, findings: _Findings) -> None:
         if self.model is None:
             return
-        variants = cleaned.variants()
+        variants = self._readings(cleaned)
         words = " ".join(for_patterns(v) for v in variants)
+        general = self.patterns.general_question(words)
         for category, (prob, source) in self._probabilities(variants).items():
             if category == "harmful" and self.patterns.asks_kind_wording(words):
                 continue  # thanks, praise or a kindly worded critique; the pattern floor still sees real harm
+            if general and category in ABOUT_SOMEONE:
+                continue  # "is it true that asking about suicide...": a question about the guidance, not a case
             level = self._level(category, self.model.categories[category], prob, words)
             if level is None:
                 continue
@@ -180,6 +202,8 @@ class SafetyRouter:
         score in the possible band escalates only when the message names who the mentee is and something done to
         them because of it."""
         possible = cat.possible is not None and prob >= cat.possible
+        if category in NEEDS_EVIDENCE and not self.patterns.has_evidence(category, words):
+            return None
         if prob >= cat.threshold:
             if category in NEEDS_RISK_INDICATOR and possible and self._distress_only(category, words):
                 return POSSIBLE
@@ -200,22 +224,45 @@ class SafetyRouter:
 
     def _probabilities(self, variants: list[str]) -> dict[str, tuple[float, int]]:
         """Category → (highest probability over every segment of every variant, which variant it came from)."""
-        if self.model is None or self.embedder is None:
+        if self.model is None or self.encoder is None:
             return {}
         texts: list[str] = []
         owner: list[int] = []
+        blocks: list[np.ndarray] = []
         for index, variant in enumerate(variants):
-            parts = segments(variant[:MAX_SCAN_CHARS])
+            scanned = variant[:MAX_SCAN_CHARS]
+            parts = segments(scanned)
+            if parts:
+                blocks.append(self._segment_vectors(scanned, parts))
             texts += parts
             owner += [index] * len(parts)
         if not texts:
             return {}
-        probs = self.model.probabilities(texts, self.embedder.embed(texts))
+        probs = self.model.probabilities(texts, np.vstack(blocks))
         best: dict[str, tuple[float, int]] = {}
         for category, values in probs.items():
             top = int(values.argmax())
             best[category] = (float(values[top]), owner[top])
         return best
+
+    def _segment_vectors(self, text: str, parts: list[str]) -> np.ndarray:
+        """The classifier was trained on each segment encoded on its own. One encoder pass over the message gives
+        the whole message's vector exactly and every segment's vector read in context (encoding.py), which scores
+        lower on a warning sign than the segment alone; so those in-context scores only screen: a segment scoring
+        at least SCREEN_SHARE of any category's lowest band is encoded on its own and scored again. Ordinary
+        sentences are never encoded twice."""
+        assert self.encoder is not None and self.model is not None and self.embedder is not None
+        vectors = self.encoder.vectors(text, parts)
+        if not self.encoder.single_pass or len(parts) == 1:
+            return vectors
+        probs = self.model.probabilities(parts, vectors)
+        suspect = np.zeros(len(parts), dtype=bool)
+        for name, values in probs.items():
+            suspect |= values >= SCREEN_SHARE * _lowest_band(self.model.categories[name])
+        again = [i for i, part in enumerate(parts) if suspect[i] and part != text]
+        if again:
+            vectors[again] = self.embedder.embed([parts[i] for i in again])
+        return vectors
 
     def _ask_llm(self, text: str, findings: _Findings) -> None:
         if self.llm_check is None:
@@ -227,6 +274,10 @@ class SafetyRouter:
             return
         if category in ACTIONS:
             findings.add(category, "LLM check")
+
+
+def _lowest_band(cat: CategoryModel) -> float:
+    return cat.threshold if cat.possible is None else min(cat.possible, cat.threshold)
 
 
 def _load_model(embedder: Embedder, model_file: Path | None) -> SafetyModel | None:
@@ -273,7 +324,9 @@ def _decide(cleaned: Cleaned, findings: _Findings) -> RouterDecision:
             levels.append((category, POSSIBLE))
     if not levels:
         return RouterDecision(reason="no safety concern found", notices=tuple(cleaned.notices))
-    # Risk to life leads at any level; otherwise what escalates comes before what only adds a note.
+    # Risk to life leads at any level (issue 17); otherwise what escalates comes before what only adds a note. A
+    # possible warning sign beside a clear harassment or legal finding therefore names the message "crisis" even
+    # when its reply is about the clear finding (the box sits above that reply).
     levels.sort(key=lambda pair: (pair[0] != "crisis", pair[1] != CLEAR))
     primary = levels[0][0]
     if primary == "crisis":

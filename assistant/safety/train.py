@@ -26,7 +26,7 @@ import yaml
 from assistant.embedders import Embedder
 from assistant.safety.model import FORMAT_VERSION, SafetyModel, model_path
 from assistant.safety.patterns import PATTERNS_PATH, load_patterns
-from assistant.safety.router import NEEDS_RISK_INDICATOR
+from assistant.safety.router import NEEDS_EVIDENCE, NEEDS_RISK_INDICATOR
 from assistant.safety.text import clean, for_patterns, segments
 from assistant.settings import REPO_ROOT
 from assistant.types import SAFETY_CATEGORIES
@@ -79,10 +79,12 @@ def data_sha256(corpus: Path = CORPUS_PATH, benign: Path = BENIGN_PATH) -> str:
 
 
 def _gate_definitions() -> str:
-    """The parts of patterns.yaml that decide which benign messages could escalate (see _never_escalates)."""
+    """The parts of patterns.yaml that decide which benign messages could escalate (see _never_escalates) and the
+    figures of speech the classifier reads in plain words (`idioms`)."""
     data = yaml.safe_load(PATTERNS_PATH.read_text(encoding="utf-8"))
-    gates = {c: data["evidence"].get(c) for c in NEEDS_RISK_INDICATOR}
-    return json.dumps([gates, data["context"]["distress"], data["context"]["kind_wording"]], sort_keys=True)
+    gates = {c: data["evidence"].get(c) for c in (*NEEDS_RISK_INDICATOR, *NEEDS_EVIDENCE)}
+    context = data["context"]
+    return json.dumps([gates, context["distress"], context["kind_wording"], data.get("idioms")], sort_keys=True)
 
 
 def _corpus_rows(path: Path) -> list[dict[str, Any]]:
@@ -95,14 +97,16 @@ def _benign_lines(path: Path) -> list[str]:
 
 
 def load_examples(corpus: Path = CORPUS_PATH, benign: Path = BENIGN_PATH) -> list[Example]:
+    plain = load_patterns().plain  # the classifier reads figures of speech in plain words, as the router does
     examples = [
-        Example(clean(row["question"]).text, row["expected_safety"], row.get("family") or f"unnamed/{row['_n']}")
+        Example(plain(clean(row["question"]).text), row["expected_safety"], row.get("family") or f"unnamed/{row['_n']}")
         for row in ({**r, "_n": n} for n, r in enumerate(_corpus_rows(corpus)))
         if row.get("split", "train") == "train"
     ]
     # Ordinary questions form pseudo-families of 50, so each fold holds some of them out too.
     examples += [
-        Example(clean(q).text, None, f"ordinary/{n // 50}", ordinary=True) for n, q in enumerate(_benign_lines(benign))
+        Example(plain(clean(q).text), None, f"ordinary/{n // 50}", ordinary=True)
+        for n, q in enumerate(_benign_lines(benign))
     ]
     return examples
 
@@ -227,6 +231,9 @@ def _never_escalates(examples: list[Example], category: str) -> np.ndarray:
     critique kindly is never harmful by score). The clear budget is spent only on messages that would escalate."""
     if category in NEEDS_RISK_INDICATOR:
         return _stays_possible(examples, category)
+    if category in NEEDS_EVIDENCE:
+        patterns = load_patterns()
+        return np.array([not patterns.has_evidence(category, for_patterns(ex.text)) for ex in examples])
     if category == "harmful":
         patterns = load_patterns()
         return np.array([patterns.asks_kind_wording(for_patterns(ex.text)) for ex in examples])
