@@ -178,7 +178,7 @@ def test_knowledge_upload_reports_each_file_and_a_document_can_be_removed(
 
     page.get_by_text("Remove one of your documents").click()
     page.locator("#knowledge-mine input").click()
-    page.get_by_role("option", name="Quarterly zebra reviews (Zebra reviews.md)").click()
+    page.get_by_role("option", name="Quarterly zebra reviews (Zebra reviews.md, shared)").click()
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#knowledge-remove").click()
     expect(page.locator("#knowledge-remove-status")).to_contain_text("Removed “Quarterly zebra reviews”")
@@ -358,11 +358,11 @@ def test_the_conversation_list_beside_the_chat_searches_and_opens(page: Page, se
     expect(rows.first).to_contain_text("defensive")
     expect(page.locator("#conversation-list")).not_to_contain_text("very quiet")
     page.screenshot(path=artifacts / "workspace-conversation-search.png")
-    page.locator(f'#conversation-list button[data-session="{first}"]').click()
+    page.locator(f'#conversation-list button.ma-convo[data-session="{first}"]').click()
     expect(page.locator("#coach-notice")).to_contain_text("Resumed")
     expect(questions(page)).to_have_count(1)
     expect(questions(page).first).to_contain_text("defensive")
-    expect(page.locator(f'#conversation-list button[data-session="{first}"]')).to_have_class(
+    expect(page.locator(f'#conversation-list button.ma-convo[data-session="{first}"]')).to_have_class(
         re.compile(r"\bma-convo-current\b")
     )
     page.locator("#conversation-search input, #conversation-search textarea").first.fill("no title has these words")
