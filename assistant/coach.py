@@ -148,7 +148,6 @@ class Coach:
             mode=reading.mode if mode == "auto" else mode,
             hits=hits,
             history=history[-2 * self.settings.max_history_turns :],
-            details=reading.details,
             mentee=self._mentee(mentee_id, owner),
             reading=reading,
         )

@@ -7,8 +7,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from assistant.details import Details
-
 # Re-exported: backends and the coach have always imported it from here.
 from assistant.errors import BackendError as BackendError
 from assistant.registry import Registry
@@ -42,10 +40,9 @@ class CoachRequest:
     mode: str
     hits: list[Hit]  # numbered [1]..[n] in this order
     history: list[tuple[str, str]] = field(default_factory=list)  # (role, text), oldest first
-    details: Details = field(default_factory=Details)
     mentee: MenteeProfile | None = None
-    # The coach's understanding of the message (which playbooks, which need, who). The offline coach writes it
-    # out; a model may ignore it and read the question and the passages instead.
+    # The coach's understanding of the message (which playbooks, which need, who, the details the mentor gave).
+    # The offline coach writes it out; a model may ignore it and read the question and the passages instead.
     reading: Reading | None = None
 
 
