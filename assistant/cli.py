@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -380,7 +381,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()  # inside the try: a reader that went away shows up here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The output was piped into something that stopped reading (`mentor sessions | head -1`): stop quietly,
+        # as other command-line tools do, and keep the interpreter from failing again on its final flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool killed by the broken pipe
     except MentorError as exc:  # only these messages are written for the user; anything else is a bug
         print(f"error: {exc}", file=sys.stderr)
         return 2
