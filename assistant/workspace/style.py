@@ -134,6 +134,12 @@ div[data-testid="status-tracker"]:has(> .error) {display:none !important;}
 /* A mentor's question is plain text: its line breaks are kept. */
 #coach-chat [data-testid="user"] .message-content {white-space:pre-wrap;}
 #practice-chat [data-testid="user"] .message-content {white-space:pre-wrap;}
+/* An answer is HTML rendered on the server: the line breaks between its tags are not text (the chat's own
+   `pre-line` showed each as an empty line between paragraphs and list items). Code blocks keep theirs. */
+#coach-chat [data-testid="bot"] .message-content {white-space:normal;}
+#practice-chat [data-testid="bot"] .message-content {white-space:normal;}
+#coach-chat [data-testid="bot"] .message-content .md {white-space:normal;}
+#practice-chat [data-testid="bot"] .message-content .md {white-space:normal;}
 .ma-stopped {color:var(--body-text-color-subdued);}
 .ma-doc-link {all:unset; cursor:pointer; color:var(--link-text-color); text-decoration:underline;}
 .ma-doc-link:focus-visible {outline:2px solid var(--color-accent); border-radius:3px;}
