@@ -35,6 +35,8 @@ N_FILES = 60
 CHUNK_TOKENS = 80
 KILL_AFTER_FILES = 20
 CHILD_TIMEOUT_S = 120
+# The disk-full child indexes the whole curated knowledge twice and looks up every chunk: minutes on a loaded machine.
+DISK_FULL_TIMEOUT_S = 360
 TESTS_DIR = Path(__file__).resolve().parent
 
 
@@ -523,7 +525,9 @@ def _namespace_prefix() -> list[str]:
     return prefix
 
 
-def _in_namespace(scenario: str, root: Path, knowledge: Path, *extra: str) -> dict[str, Any]:
+def _in_namespace(
+    scenario: str, root: Path, knowledge: Path, *extra: str, timeout: float = CHILD_TIMEOUT_S
+) -> dict[str, Any]:
     root.mkdir(parents=True, exist_ok=True)
     cmd = [
         *_namespace_prefix(),
@@ -536,7 +540,7 @@ def _in_namespace(scenario: str, root: Path, knowledge: Path, *extra: str) -> di
         str(knowledge),
         *extra,
     ]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, check=False)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
     assert lines, f"child failed ({done.returncode}): {done.stderr[-3000:]}"
     return dict(json.loads(lines[-1][len("RESULT ") :]))
@@ -564,7 +568,8 @@ def test_a_read_only_data_directory_gives_a_clear_error(small_kb: Path, tmp_path
 def disk_full(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """`mentor ingest` of the curated knowledge on a 5 MB filesystem, then again once it has room."""
     # ~3 MB of tokenizer cache plus ~4.5 MB of index: 5 MB fills up in the middle of writing the index.
-    return _in_namespace("disk-full", tmp_path_factory.mktemp("full") / "mnt", REPO / "knowledge", "5m", "20")
+    mnt = tmp_path_factory.mktemp("full") / "mnt"
+    return _in_namespace("disk-full", mnt, REPO / "knowledge", "5m", "20", timeout=DISK_FULL_TIMEOUT_S)
 
 
 def test_after_a_full_disk_a_retry_completes_the_index(disk_full: dict[str, Any]) -> None:
