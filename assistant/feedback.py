@@ -44,7 +44,7 @@ def _words(*items: str) -> str:
 
 
 # Intensifiers and softeners that sit between a subject and what it is said to be ("you're *so* negative").
-_INTENS = r"(?:(?:so|too|very|really|quite|pretty|rather|a\s+bit|a\s+little|kind\s+of|sort\s+of|just|such|being|always|often|clearly|honestly|incredibly|extremely|slightly|somewhat)\s+){0,3}"  # noqa: E501
+_INTENS = r"(?:(?:so|too|very|really|super|quite|pretty|rather|a\s+bit|a\s+little|kind\s+of|sort\s+of|just|such|being|always|often|clearly|honestly|incredibly|extremely|slightly|somewhat)\s+){0,3}"  # noqa: E501
 
 # --- situation: a concrete when/where --------------------------------------------------------------------------
 

@@ -202,7 +202,8 @@ def test_follow_up_stays_with_the_conversation_and_its_people(tmp_path: Path, bu
     first = rt.coach.ask("I need to tell Dana her promotion didn't come through")
     follow = rt.coach.ask("and what if she cries?", session_id=first.session)
     assert follow.extras["playbooks"] == ["when-your-mentee-cries-or-gets-upset"]
-    assert follow.answer.startswith("Staying with") and "Dana" in follow.answer
+    # The answer says how it connects: the reaction, with the mentee's name, then the situation it belongs to.
+    assert follow.answer.startswith("If Dana cries:") and "staying with what you described" in follow.answer
     shorter = rt.coach.ask("make it shorter", session_id=first.session)
     assert shorter.extras["playbooks"] == follow.extras["playbooks"]
     assert len(shorter.answer) < len(follow.answer)
@@ -265,3 +266,27 @@ def test_practice_in_chat_starts_continues_and_debriefs(tmp_path: Path, built_di
     assert end.sources and end.grounded
     after = rt.coach.ask("How do I follow up after a hard conversation?", session_id=start.session)
     assert after.mode != "practice"
+
+
+def test_follow_ups_answer_the_new_question_not_the_first_one_again(tmp_path: Path, built_dir: Path) -> None:
+    """ "How do I start?" gets ways to open; "give me the exact words" after praise gets the draft from the first
+    message; neither repeats the first answer's background paragraph."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(built_dir, data)
+    rt = Runtime(make_settings(data))
+    first = rt.coach.ask("My mentee Lucia keeps missing the deadlines she agrees to. I need to raise it with her.")
+    start = rt.coach.ask("how do I start the conversation?", session_id=first.session)
+    assert start.answer.startswith("To open the conversation with Lucia")
+    assert "**Ways to open**" in start.answer and "**What to do**" not in start.answer
+    background = first.answer.split("\n\n")[0].split(". ", 1)[1][:60]
+    assert background not in start.answer
+
+    praise = rt.coach.ask(
+        "I want to praise my mentee Kofi for how he ran his first team retrospective yesterday. "
+        "He got the quiet people to talk and ended with three clear actions."
+    )
+    words = rt.coach.ask("give me the exact words", session_id=praise.session)
+    assert words.answer.startswith("Here are words you could use")
+    assert "> Yesterday you ran your first team retrospective. You got the quiet people to talk" in words.answer

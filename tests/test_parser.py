@@ -50,7 +50,7 @@ def test_only_the_mentees_verb_changes_and_agreement_follows_the_subject() -> No
         ("She's been late for every standup, so I want to raise it.", "you've been late for every standup"),
         ("Tunde goes quiet whenever the client pushes back.", "you go quiet whenever the client pushes back"),
         ("Mariam has rewritten the onboarding guide twice.", "you have rewritten the onboarding guide twice"),
-        ("Kai was rude to the courier.", "you were rude to the courier"),
+        ("Kai was late to the courier pickup.", "you were late to the courier pickup"),
         ("Ilse does the rota without asking anyone.", "you do the rota without asking anyone"),
     ],
 )
@@ -241,3 +241,66 @@ def test_a_name_the_tagger_pulls_into_a_time_is_still_a_name() -> None:
     p = parse("Last night Caoimhe covered the whole ward alone when her colleague called in sick.")
     assert (p.mentee, p.situation) == ("Caoimhe", "Last night")
     assert p.behavior_you == "you covered the whole ward alone when your colleague called in sick"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kai was rude to the courier.",
+        "My mentee gets super defensive whenever I give any feedback.",
+        "Noor has been really lazy about the handover notes.",
+    ],
+)
+def test_a_label_is_never_put_in_the_mentees_mouth(text: str) -> None:
+    """The feedback guidance says to describe acts, not labels: a label gives the draft nothing to say to them."""
+    parsed = parse(text)
+    assert parsed.behavior is not None and parsed.behavior_you is None
+
+
+@pytest.mark.parametrize(
+    ("text", "behavior_you"),
+    [
+        (
+            "I want to thank Arjun for staying late to fix the billing outage.",
+            "thank you for staying late to fix the billing outage",
+        ),
+        (
+            "I want to thank my mentee Ife for the feedback she gave me on my own leadership.",
+            "thank you for the feedback you gave me on my own leadership",
+        ),
+        (
+            "How do I praise Mei for handling the angry client so calmly?",
+            "thank you for handling the angry client so calmly",
+        ),
+    ],
+)
+def test_thanks_for_an_act_is_the_behaviour(text: str, behavior_you: str) -> None:
+    parsed = parse(text)
+    assert parsed.behavior_you == behavior_you and parsed.is_praise is True
+
+
+def test_thanks_for_it_points_back_to_the_act_already_described() -> None:
+    parsed = parse("Yesterday Mei handled the client calmly. I want to thank her for it.")
+    assert parsed.behavior_you == "you handled the client calmly"
+
+
+def test_the_next_sentence_about_what_the_mentee_did_joins_the_draft() -> None:
+    text = (
+        "I want to praise my mentee Kofi for how he ran his first team retrospective yesterday. "
+        "He got the quiet people to talk and ended with three clear actions."
+    )
+    assert parse(text).behavior_you == (
+        "you ran your first team retrospective. You got the quiet people to talk and ended with three clear actions"
+    )
+    # A habit or a judgement in the next sentence is not an act.
+    assert parse("Lina presented the roadmap to the board. She is really talented.").behavior_you == (
+        "you presented the roadmap to the board"
+    )
+
+
+def test_a_request_to_the_coach_after_a_comma_is_not_the_mentees_act() -> None:
+    parsed = parse("Sam interrupted the client three times in Monday's demo, help me give feedback")
+    assert parsed.behavior_you == "you interrupted the client three times"
+    assert (
+        parse("Leon went silent and let me do all the talking.").behavior == "went silent and let me do all the talking"
+    )

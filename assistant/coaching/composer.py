@@ -120,6 +120,10 @@ class Composer:
         lines = _Lines()
         if plan.shorter and plan.need not in ("feedback", "praise"):
             parts = self._brief(plan, lines)
+        elif plan.follow_up_of and plan.need in ("feedback", "praise"):
+            parts = self._words_again(plan, lines)
+        elif plan.follow_up_of:
+            parts = self._follow_up(plan, lines)
         else:
             parts = build.get(plan.need, self._advice)(plan, lines)
         if plan.tailoring:
@@ -146,7 +150,7 @@ class Composer:
         ]
 
     def _brief(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
-        """"Make it shorter" and "less formal": the first steps and two lines to say, nothing else."""
+        """ "Make it shorter" and "less formal": the first steps and two lines to say, nothing else."""
         main = plan.playbooks[0]
         s = self.words["sections"]
         lead = self.words["plain"] if plan.plain else self._lead(plan)
@@ -154,6 +158,41 @@ class Composer:
             lead.format(who=plan.mentee_name or "your mentee"),
             self._numbered(s["steps"], main, "steps", main.playbook.steps[:4], lines),
             self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[:2], lines),
+        ]
+
+    def _words_again(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
+        """ "Give me the exact words", later in a conversation: the draft and lines to say, nothing else."""
+        main = plan.playbooks[0]
+        lead = self.words["follow_up_leads"]["words"].format(situation=plan.follow_up_of or "")
+        return [
+            lead,
+            self._draft(plan, praise=plan.need == "praise"),
+            self._bullets(self.words["sections"]["examples"], main, "phrases", main.playbook.phrases[:3], lines),
+        ]
+
+    def _follow_up(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
+        """A question inside a conversation already under way: its answer only, tied to what was said before.
+        The background was given in the first answer; the lines here are the playbook's closest to the question."""
+        main = plan.playbooks[0]
+        s = self.words["sections"]
+        who = plan.mentee_name or "your mentee"
+        situation = plan.follow_up_of or ""
+        leads = self.words["follow_up_leads"]
+        if _OPENING.search(plan.question):
+            return [
+                leads["opening"].format(who=who, situation=situation),
+                self._bullets(s["opening_lines"], main, "phrases", main.playbook.phrases[:2], lines),
+                self._numbered(s["then"], main, "steps", main.playbook.steps[:3], lines),
+                self._questions(plan, lines, 2),
+            ]
+        reaction = _reaction(plan.question, plan.mentee_name)
+        lead = leads["reaction" if reaction else "general"].format(reaction=reaction, situation=situation)
+        return [
+            lead,
+            self._numbered(s["steps"], main, "steps", main.playbook.steps[:4], lines),
+            self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[:2], lines),
+            "" if reaction else self._questions(plan, lines, 2),
+            self._bullets(s["cautions"], main, "dos_and_donts", main.playbook.donts[:2], lines),
         ]
 
     def _conversation(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
@@ -176,7 +215,7 @@ class Composer:
             self._lead(plan),
             self._draft(plan, praise=False),
             self._numbered(s["deliver"], main, "steps", main.playbook.steps, lines),
-            self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[:3], lines),
+            self._bullets(s["examples"], main, "phrases", main.playbook.phrases[:3], lines),
             self._bullets(s["cautions"], main, "dos_and_donts", main.playbook.donts[:3], lines),
         ]
 
@@ -187,7 +226,7 @@ class Composer:
             self._lead(plan),
             self._draft(plan, praise=True),
             self._numbered(s["steps"], main, "steps", main.playbook.steps, lines),
-            self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[:3], lines),
+            self._bullets(s["examples"], main, "phrases", main.playbook.phrases[:3], lines),
             self._bullets(s["cautions"], main, "dos_and_donts", main.playbook.donts[:2], lines),
         ]
 
@@ -214,10 +253,10 @@ class Composer:
         why = first_sentences(main.playbook.why, 2)
         return f"{lead} {why}{main.cite('why')}".strip() if why else lead
 
-    def _questions(self, plan: AnswerPlan, lines: _Lines) -> str:
+    def _questions(self, plan: AnswerPlan, lines: _Lines, keep: int = 4) -> str:
         main = plan.playbooks[0]
         title = self.words["sections"]["questions"].format(who=plan.mentee_name or "your mentee")
-        return self._bullets(title, main, "questions", main.playbook.questions[:4], lines)
+        return self._bullets(title, main, "questions", main.playbook.questions[:keep], lines)
 
     def _draft(self, plan: AnswerPlan, praise: bool) -> str:
         """The mentor's own facts in feedback form; what is missing is asked for, never left in brackets."""
@@ -228,6 +267,8 @@ class Composer:
         if not d.behavior:
             return f"**{self.words['sections']['draft']}:** {ask['all']}"
         closing = self.words["praise_close"] if praise else (d.request or "")
+        if praise and "thank" in " ".join(parts).lower():
+            closing = ""  # "Thank you for staying late…" already thanks them
         sentences = [_sentence(" ".join(parts[:2]))] + [_sentence(p) for p in parts[2:]]
         if closing:
             sentences.append(_sentence(closing))
@@ -240,7 +281,7 @@ class Composer:
         return text
 
     def _second(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
-        if len(plan.playbooks) < 2 or plan.shorter:
+        if len(plan.playbooks) < 2 or plan.shorter or plan.follow_up_of:
             return []
         other = plan.playbooks[1]
         title = self.words["sections"]["also"].format(title=other.playbook.title)
@@ -259,6 +300,27 @@ class Composer:
         kept = [item for item in items if lines.fresh(item)]
         body = "\n".join(f"{i}. {item}{book.cite(section)}" for i, item in enumerate(kept, start=1))
         return f"**{title}**\n" + body if kept else ""
+
+
+# "How do I start?", "what do I say in the first two minutes?": the opening of the conversation under way.
+_OPENING = re.compile(
+    r"\b(?:how (?:do|should|can|could) i (?:start|begin|open|kick (?:it|this) off|bring (?:it|this) up|raise it)"
+    r"|what (?:do|should) i say (?:first|at the start|to start|to open|in the first)|first (?:few )?(?:minutes|words)"
+    r"|opening (?:line|words|sentence)|how to (?:start|open|begin)(?: it| the conversation| the call)?\b)",
+    re.IGNORECASE,
+)
+# "what if he says no?", "and if she gets defensive": the reaction a follow-up asks about.
+_REACTION_CLAUSE = re.compile(r"\bif (s?he|they) ([^,?.!;]{2,60})", re.IGNORECASE)
+
+
+def _reaction(question: str, name: str | None) -> str | None:
+    """ "what if he says no, he still wants…" → "Dan says no": the reaction, with the mentee's name."""
+    found = _REACTION_CLAUSE.search(question)
+    if not found:
+        return None
+    pronoun, rest = found.group(1), found.group(2).strip()
+    who = name if name and pronoun.lower() in ("he", "she") else pronoun.lower()
+    return f"{who} {rest}"
 
 
 def _unquote(text: str) -> str:

@@ -36,6 +36,12 @@ _WORDING = re.compile(
 _WORDING_ASK = re.compile(
     r"\b(?:word it|help me (?:word|phrase|write|say)|i want to (?:thank|praise|recogni[sz]e))\b", re.I
 )
+# "Give me the exact words", "what do I actually say?": the wording for what the conversation is about.
+_WORDS_PLEASE = re.compile(
+    r"\b(?:exact words|the words|(?:what|how) (?:do|should|would) i (?:actually )?(?:say|phrase|word)|word(?:ing)? it"
+    r"|a script|say it well)\b",
+    re.I,
+)
 # "Can you put that as an email?": the same guidance, written to send.
 _WRITTEN = re.compile(
     r"\b(?:e-?mail|slack|written message|text message|in writing|write it (?:up|down)|draft (?:a|the) \w*\s?message)\b",
@@ -123,6 +129,8 @@ class Understanding:
             if cited:
                 ids = tuple(dict.fromkeys(cited))
                 need = NEED_BY_MODE.get(turn.mode, "advice")
+                if need == "feedback" and self.playbooks[ids[0]].need == "praise":
+                    need = "praise"  # praise is answered in feedback mode; the thread stays praise
         name = None
         for text in reversed(user_turns):
             name = extract(text).name
@@ -141,9 +149,15 @@ class Understanding:
             chosen = [m.playbook for m in alone.chosen()] if len(message.split()) >= MIN_WORDS else []
             return self._reading(message, chosen, details, name, alone, mode)
         thread = _quoted_start(state.user_turns[0]) if state.user_turns else previous[0].title
+        if not details.behavior:
+            # "Give me the exact words": the act to draft from is in what the mentor said earlier.
+            details = _latest_with_act(state.user_turns) or details
         edit = len(message.split()) <= NEW_THREAD_WORDS
         if edit and _SHORTER.search(message):
             return self._reading(message, previous, details, name, alone, mode, shorter=True, need=state.need)
+        if edit and _WORDS_PLEASE.search(message) and state.need in ("praise", "feedback"):
+            # "Give me the exact words": the draft for the act described earlier, not another topic.
+            return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
         if edit and _WRITTEN.search(message):
             return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need="email")
         if edit and _RESTYLE.search(message):
@@ -168,11 +182,14 @@ class Understanding:
             best = max(scores, key=lambda i: scores[i] + (FOLLOW_UP_BOOST if i in near else 0.0))
             if self.playbooks[best] not in previous:
                 moved = self.playbooks[best]
+                need = self._follow_up_need(moved)
                 return self._reading(
-                    message, [moved], details, name, alone, mode, follow_up_of=thread, need=self._follow_up_need(moved)
+                    message, [moved], details, name, alone, mode, follow_up_of=thread, need=need, focus=message
                 )
+        # A question about the moment ("in public or private?") gets advice; only an ask for words gets a draft.
+        need = "advice" if state.need in ("praise", "feedback") else state.need
         return self._reading(
-            message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need, focus=message
+            message, previous, details, name, alone, mode, follow_up_of=thread, need=need, focus=message
         )
 
     def _reading(
@@ -193,7 +210,9 @@ class Understanding:
         elif need is None:
             need = self._need(message, chosen, details, explicit_chat=mode == "chat")
         alternatives = [m.playbook for m in matches.ranked[:3] if m.similarity >= SURE * 0.6]
-        return Reading(chosen, need, details, name, matches, follow_up_of, shorter, alternatives, focus)
+        return Reading(
+            chosen, need, details, name, matches, follow_up_of, shorter, alternatives=alternatives, focus=focus
+        )
 
     @staticmethod
     def _follow_up_need(book: Playbook) -> str:
@@ -227,11 +246,23 @@ def readable_text(message: str) -> str:
     return " ".join(_MARKDOWN_IMAGE_OR_URL.sub(" ", text).split()) or message
 
 
-def _quoted_start(message: str, words: int = 14) -> str:
-    """The mentor's own opening words, to say which situation a follow-up continues."""
-    kept = message.split()
+def _latest_with_act(user_turns: Sequence[str]) -> Details | None:
+    for text in reversed(user_turns):
+        found = extract(text)
+        if found.behavior:
+            return found
+    return None
+
+
+def _quoted_start(message: str, words: int = 14, sentence_words: int = 22) -> str:
+    """The mentor's own opening words, to say which situation a follow-up continues: the first sentence when it
+    is short enough, else its first words."""
+    first = re.split(r"(?<=[.!?])\s+", message.strip(), maxsplit=1)[0]
+    kept = first.split()
+    if len(kept) <= sentence_words:
+        return f"“{first.rstrip('.,;:!?')}”"
     text = " ".join(kept[:words]).rstrip(".,;:!?")
-    return f"“{text}…”" if len(kept) > words else f"“{text}”"
+    return f"“{text}…”"
 
 
 def _refers_back(message: str) -> bool:

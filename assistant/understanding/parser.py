@@ -15,6 +15,7 @@ from itertools import pairwise
 
 from spacy.tokens import Doc, Span, Token
 
+from assistant.feedback import JUDGMENTAL
 from assistant.understanding.model import parse_doc
 from assistant.understanding.people import MENTOR_WORDS, SPEECH_VERBS, People, find_people, own_subjects
 from assistant.understanding.rewrite import second_person
@@ -51,6 +52,13 @@ PLAN_VERBS = {
     "raise", "say", "do", "write", "draft", "praise", "thank", "recognise", "recognize", "manage", "mentor",
     "think", "worry", "plan", "open", "approach", "get", "have", "ask", "would", "should", "can", "could", "know",
     "wonder", "hope", "try",
+}
+# fmt: on
+# Verbs of thanks and recognition whose "for" clause is the behaviour: "thank Arjun for staying late".
+# fmt: off
+THANKS_VERBS = {
+    "thank", "praise", "recognise", "recognize", "acknowledge", "commend", "congratulate", "credit", "compliment",
+    "appreciate", "applaud", "celebrate", "reward",
 }
 # fmt: on
 # fmt: off
@@ -130,6 +138,11 @@ class _Reader:
     # --- the record ------------------------------------------------------------------------------------------
     def record(self) -> MessageParse:
         behavior = self._behavior_tokens()
+        thanked_for = self._thanked_for()
+        if thanked_for and set(behavior) <= set(thanked_for):
+            behavior = []  # "thank her for the feedback she gave me": the thanks names the act, not the clause alone
+        else:
+            thanked_for = []
         impact = self._impact_tokens()
         request = self._request_tokens()
         topic, is_news = self._topic_tokens()
@@ -140,14 +153,14 @@ class _Reader:
             times=tuple(e.text for e in self.doc.ents if e.label_ in ("DATE", "TIME")),
             when=self._when(),
             situation=_text(situation),
-            behavior=_text(behavior),
+            behavior=_text(behavior or thanked_for),
             impact=self._as_sentence(_text(impact)),
             request=_text(request),
             topic=_text(topic),
             is_news=is_news,
-            is_praise=self._is_praise() if behavior else None,
+            is_praise=self._is_praise() if behavior else (True if thanked_for else None),
             situation_you=self._you(situation),
-            behavior_you=self._behavior_you(behavior),
+            behavior_you=self._with_next_acts(self._behavior_you(behavior) or self._thanks_you(thanked_for)),
             impact_you=self._as_sentence(self._you(impact)),
             request_you=self._you(request),
             topic_you=self._you(topic),
@@ -157,7 +170,60 @@ class _Reader:
         if not behavior:
             return None
         rewritten = self._you(behavior)
-        return rewritten if self.possessed_subject else _with_you(rewritten)
+        said = rewritten if self.possessed_subject else _with_you(rewritten)
+        # A label ("you get super defensive") is what the feedback guidance says never to say: no draft from it.
+        return None if said and JUDGMENTAL.search(said) else said
+
+    def _with_next_acts(self, said: str | None) -> str | None:
+        """ "…ran his first retrospective yesterday. He got the quiet people to talk and ended with three clear
+        actions.": the next sentence, when it goes on about what the mentee did, belongs in the words to them."""
+        if not said or not self.behavior_verbs:
+            return said
+        sentence = self.behavior_verbs[0].sent
+        following = next((s for s in self.doc.sents if s.start >= sentence.end), None)
+        if following is None or following.text.rstrip().endswith("?"):
+            return said
+        root = following.root
+        if not _is_past_act(root) or self._is_plan(root) or self._is_trait(root):
+            return said  # "He does this a lot", "She is really talented": a habit or a judgement, not an act
+        if not self._is_mentee_subject(next(iter(own_subjects(root, self.people)), None)):
+            return said
+        more = self._you([t for t in following if t.dep_ != "punct" or t.i < following.end - 1])
+        if not more or JUDGMENTAL.search(more):
+            return said
+        return f"{said}. {more[0].upper()}{more[1:]}"
+
+    def _thanked_for(self) -> list[Token]:
+        """ "I want to thank Arjun for staying late to fix the outage": the mentor names the act in a "for" clause
+        of a verb of thanks whose object is the mentee."""
+        for verb in self._clause_heads():
+            if verb.lemma_.lower() not in THANKS_VERBS or not self._thanks_the_mentee(verb):
+                continue
+            # "for" hangs off the verb, or off its object when the parser reads "thank Ife for …" as one phrase.
+            heads = [verb, *(c for c in verb.children if c.dep_ in ("dobj", "dative"))]
+            for prep in (c for h in heads for c in h.children if c.dep_ == "prep" and c.lower_ == "for"):
+                act = next((c for c in prep.children if self._names_an_act(c)), None)
+                if act is not None:
+                    return _trim([t for t in act.subtree if t.dep_ != "punct" or t.i < act.right_edge.i])
+        return []
+
+    @staticmethod
+    def _names_an_act(token: Token) -> bool:
+        """ "for staying late", "for the feedback she gave me"; not "for it", "for that"."""
+        if token.dep_ == "pcomp":
+            return token.tag_ == "VBG"
+        return token.dep_ == "pobj" and token.pos_ in ("NOUN", "PROPN") and len(list(token.subtree)) > 1
+
+    def _thanks_the_mentee(self, verb: Token) -> bool:
+        """ "thank Arjun", "thank her", "thank my mentee Ife"."""
+        objects = [c for c in verb.children if c.dep_ in ("dobj", "dative")]
+        named = [t for o in objects for t in o.subtree if self.people.is_mentee(t)]
+        return bool(named) or any(o.lower_ in ("him", "her", "them", "mentee") for o in objects)
+
+    def _thanks_you(self, act: list[Token]) -> str | None:
+        """Said to the mentee, the act keeps its "-ing" form: "thank you for staying late…"."""
+        rewritten = self._you(act)
+        return f"thank you for {rewritten}" if rewritten else None
 
     def _you(self, tokens: list[Token]) -> str | None:
         return second_person(tokens, self.people) if tokens else None
@@ -262,7 +328,11 @@ class _Reader:
         found: list[Token] = []
         for child in verb.children:
             shares_subject = not any(c.dep_ in ("nsubj", "nsubjpass") for c in child.children)
-            if child.dep_ == "conj" and child.pos_ in ("VERB", "AUX") and shares_subject:
+            # "…interrupted the client, help me give feedback": a bare verb after a finite one is a request to the
+            # coach, not another thing the mentee did.
+            joined = any(t.dep_ == "cc" for t in verb.doc[verb.i : child.i])  # "went silent and let me talk"
+            imperative = child.tag_ == "VB" and verb.tag_ in ("VBD", "VBZ", "VBP") and not joined
+            if child.dep_ == "conj" and child.pos_ in ("VERB", "AUX") and shares_subject and not imperative:
                 found += [child, *self._coordinated(child)]
         return found
 
@@ -277,7 +347,7 @@ class _Reader:
         did."""
         children = list(verb.children)
         return (
-            verb.lemma_ == "be"
+            verb.lemma_ in ("be", "get", "seem", "become", "act", "sound", "look")
             and any(c.dep_ == "acomp" for c in children)
             and not any(c.dep_ == "prep" for c in children)
         )
@@ -488,6 +558,8 @@ class _Reader:
                 c.dep_ == "advcl" and c in behaviour and self._mark(c) in ("while", "as", "when") for c in verb.children
             ):
                 continue  # "Isabel did the organising while Farah took the credit": a contrast, not an effect
+            if verb.dep_ == "conj" and not own_subjects(verb, self.people) and verb.head not in found:
+                continue  # its subject is borrowed from a clause that is not an effect; alone it reads as a fragment
             subject = self._subject(verb)
             if subject is None and not self._is_which_effect(verb):
                 continue
@@ -641,6 +713,14 @@ class _Reader:
         praise = sum(w in PRAISE_WORDS for w in lemmas)
         problem = sum(w in PROBLEM_WORDS for w in lemmas)
         return None if praise == problem else praise > problem
+
+
+def _is_past_act(verb: Token) -> bool:
+    """ "got", "has finished": something done, in the active voice."""
+    children = list(verb.children)
+    if any(c.dep_ == "auxpass" for c in children) or verb.lemma_ == "be":
+        return False
+    return verb.tag_ == "VBD" or (verb.tag_ == "VBN" and any(c.lemma_ == "have" for c in children))
 
 
 def _with_you(rewritten: str | None) -> str | None:
