@@ -175,21 +175,21 @@ class Understanding:
         near = {previous[0].id, *previous[0].related}
         scores: dict[str, float] = {}
         own_weight = 1.0 if _REACTION.search(message) else OWN_WORDS_WEIGHT
-        for reading, weight in ((alone, own_weight), (context, 1.0)):
-            for match in reading.ranked:
+        for matches, weight in ((alone, own_weight), (context, 1.0)):
+            for match in matches.ranked:
                 scores[match.playbook.id] = scores.get(match.playbook.id, 0.0) + weight * match.score
         if scores and (alone.confidence != "unsure" or context.confidence != "unsure"):
             best = max(scores, key=lambda i: scores[i] + (FOLLOW_UP_BOOST if i in near else 0.0))
             if self.playbooks[best] not in previous:
                 moved = self.playbooks[best]
-                need = self._follow_up_need(moved)
+                moved_need = self._follow_up_need(moved)
                 return self._reading(
-                    message, [moved], details, name, alone, mode, follow_up_of=thread, need=need, focus=message
+                    message, [moved], details, name, alone, mode, follow_up_of=thread, need=moved_need, focus=message
                 )
         # A question about the moment ("in public or private?") gets advice; only an ask for words gets a draft.
-        need = "advice" if state.need in ("praise", "feedback") else state.need
+        same_need = "advice" if state.need in ("praise", "feedback") else state.need
         return self._reading(
-            message, previous, details, name, alone, mode, follow_up_of=thread, need=need, focus=message
+            message, previous, details, name, alone, mode, follow_up_of=thread, need=same_need, focus=message
         )
 
     def _reading(

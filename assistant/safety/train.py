@@ -151,7 +151,8 @@ class _Fitted:
         self.vectorizer.fit(texts)
         self.vectors = vectors
         self.models = self._fit(texts, labels)
-        extra_texts, extra_labels = [], []
+        extra_texts: list[str] = []
+        extra_labels: list[str | None] = []
         for ex in examples:
             parts = segments(ex.text)
             if ex.label is not None and len(parts) > 1:
