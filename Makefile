@@ -45,14 +45,16 @@ run: install
 	$(BIN)/mentor ingest
 	$(BIN)/mentor serve
 
+# Lint, format and type checks first: they take seconds and fail before the long suite starts.
 test: install-test system-deps
 	$(BIN)/ruff check assistant tests app.py bench
+	$(BIN)/ruff format --check assistant tests app.py bench
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: install-test format-check typecheck
 	$(BIN)/ruff check assistant tests app.py bench
 
-# Not yet part of `make test`: files still being reformatted and typed by other work would fail it (issue 22).
 format-check: install-test
 	$(BIN)/ruff format --check assistant tests app.py bench
 

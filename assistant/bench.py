@@ -483,9 +483,7 @@ def bench_size(
             bm25 = peers.bm25_retriever(retriever.chunks, K)
             build = time.perf_counter() - started
         memory["langchain_bm25_build"] = mem_lc.as_dict() | {"seconds": round(build, 2)}
-        ensemble = peers.ensemble_retriever(
-            bm25, peers.chroma_retriever(*live_chroma(rt.store), encoder, K)
-        )
+        ensemble = peers.ensemble_retriever(bm25, peers.chroma_retriever(*live_chroma(rt.store), encoder, K))
         methods["langchain_ensemble"] = ensemble.invoke
         methods["langchain_bm25"] = bm25.invoke
     budget = max(WARMUP + 2, min(len(queries), LC_BM25_BUDGET // max(1, len(vectors))))

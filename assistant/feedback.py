@@ -53,6 +53,8 @@ _MONTH = (
     r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
     r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)"
 )
+# The word lists read best packed; the formatter would put each word on a line of its own.
+# fmt: off
 _EVENT = _words(
     "meeting", "standup", "stand-up", "stand up", "review", "call", "demo", "presentation", "pitch", "workshop",
     "retro", "retrospective", "planning", "sprint", "one-on-one", "1:1", "1-on-1", "check-in", "huddle", "sync",
@@ -421,6 +423,8 @@ _ENGLISH_WORDS = (
 _ENGLISH = frozenset(_ENGLISH_WORDS.split())
 
 
+
+# fmt: on
 @dataclass
 class CriterionResult:
     """One criterion: `passed` is always the good outcome (present for positive, absent for negative criteria)."""
@@ -621,8 +625,9 @@ def _impact(text: str, sentences: list[_Sentence], behaviour: list[_Match], requ
         for i, s in enumerate(sentences):
             if s.start > first and i not in asking and _reports_consequence(s):
                 words = list(_WORD.finditer(s.text))[:4]
-                hits.append(_Match(s.start + words[0].start(), s.start + words[-1].end(), " ".join(
-                    w.group(0) for w in words)))
+                hits.append(
+                    _Match(s.start + words[0].start(), s.start + words[-1].end(), " ".join(w.group(0) for w in words))
+                )
     return _merge(hits)
 
 

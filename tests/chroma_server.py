@@ -30,8 +30,10 @@ def chroma_executable() -> Path:
     """The `chroma` console script installed next to this interpreter; missing means a broken install."""
     exe = Path(sys.executable).parent / "chroma"
     if not exe.exists():
-        pytest.fail(f"{exe} not found: chromadb's `chroma` command is missing; reinstall with `make install-test`.",
-                    pytrace=False)
+        pytest.fail(
+            f"{exe} not found: chromadb's `chroma` command is missing; reinstall with `make install-test`.",
+            pytrace=False,
+        )
     return exe
 
 
@@ -75,8 +77,9 @@ class ChromaServer:
                 pytest.fail(f"`chroma run` exited with {self._proc.returncode}:\n{self._tail()}", pytrace=False)
             if time.monotonic() > deadline:
                 self.stop()
-                pytest.fail(f"`chroma run` gave no heartbeat within {START_TIMEOUT_S:.0f}s:\n{self._tail()}",
-                            pytrace=False)
+                pytest.fail(
+                    f"`chroma run` gave no heartbeat within {START_TIMEOUT_S:.0f}s:\n{self._tail()}", pytrace=False
+                )
             time.sleep(0.1)
         return self
 

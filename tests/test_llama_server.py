@@ -130,17 +130,19 @@ def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
 def llama_runtime(built_dir: Path, tmp_path: Path, url: str, answer_tokens: int) -> Runtime:
     data = tmp_path / "data"
     shutil.copytree(built_dir, data)
-    return Runtime(make_settings(
-        data,
-        llm_backend="openai",
-        openai_base_url=url,
-        openai_api_key=None,  # local servers need no key, as with a default vLLM or Ollama
-        llm_model="smollm2-135m-instruct",
-        llm_context_window=N_CTX,
-        llm_max_answer_tokens=answer_tokens,
-        llm_timeout=60,
-        llm_max_retries=0,
-    ))
+    return Runtime(
+        make_settings(
+            data,
+            llm_backend="openai",
+            openai_base_url=url,
+            openai_api_key=None,  # local servers need no key, as with a default vLLM or Ollama
+            llm_model="smollm2-135m-instruct",
+            llm_context_window=N_CTX,
+            llm_max_answer_tokens=answer_tokens,
+            llm_timeout=60,
+            llm_max_retries=0,
+        )
+    )
 
 
 def stream(rt: Runtime, server: LlamaServer) -> tuple[list[str], Answer]:
@@ -175,7 +177,8 @@ def test_openai_backend_streams_a_full_answer_from_llama_cpp(
     assert answer.sources, "the answer still carries the retrieved sources"
     stored = rt.sessions.history(answer.session)
     assert [(t.role, t.backend, t.complete) for t in stored] == [
-        ("user", "openai", True), ("assistant", "openai", True),
+        ("user", "openai", True),
+        ("assistant", "openai", True),
     ]
     assert stored[1].content == answer.answer
 
