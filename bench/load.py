@@ -78,7 +78,9 @@ def build_index(data_dir: Path) -> None:
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=300,
+        # The curated knowledge plus the situation matcher's training: about a minute on an idle 2-core machine,
+        # over 300 s when the machine is shared (a fresh-clone run failed there).
+        timeout=1200,
         check=False,
     )
     if done.returncode != 0:
