@@ -20,6 +20,7 @@ from assistant.safety import require_readable, safety_response, with_warning_box
 from assistant.security import check_message
 from assistant.sessions import MenteeProfile, TurnRecord
 from assistant.types import Answer, Hit, SafetyDecision, Source
+from assistant.understanding.language import is_english
 
 if TYPE_CHECKING:
     from assistant.runtime import Runtime
@@ -135,6 +136,9 @@ class Coach:
         state = self.rt.understanding.state_from(turns)
         reading = self.rt.understanding.read(question, state, mode=mode)
         relevance = self.rt.retriever.coverage(query, chunk_hits[:5])
+        if not is_english(question):
+            # The guidance and the parser are English: a short reply in plain words beats a stitched answer.
+            return self._clarify(reading, mode, query, safety, 0.0, text=self.offline.other_language())
         if not reading.understood:
             return self._clarify(reading, mode, query, safety, relevance)
         hits = [Hit(c, 1.0) for book in reading.playbooks for c in self.rt.retriever.document_chunks(book.source)]
@@ -203,11 +207,19 @@ class Coach:
                 pass
         return rewrite_query(question, user_turns)
 
-    def _clarify(self, reading: Reading, mode: str, query: str, safety: SafetyDecision, relevance: float) -> Answer:
+    def _clarify(
+        self,
+        reading: Reading,
+        mode: str,
+        query: str,
+        safety: SafetyDecision,
+        relevance: float,
+        text: str | None = None,
+    ) -> Answer:
         """No playbook fits well enough: name the closest covered situations and ask one question, no tips."""
         close = reading.alternatives if relevance >= RELEVANCE_FLOOR else []
         return Answer(
-            answer=self.offline.clarification(close),
+            answer=text or self.offline.clarification(close),
             mode=mode if mode != "auto" else "chat",
             backend=self.offline.name,
             model=self.offline.model,

@@ -67,6 +67,10 @@ class OfflineCoach:
             return self.words["abstain"].strip()
         return self.composer.compose(self.plan(request, reading))
 
+    def other_language(self) -> str:
+        """A message not in English: what the coach can do, and the ask to write in English."""
+        return f"{self.words['other_language'].strip()}\n\n**A question for you:** {self.words['abstain_question']}"
+
     def clarification(self, closest: list[Playbook]) -> str:
         """No playbook fits well enough: name the closest covered situations (when some are close) and ask one
         question, with no tips."""
