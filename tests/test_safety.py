@@ -216,6 +216,9 @@ def test_pattern_floor_alone(floor_only: SafetyRouter, text: str, category: str)
         "Does talking to someone about suicide make it more likely? I want to be ready if a mentee needs me.",
         "How do I quietly celebrate my mentee's promotion without embarrassing her?",
         "She feels there's no way out of the dull reporting project. How can she ask to move?",
+        # An age difference between mentor and mentee, with nothing done to anyone, is not discrimination.
+        "My mentee is 15 years older than me. How do I open our first session without it being awkward?",
+        "I'm half her age and mentoring her on our tools; how do I handle the age gap without it feeling odd?",
     ],
 )
 def test_pattern_floor_leaves_look_alikes_alone(floor_only: SafetyRouter, text: str) -> None:
@@ -432,6 +435,26 @@ def test_a_middling_crisis_score_about_distress_alone_gets_no_box(embedder: Embe
     assert grief.level("crisis") is None
     sign = router.classify("Since her grandmother died my mentee says she is a burden to everyone around her.")
     assert sign.level("crisis") in (POSSIBLE, CLEAR)
+
+
+def test_a_crisis_score_just_under_the_band_gets_the_box_only_with_a_named_risk_indicator(
+    embedder: Embedder,
+) -> None:
+    shipped = SafetyRouter(embedder)
+    sign = "She has been putting her affairs in order and says it is all sorted now."
+    tidy = "She has been reorganising her desk and tidying up the team's shared drive."
+    for text, expected in ((sign, POSSIBLE), (tidy, None)):
+        score = shipped.scores(text)["crisis"]
+        router = forced(embedder, crisis=(1.01, 1.5 * score))  # the score sits between half the band and the band
+        assert router.classify(text).level("crisis") == expected, text
+
+
+def test_an_age_difference_in_the_band_is_a_note_at_most_never_an_escalation(embedder: Embedder) -> None:
+    router = forced(embedder, harassment=(1.01, 0.0))  # never clear by score, always in the possible band
+    gap = router.classify("My mentee is twenty years older than me and jokes about how young I look. Any tips?")
+    assert not gap.escalated
+    done = router.classify("Her manager makes jokes about her age and took her off the new project.")
+    assert done.level("harassment") == CLEAR
 
 
 def test_a_harassment_score_in_the_band_escalates_only_with_a_characteristic_and_a_harm(embedder: Embedder) -> None:

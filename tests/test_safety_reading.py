@@ -97,6 +97,10 @@ def test_a_suspect_sentence_is_read_again_on_its_own(embedder: Embedder) -> None
         ("He absolutely killed it at the all-hands.", "did very well"),
         ("I'm drowning in tickets this sprint.", "overloaded with"),
         ("She jumped ship to a competitor.", "leave the company"),
+        ("He ran the postmortem for the outage.", "incident review"),
+        ("We wrote a post-mortem the next day.", "incident review"),
+        ("My mentee ghosted me after two sessions.", "stopped replying to me"),
+        ("I think I've been ghosted by my mentee.", "got no reply"),
     ],
 )
 def test_figures_of_speech_are_read_in_plain_words(text: str, plain: str) -> None:
@@ -110,6 +114,8 @@ def test_figures_of_speech_are_read_in_plain_words(text: str, plain: str) -> Non
         "She told me she wants to hang herself.",
         "He said he would kill him if he saw him again.",
         "She keeps drowning in the river in her nightmares.",
+        "She told me she feels like a ghost and that nobody would notice her.",
+        "The post-mortem examination showed he had died of a heart attack.",
     ],
 )
 def test_words_about_oneself_or_a_person_are_left_as_written(text: str) -> None:

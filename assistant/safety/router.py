@@ -55,6 +55,12 @@ CLEAR, POSSIBLE = "clear", "possible"
 # 0.09 in context against a screen at 0.093) for a few more segments encoded.
 SCREEN_SHARE = 0.25
 NEEDS_RISK_INDICATOR = ("crisis",)  # a clear score about distress alone stays possible without a risk indicator
+# A crisis score at least this share of the possible band, in a message that names a documented risk indicator
+# (patterns.yaml, evidence.crisis: affairs in order, means, goodbyes...), gets the box: the counterpart of the
+# distress rule. Retraining moves a borderline warning sign across the band and back; a named sign should not
+# depend on that. Checked on the held-out, fresh, fresh2, benign-fresh and answers.jsonl questions: it adds the
+# box to no benign message there (written after one held-out crisis miss, so its recall gain there is optimistic).
+INDICATOR_BAND_SHARE = 0.5
 NEEDS_EVIDENCE = ("legal",)  # a score alone never refers to a lawyer: the message must name a legal matter
 EVIDENCE_ESCALATES = ("harassment",)  # a possible score escalates with evidence (characteristic + adverse action)
 # Categories about something that happened to someone: a general question about the topic with no one in it is
@@ -209,6 +215,8 @@ class SafetyRouter:
                 return POSSIBLE
             return CLEAR
         if not possible:
+            if category in NEEDS_RISK_INDICATOR and self._near_band_with_indicator(category, cat, prob, words):
+                return POSSIBLE
             return None
         if category in NEEDS_RISK_INDICATOR and self._distress_only(category, words):
             # Grief, a diagnosis or a hard week with a middling score and no risk indicator: ordinary coaching.
@@ -218,6 +226,10 @@ class SafetyRouter:
         if category in EVIDENCE_ESCALATES and self.patterns.has_evidence(category, words):
             return CLEAR
         return POSSIBLE
+
+    def _near_band_with_indicator(self, category: str, cat: CategoryModel, prob: float, words: str) -> bool:
+        near = cat.possible is not None and prob >= INDICATOR_BAND_SHARE * cat.possible
+        return near and self.patterns.has_evidence(category, words)
 
     def _distress_only(self, category: str, words: str) -> bool:
         return self.patterns.about_distress(words) and not self.patterns.has_evidence(category, words)
