@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,7 +37,49 @@ def _print_json(data: Any) -> None:
 
 
 def _text_arg(value: str) -> str:
-    return sys.stdin.read() if value == "-" else value
+    return _valid_text(sys.stdin.read(), "The text on standard input") if value == "-" else value
+
+
+def _valid_text(value: str, what: str) -> str:
+    """`value` if it is valid UTF-8. Python keeps undecodable bytes of the command line and standard input as lone
+    surrogates, which failed deep inside the encoder with a traceback; they are refused here, before anything runs."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        byte = value[exc.start].encode("utf-8", "surrogateescape")[:1].hex()
+        raise UserError(
+            f"{what} is not valid UTF-8 text (byte 0x{byte} at character {exc.start + 1}); nothing was run or "
+            "saved. Type it again, or convert the file to UTF-8 (for example with iconv)."
+        ) from None
+    return value
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    for name, value in vars(args).items():
+        if isinstance(value, str):
+            _valid_text(value, f"The {name.replace('_', ' ')} argument")
+
+
+# C0 and C1 control characters except tab and newline: an escape sequence stored in a title or message could
+# recolour the terminal, move the cursor, rewrite the window title or hide what is printed after it.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Stored text made safe to print: each control character is shown as its escape (`\\x1b`), not obeyed."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _owner(args: argparse.Namespace) -> str:
+    """Whose data a sessions or mentee command reads: `--user` (a MENTOR_AUTH sign-in name), else the local user."""
+    from assistant.sessions import DEFAULT_OWNER
+
+    return str(args.user).strip() if getattr(args, "user", None) else DEFAULT_OWNER
+
+
+def _auth_names() -> list[str]:
+    auth = get_settings().auth or ""
+    return [entry.partition(":")[0].strip() for entry in auth.split(",") if entry.partition(":")[0].strip()]
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -74,7 +117,7 @@ def cmd_knowledge(args: argparse.Namespace) -> int:
         elif not rows:
             print("No documents of your own yet: add some with `mentor ingest FILE` or in the Knowledge tab.")
         else:
-            print("\n".join(f"{r['title']} ({r['source']}, {r['chunks']} passages)" for r in rows))
+            print(_printable("\n".join(f"{r['title']} ({r['source']}, {r['chunks']} passages)" for r in rows)))
         return 0
     removed = remove_document(ingestor, _need(args.name))
     if args.json:
@@ -127,7 +170,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     if answer.fallback:
         print(f"note: {answer.fallback}", file=sys.stderr)
-    print(answer.answer)
+    print(_printable(answer.answer))
     if answer.sources:
         print("\nSources:")
         for s in answer.sources:
@@ -185,14 +228,27 @@ def cmd_practice(args: argparse.Namespace) -> int:
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    store = _runtime().sessions
+    rt = _runtime()
+    store, owner = rt.sessions, _owner(args)
     if args.action == "list":
-        for s in store.list_sessions():
-            print(f"{s.id}  {s.updated_at:%Y-%m-%d %H:%M}  {s.turns:3} turns  {s.title}")
+        found = store.list_sessions(owner=owner)
+        for s in found:
+            print(_printable(f"{s.id}  {s.updated_at:%Y-%m-%d %H:%M}  {s.turns:3} turns  {s.title}"))
+        names = _auth_names()
+        if names and not args.user:  # signed-in users' conversations are theirs, not the local user's
+            print(
+                f"(the local user's conversations; choose a MENTOR_AUTH user with --user: {', '.join(names)})",
+                file=sys.stderr,
+            )
     elif args.action == "export":
-        print(store.export_markdown(_need(args.id)))
+        print(_printable(store.export_markdown(_need(args.id), owner=owner)))
     elif args.action == "delete":
-        store.delete_session(_need(args.id))
+        from assistant.workspace.common import gradio_temp_dir
+        from assistant.workspace.exports import remove_session_exports
+
+        store.delete_session(_need(args.id), owner=owner)
+        # Markdown exports made in the web app go with the conversation (their download links stop working).
+        remove_session_exports(gradio_temp_dir(rt.settings) / "downloads", owner, args.id)
         print(f"deleted {args.id}")
     return 0
 
@@ -200,10 +256,10 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 def cmd_mentee(args: argparse.Namespace) -> int:
     from assistant.sessions import JOURNEY_STEPS, MenteeProfile
 
-    store = _runtime().sessions
+    store, owner = _runtime().sessions, _owner(args)
     if args.action == "list":
-        for m in store.list_mentees():
-            print(f"{m.id}  {m.name}  ({m.experience_level or 'level not set'})")
+        for m in store.list_mentees(owner=owner):
+            print(_printable(f"{m.id}  {m.name}  ({m.experience_level or 'level not set'})"))
     elif args.action == "add":
         profile = MenteeProfile(
             id=None,
@@ -215,17 +271,17 @@ def cmd_mentee(args: argparse.Namespace) -> int:
             cultural_notes="",
             notes="",
         )
-        print(store.save_mentee(profile))
+        print(store.save_mentee(profile, owner=owner))
     elif args.action == "show":
-        data = store.export_mentee(_need(args.id))
-        journey = store.journey(args.id)
+        data = store.export_mentee(_need(args.id), owner=owner)
+        journey = store.journey(args.id, owner=owner)
         _print_json(data)
         for step, name in enumerate(JOURNEY_STEPS, 1):
             print(f"[{'x' if journey.get(step) else ' '}] {step}. {name}")
     elif args.action == "export":
-        _print_json(store.export_mentee(_need(args.id)))
+        _print_json(store.export_mentee(_need(args.id), owner=owner))
     elif args.action == "delete":
-        store.delete_mentee(_need(args.id))
+        store.delete_mentee(_need(args.id), owner=owner)
         print(f"deleted {args.id}")
     return 0
 
@@ -317,6 +373,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("sessions", cmd_sessions, "List, export or delete stored conversations.")
     p.add_argument("action", choices=["list", "export", "delete"])
     p.add_argument("id", nargs="?", help="session ID")
+    p.add_argument(
+        "--user",
+        metavar="NAME",
+        help="whose data: a sign-in name from MENTOR_AUTH (each signed-in user has their own); default the local user",
+    )
 
     p = add("mentee", cmd_mentee, "Manage mentee profiles and their ten-step journey.")
     p.add_argument("action", choices=["list", "add", "show", "export", "delete"])
@@ -325,6 +386,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", choices=["new", "early-career", "mid-career", "senior"], help="experience level (add)")
     p.add_argument("--goals", help="goals (add)")
     p.add_argument("--communication", help="communication preferences (add)")
+    p.add_argument(
+        "--user",
+        metavar="NAME",
+        help="whose data: a sign-in name from MENTOR_AUTH (each signed-in user has their own); default the local user",
+    )
 
     p = add("eval", cmd_eval, "Run evaluation suites and write reports (json, md, html, junit).")
     p.add_argument(
@@ -381,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _check_arguments(args)
         code = int(args.handler(args))
         sys.stdout.flush()  # inside the try: a reader that went away shows up here, not at interpreter exit
         return code

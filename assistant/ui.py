@@ -17,7 +17,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from assistant.errors import USER_ERRORS
-from assistant.rendering.headers import SecurityHeaders
+from assistant.rendering.headers import SecurityHeaders, install_origin_policy
 from assistant.runtime import Runtime
 from assistant.settings import Settings
 from assistant.workspace import (
@@ -52,6 +52,7 @@ from assistant.workspace.render import (
     render_sources,
     typed_text,
 )
+from assistant.workspace.signin import SignInLimiter
 from assistant.workspace.style import CSS
 
 # Names other modules and the tests read from here.
@@ -172,6 +173,7 @@ def theme() -> gr.themes.Base:
 
 def launch_options(settings: Settings) -> dict[str, Any]:
     """Everything `launch()` needs besides host and port; shared by `serve` and the tests."""
+    install_origin_policy()  # Gradio's CORS answers only this app's origin (and MENTOR_CORS_ORIGINS)
     return {
         "auth": parse_auth(settings.auth),
         "auth_message": "Sign in to your Mentor Assistant workspace.",
@@ -188,7 +190,8 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "theme": theme(),
         "css": CSS,
         # The Content-Security-Policy and friends on every response, the page's own scripts by nonce.
-        "app_kwargs": {"middleware": [Middleware(SecurityHeaders)]},
+        # The sign-in limiter sits inside, so its 429 replies carry the policy too.
+        "app_kwargs": {"middleware": [Middleware(SecurityHeaders), Middleware(SignInLimiter)]},
     }
 
 

@@ -13,6 +13,7 @@ img-src, connect-src, font-src and the rest stay 'self'.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -126,3 +127,43 @@ class _PageWriter:
         _set_headers(self._start, self._nonce, length=len(html))
         await self._send(self._start)
         await self._send({"type": "http.response.body", "body": html, "more_body": False})
+
+
+# --- cross-origin requests --------------------------------------------------------------------------------------
+# Gradio's CORS middleware echoes any `Origin` with `Access-Control-Allow-Credentials: true` unless the server is
+# reached as localhost, so a page on another site could call the API with the user's sign-in cookie and read the
+# reply. It runs outside every middleware an app can pass in, so its origin check is replaced here: only the app's
+# own origin (the request's Host) and the origins listed in MENTOR_CORS_ORIGINS (comma-separated) are allowed.
+ALLOWED_ORIGINS_ENV = "MENTOR_CORS_ORIGINS"
+
+
+def _host_port(value: str) -> str:
+    """`https://Example.org:8443/x` -> `example.org:8443`; a bare `host:port` (the Host header) stays as it is."""
+    rest = value.split("://", 1)[-1]
+    return rest.split("/", 1)[0].strip().lower()
+
+
+def allowed_origin(origin: str, host: str, allow_list: str | None = None) -> bool:
+    """Whether a browser page from `origin` may read this app's replies with the user's credentials."""
+    if not origin or origin == "null":
+        return False
+    extra = os.environ.get(ALLOWED_ORIGINS_ENV, "") if allow_list is None else allow_list
+    listed = {o.strip().rstrip("/").lower() for o in extra.split(",") if o.strip()}
+    return _host_port(origin) == _host_port(host) or origin.rstrip("/").lower() in listed
+
+
+def install_origin_policy() -> None:
+    """Make Gradio's CORS middleware answer cross-origin requests only for allowed origins (idempotent)."""
+    from gradio import route_utils, routes
+
+    base = route_utils.CustomCORSMiddleware
+    if getattr(routes.CustomCORSMiddleware, "same_origin_only", False):
+        return
+
+    class SameOriginCORS(base):  # type: ignore[misc, valid-type]
+        same_origin_only = True
+
+        def is_valid_origin(self, request_headers: Any) -> bool:
+            return allowed_origin(request_headers.get("origin", ""), request_headers.get("host", ""))
+
+    routes.CustomCORSMiddleware = SameOriginCORS  # type: ignore[misc]

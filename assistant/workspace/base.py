@@ -16,6 +16,7 @@ from assistant.types import Chunk
 from assistant.workspace import conversations
 from assistant.workspace.checks import InputChecks
 from assistant.workspace.common import NO_MENTEE, gradio_temp_dir, owner_of
+from assistant.workspace.exports import remove_session_exports
 from assistant.workspace.pending import UNDO_SECONDS, PendingDeletes
 from assistant.workspace.render import documents_of, header_html
 
@@ -34,7 +35,12 @@ class Base:
         self.checks = InputChecks(self.settings.max_message_chars, self.settings.max_uploads, self.has_model)
         self._stops: dict[str, float] = {}  # browser tab → when Stop was last pressed there
         # A deleted conversation stays in the store until its Undo has lapsed.
-        self.deletes = PendingDeletes(lambda sid, owner: rt.sessions.delete_session(sid, owner=owner), undo_seconds)
+        self.deletes = PendingDeletes(self._delete_for_good, undo_seconds)
+
+    def _delete_for_good(self, session_id: str, owner: str) -> None:
+        """The conversation and every export of it: a deleted conversation leaves nothing to download."""
+        self.rt.sessions.delete_session(session_id, owner=owner)
+        remove_session_exports(self.downloads, owner, session_id)
 
     def _visible_chunks(self, request: gr.Request | None) -> list[Chunk]:
         """The indexed passages the signed-in user may see: not those of another user's private uploads."""

@@ -10,7 +10,6 @@ from assistant.workspace import conversations
 from assistant.workspace.coach_tab import CoachCallbacks
 from assistant.workspace.common import (
     CANCELLED,
-    _download,
     _friendly,
     _shown,
     _slug,
@@ -18,6 +17,7 @@ from assistant.workspace.common import (
     md_to_html,
     owner_of,
 )
+from assistant.workspace.exports import write_session_export
 
 
 class SessionsCallbacks(CoachCallbacks):
@@ -81,7 +81,9 @@ class SessionsCallbacks(CoachCallbacks):
         owner = owner_of(request)
         text = self.rt.sessions.export_markdown(session_id, owner=owner)
         record = self.rt.sessions.get_session(session_id, owner=owner)
-        return _shown(_download(self.downloads, f"{_slug(record.title if record else '', 'conversation')}.md", text))
+        name = f"{_slug(record.title if record else '', 'conversation')}.md"
+        # Filed under the conversation, so deleting it deletes its downloads too.
+        return _shown(write_session_export(self.downloads, owner, session_id, name, text))
 
 
 def layout(ws: SessionsCallbacks, coach: dict[str, Any], tabs: gr.Tabs) -> None:
