@@ -46,10 +46,12 @@ _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.+)$")
 # words scores 0.47-0.6 against it; the closest line of an answer that misses the point, 0.24-0.40.
 POINT_COSINE = 0.45
 POINT_OVERLAP = 0.6
-# Signs of a sentence assembled badly: two function words that cannot meet ("like and", "your before"),
+# Signs of a sentence assembled badly: two function words that cannot meet ("like and", but not "than I'd like
+# and"; "your before"),
 # a doubled word, or quotation marks left open.
 _BROKEN = re.compile(
-    r"\blike (?:and|but|or)\b|\byour (?:before|after|and|but|or|the|a|an)\b|\b(?:the|a|an) (?:the|a|an|and|but|or)\b"
+    r"(?<!'d )(?<!would )\blike (?:and|but|or)\b"
+    r"|\byour (?:before|after|and|but|or|the|a|an)\b|\b(?:the|a|an) (?:the|a|an|and|but|or)\b"
     r"|\b(?!(?:that|had)\b)(\w+) \1\b(?!')",
     re.IGNORECASE,
 )
