@@ -304,3 +304,10 @@ def test_a_request_to_the_coach_after_a_comma_is_not_the_mentees_act() -> None:
     assert (
         parse("Leon went silent and let me do all the talking.").behavior == "went silent and let me do all the talking"
     )
+
+
+def test_a_who_clause_on_the_mentees_name_is_what_she_did() -> None:
+    parsed = parse("Can you help me write feedback for Lucía, who missed two client deadlines this month?")
+    assert parsed.behavior_you == "you missed two client deadlines"
+    # About mentees in general, not one: no act to draft from.
+    assert parse("How do I give feedback to a mentee who gets defensive?").behavior_you is None

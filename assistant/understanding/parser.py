@@ -279,6 +279,9 @@ class _Reader:
     def _mentee_clauses(self) -> list[Token]:
         found: list[Token] = []
         for verb in self._clause_heads():
+            if self._said_of_the_mentee(verb):
+                found.append(verb)  # "feedback for Lucía, who missed two deadlines?": what she did, even in a question
+                continue
             subject = next(iter(own_subjects(verb, self.people)), None)
             if not self._is_mentee_subject(subject) or self._is_request_verb(verb) or self._is_identity(verb):
                 continue
@@ -288,6 +291,17 @@ class _Reader:
                 continue
             found.append(verb)
         return found
+
+    def _said_of_the_mentee(self, verb: Token) -> bool:
+        """A "who" clause hung on the mentee's name: "Lucía, who missed two deadlines"."""
+        subjects = [c for c in verb.children if c.dep_ == "nsubj"]
+        return (
+            verb.dep_ == "relcl"
+            and verb.head.pos_ == "PROPN"  # a named person; "a mentee who gets defensive" is a general question
+            and self._is_mentee_subject(verb.head)
+            and len(subjects) == 1
+            and subjects[0].lower_ == "who"
+        )
 
     def _possessed_verbs(self) -> list[Token]:
         """No clause has the mentee as subject, but one has the mentee's work: "Gabriela's comments were harsh"."""
