@@ -291,6 +291,25 @@ def test_training_is_reproducible_and_writes_a_loadable_artefact(embedder: Embed
     assert set(model.categories) == set(SAFETY_CATEGORIES)
 
 
+def test_sentences_are_read_in_context_through_the_encoders_public_method(embedder: Embedder) -> None:
+    """The segment encoder pools the encoder's word-piece vectors (token_states, a public method) and leaves the
+    whole message's vector in the cache; the whole message's vector is the encoder's own."""
+    from assistant.embedders import RecentTextsCache, TokenStates
+    from assistant.safety.encoding import SegmentEncoder
+
+    assert isinstance(embedder, RecentTextsCache) and isinstance(embedder.inner, TokenStates)
+    text = "My mentee missed our session. She has not replied since Monday."
+    states, offsets = embedder.inner.token_states(text)
+    assert states.shape == (len(offsets), embedder.dim) and offsets[0] == (0, 0)
+    encoder = SegmentEncoder(embedder)
+    assert encoder.single_pass
+    parts = [text, "My mentee missed our session.", "She has not replied since Monday."]
+    vectors = encoder.vectors(text, parts)
+    assert np.allclose(vectors[0], embedder.inner.embed([text])[0], atol=1e-4)
+    assert not np.allclose(vectors[1], vectors[2], atol=1e-2)
+    assert np.array_equal(embedder.embed([text])[0], vectors[0])  # served from the cache: the very same vector
+
+
 def test_a_sign_inside_a_longer_question_is_scored_per_sentence(router: SafetyRouter) -> None:
     text = (
         "My mentee gave away her plants and said she won't need them anymore, and I also wanted to ask "

@@ -31,6 +31,14 @@ class Embedder(Protocol):
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
+@runtime_checkable
+class TokenStates(Protocol):
+    """An encoder that can hand out its word-piece vectors with their character spans (minilm), so a caller can
+    pool a sentence in the context of its message from one pass (assistant/safety/encoding.py)."""
+
+    def token_states(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]: ...
+
+
 EMBEDDERS: Registry[Embedder] = Registry(
     "embedder", sys.modules[__name__], entry_point_group="mentor_assistant.embedders", setting="MENTOR_EMBEDDER"
 )
@@ -74,6 +82,12 @@ class RecentTextsCache:
             known.update(zip(missing, fresh, strict=True))
             self._remember([(t, v) for t, v in zip(missing, fresh, strict=True) if len(t) <= self.MAX_CHARS])
         return np.stack([known[t] for t in texts]).astype(np.float32, copy=False)
+
+    def remember(self, text: str, vector: np.ndarray) -> None:
+        """Keep a vector computed elsewhere for `text` (it must be what `embed([text])` returns), so the next
+        `embed` of that text is served from here."""
+        if len(text) <= self.MAX_CHARS:
+            self._remember([(text, vector)])
 
     def _remember(self, pairs: list[tuple[str, np.ndarray]]) -> None:
         with self._lock:

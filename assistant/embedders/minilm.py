@@ -144,6 +144,18 @@ class MiniLMEmbedder:
             out[batch] = self._run([pieces[i] for i in batch])
         return out
 
+    def token_states(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """The last layer's vector of every word piece of `text` (start and end markers included, 256 pieces at
+        most) and each piece's character span in `text` (markers: (0, 0)). The mean of the rows, normalised, is
+        `embed([text])`; a caller can pool any part of the text read in context (the safety router's sentences)."""
+        encoding = self._tokenizer.encode(text)
+        ids = np.asarray([encoding.ids], dtype=np.int64)
+        (hidden,) = self._session.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)},
+        )
+        return np.asarray(hidden[0], dtype=np.float32), [(int(a), int(b)) for a, b in encoding.offsets]
+
     def _run(self, pieces: list[list[int]]) -> np.ndarray:
         longest = max(len(p) for p in pieces)
         ids = np.zeros((len(pieces), longest), dtype=np.int64)

@@ -13,16 +13,9 @@ Encoders that do not expose their word-piece vectors (an API, WordLlama) get eac
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
 import numpy as np
 
-from assistant.embedders import Embedder
-
-
-class _Tokenised(Protocol):
-    ids: list[int]
-    offsets: list[tuple[int, int]]
+from assistant.embedders import Embedder, RecentTextsCache, TokenStates
 
 
 class SegmentEncoder:
@@ -30,19 +23,17 @@ class SegmentEncoder:
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
-        bare = getattr(embedder, "inner", embedder)
-        # The MiniLM encoder's tokenizer and onnxruntime session; any other encoder falls back to one call per part.
-        self._tokenizer: Any = getattr(bare, "_tokenizer", None)
-        self._session: Any = getattr(bare, "_session", None)
-        self.single_pass = self._tokenizer is not None and self._session is not None
+        bare = embedder.inner if isinstance(embedder, RecentTextsCache) else embedder
+        # The MiniLM encoder hands out its word-piece vectors; any other encoder falls back to one call per part.
+        self._states: TokenStates | None = bare if isinstance(bare, TokenStates) else None
+        self.single_pass = self._states is not None
 
     def vectors(self, text: str, parts: list[str]) -> np.ndarray:
         if not parts:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        if not self.single_pass:
+        if self._states is None:
             return self.embedder.embed(parts)
-        encoding: _Tokenised = self._tokenizer.encode(text)
-        states = self._states(encoding.ids)
+        states, offsets = self._states.token_states(text)
         out = np.empty((len(parts), states.shape[1]), dtype=np.float32)
         missing: list[int] = []
         cursor = 0
@@ -50,7 +41,7 @@ class SegmentEncoder:
             start = text.find(part, cursor if part != text else 0)
             if start < 0:
                 start = text.find(part)
-            pieces = _pieces(encoding.offsets, start, start + len(part)) if start >= 0 else []
+            pieces = _pieces(offsets, start, start + len(part)) if start >= 0 else []
             if not pieces:  # beyond the encoder's length limit, or not found in the text: encoded on its own
                 missing.append(row)
                 continue
@@ -62,21 +53,10 @@ class SegmentEncoder:
         self._share_whole(text, parts, out)
         return out
 
-    def _states(self, ids: list[int]) -> np.ndarray:
-        array = np.asarray([ids], dtype=np.int64)
-        (hidden,) = self._session.run(
-            ["last_hidden_state"],
-            {"input_ids": array, "attention_mask": np.ones_like(array), "token_type_ids": np.zeros_like(array)},
-        )
-        return np.asarray(hidden[0], dtype=np.float32)
-
     def _share_whole(self, text: str, parts: list[str], out: np.ndarray) -> None:
         """Leave the whole message's vector in the encoder's cache of recent texts (the search embeds it next)."""
-        remember = getattr(self.embedder, "_remember", None)
-        if remember is None or text not in parts:
-            return
-        row = parts.index(text)
-        remember([(text, out[row])])
+        if isinstance(self.embedder, RecentTextsCache) and text in parts:
+            self.embedder.remember(text, out[parts.index(text)])
 
 
 def _pieces(offsets: list[tuple[int, int]], start: int, end: int) -> list[int]:

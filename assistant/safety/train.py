@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from assistant.embedders import Embedder
+from assistant.embedders import Embedder, RecentTextsCache
 from assistant.safety.model import FORMAT_VERSION, SafetyModel, model_path
 from assistant.safety.patterns import PATTERNS_PATH, load_patterns
 from assistant.safety.router import NEEDS_EVIDENCE, NEEDS_RISK_INDICATOR
@@ -379,7 +379,7 @@ def bench(embedder: Embedder, corpus: Path = CORPUS_PATH, messages: int = 200) -
 
     from assistant.safety.router import SafetyRouter
 
-    bare = getattr(embedder, "inner", embedder)
+    bare = embedder.inner if isinstance(embedder, RecentTextsCache) else embedder
     rows = [str(r["question"]) for r in _corpus_rows(corpus)]
     sample = random.Random(0).sample(rows, min(messages, len(rows)))
     router = SafetyRouter(bare)
