@@ -778,6 +778,8 @@ _KEEP_REQUEST_OPENING = re.compile(
     r"(?i)(next time|going forward|moving forward|from now on|in (the )?future|before|in the next|for the next|"
     r"let's|let us|i'd|i would|i want|i need|can we|could we|shall we|would it|we|my ask|how about|what if)\b"
 )
+# "Yesterday's handover", "last night's stocktake", "this week's rota": a possessive time before the occasion.
+_POSSESSIVE_OCCASION = re.compile(r"(?i)^(?:(?:last|this|next)\s+)?(?:yesterday|today|tonight|\w+)['’]s\s")
 _QUESTION_OPENING = re.compile(r"(?i)(next time, )?(could|would|can|will|shall|how|what|are|do|is)\b")
 
 
@@ -788,6 +790,14 @@ def _clean_part(part: str) -> str:
 def _lower_first(part: str) -> str:
     """Lower-case a leading capital only for ordinary words: names, acronyms and 'I' keep theirs."""
     first = part.split(" ", 1)[0]
+    if first.lower() in _LOWER_OK and first[:1].isupper() and not first.isupper():
+        return part[0].lower() + part[1:]
+    return part
+
+
+def _lower_occasion(part: str) -> str:
+    """'Yesterday's handover' → 'yesterday's handover' (a weekday or a name keeps its capital)."""
+    first = re.sub(r"['’]s$", "", part.split(" ", 1)[0])
     if first.lower() in _LOWER_OK and first[:1].isupper() and not first.isupper():
         return part[0].lower() + part[1:]
     return part
@@ -809,7 +819,8 @@ def draft_feedback(situation: str, behavior: str, impact: str, request: str) -> 
     sit, beh, imp, req = (_clean_part(p) for p in (situation, behavior, impact, request))
     sentences: list[str] = []
     if sit and beh:
-        opener = sit if _SITUATION_OPENING.match(sit) else f"in {sit}"
+        occasion = _POSSESSIVE_OCCASION.match(sit)  # "Yesterday's handover" names an occasion, not a time
+        opener = sit if _SITUATION_OPENING.match(sit) and not occasion else f"in {_lower_occasion(sit)}"
         sentences.append(f"{_upper_first(opener)}, {_lower_first(beh)}.")
     elif sit or beh:
         sentences.append(f"{_upper_first(sit or beh)}.")

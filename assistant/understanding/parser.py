@@ -17,7 +17,15 @@ from spacy.tokens import Doc, Span, Token
 
 from assistant.feedback import JUDGMENTAL
 from assistant.understanding.model import parse_doc
-from assistant.understanding.people import MENTOR_WORDS, SPEECH_VERBS, People, find_people, own_subjects
+from assistant.understanding.people import (
+    MENTOR_WORDS,
+    PERSON_NOUNS,
+    SPEECH_VERBS,
+    People,
+    appos_root,
+    find_people,
+    own_subjects,
+)
 from assistant.understanding.rewrite import second_person
 
 # Nouns for events and places a behaviour happens in ("during the design review", "on the ward").
@@ -384,6 +392,8 @@ class _Reader:
             return True
         if dep == "advcl":
             mark = next((c.lower_ for c in child.children if c.dep_ in ("mark", "advmod")), "")
+            if self._is_which_effect(child):
+                return True  # ", which meant the family didn't have to…" parsed as an adverbial clause
             return mark in ("so", "while", "as") or (mark == "when" and child.i < verb.i)
         if dep == "ccomp" and child.i < verb.i:
             return True  # a clause before the verb is never what the mentee did ("Growth has been slow and…")
@@ -411,6 +421,14 @@ class _Reader:
                     continue
                 if child.dep_ == "ccomp" and self._is_so_that(child):
                     continue  # "explained it so clearly *that the team understood*": what it led to
+                if self._others_clause(child, verb):
+                    continue  # "…without telling anyone and nobody covered Thursday": someone else's clause
+                if self._is_consequence(child):
+                    # "…by Friday, so the release slipped", "…and now the team is working the weekend"; what the
+                    # parser hung on the consequence before its "so" still belongs to the behaviour
+                    start = self._consequence_start(child)
+                    stack += [c for c in child.children if c.right_edge.i < start]
+                    continue
                 stack.append(child)
         return tokens
 
@@ -430,7 +448,15 @@ class _Reader:
 
     def _behavior_subject_tokens(self) -> set[int]:
         found = [c for v in self.behavior_verbs for c in v.children if c.dep_ in ("nsubj", "nsubjpass")]
-        return {t.i for s in found for t in s.subtree}
+        # "my mentee Ravi he not listen…": the name before a resumptive pronoun is the subject too
+        found += [c for v in self.behavior_verbs for c in v.children if c.dep_ == "dep" and self.people.of(c)]
+        tokens = {t.i for s in found for t in s.subtree}
+        for verb in self.behavior_verbs:  # "during today's shift Abel refused…" parsed with Abel inside the shift
+            for stray in (s for s in own_subjects(verb, self.people) if s.head.i != verb.i):
+                person = self.people.of(stray)
+                tokens |= {i for a, b in (person.mentions if person else []) if a <= stray.i < b for i in range(a, b)}
+                tokens.add(stray.i)
+        return tokens
 
     # --- situation -------------------------------------------------------------------------------------------
     def _situation_tokens(self) -> set[int]:
@@ -440,12 +466,27 @@ class _Reader:
         verbs = {v.i for v in self.behavior_verbs}
         for i in sorted(self.clause_tokens):
             token = self.doc[i]
+            if self._in_content(token):
+                continue
             if i not in picked and i not in verbs and self._is_situation(token):
                 picked.update(self._without_effects(token))
         picked |= self._fronted()
         if not picked:
             picked = self._situation_around()
         return picked
+
+    def _in_content(self, token: Token) -> bool:
+        """Inside what the mentee said or told someone to do ("told a customer to come back *tomorrow*"): its times
+        and places are the content's, not the setting of the behaviour."""
+        verbs = set(self.behavior_verbs)
+        for node in token.ancestors:
+            if node in verbs:
+                return False
+            if node.dep_ == "ccomp" or (
+                node.dep_ == "xcomp" and any(c.dep_ in ("dobj", "dative") for c in node.head.children)
+            ):
+                return True
+        return False
 
     def _without_effects(self, phrase: Token) -> set[int]:
         """The phrase's tokens without a ", which made the client stop talking" hanging off it, and, for a time
@@ -455,6 +496,10 @@ class _Reader:
             cut |= {
                 t.i for c in phrase.children if c.dep_ in ("advmod", "predet") and c.pos_ == "ADV" for t in c.subtree
             }
+        mentioned = [t.i for t in phrase.subtree if t.i > phrase.i and self.people.of(t) is not None]
+        if mentioned and phrase.i < self.behavior_verbs[0].i:
+            # a misparse can hang the mentee on the time before them ("yesterday in team meeting | my mentee Ravi")
+            cut |= {t.i for t in phrase.subtree if t.i >= mentioned[0]}
         return {t.i for t in phrase.subtree} - cut
 
     def _situation_around(self) -> set[int]:
@@ -470,6 +515,25 @@ class _Reader:
                 inside = {t.i for t in child.subtree} & self.clause_tokens
                 if not inside and self._is_situation(child):
                     return self._without_effects(child)
+        return self._occasion_before(previous[-1]) if previous and previous[-1].end == verb.sent.start else set()
+
+    def _occasion_before(self, sent: Span) -> set[int]:
+        """ "We had the quarterly review on Thursday. Nils turned up without his figures.": the mentor (or "there
+        was") introduces the occasion in the sentence just before; the occasion with its time is the setting."""
+        root = sent.root
+        subject = next((c for c in root.children if c.dep_ in ("nsubj", "expl")), None)
+        if subject is None or not (subject.lower_ in MENTOR_WORDS or subject.dep_ == "expl"):
+            return set()
+        if root.tag_ not in ("VBD", "VBN") and not any(c.tag_ == "VBD" for c in root.children if c.dep_ == "aux"):
+            return set()  # something that happened, not a plan
+        if root.lemma_.lower() not in ("have", "hold", "run", "be", "attend"):
+            return set()  # "We lost the contract last week" is an outcome, not an occasion
+        for child in root.children:
+            if child.dep_ not in ("dobj", "attr") or self.people.of(child) is not None:
+                continue
+            times = [c for c in root.children if self._is_situation(c) and c.i > child.i]
+            if times or self._is_setting_noun(child):  # "a fire drill this morning", "the quarterly review"
+                return {t.i for c in (child, *times) for t in c.subtree if not t.is_punct}
         return set()
 
     def _is_situation(self, child: Token) -> bool:
@@ -482,7 +546,39 @@ class _Reader:
         if child.dep_ not in ("prep", "mark") or child.lower_ not in _SITUATION_PREPS or _inside_word(child):
             return False
         objects = [c for c in child.children if c.dep_ == "pobj"]
-        return bool(objects) and self._is_setting(child.lower_, objects[0])
+        if not objects:
+            return False
+        return self._is_setting(child.lower_, objects[0]) or self._is_place(child, objects[0])
+
+    def _is_place(self, prep: Token, obj: Token) -> bool:
+        """A place or occasion by its shape, not its word: a definite noun phrase ("in the stockroom", "at the Hughes
+        house", "in the middle of the night shift") or a named or compound one ("on Slack", "during lunch service")
+        hung on the verb as an adjunct. Not a person, not a verb's own argument ("snapped at a customer", "worked on
+        the report"), not an idiom ("in front of", "on time", "in person")."""
+        # Not "on": after an object it says what the work was about ("a great job on the budget forecast").
+        if prep.lower_ not in ("at", "in", "during") or obj.pos_ not in ("NOUN", "PROPN"):
+            return False
+        if obj.ent_type_ in ("DATE", "TIME"):
+            return False  # times are read by _is_time ("at the last minute" is how, not when)
+        if self.people.of(obj) is not None or obj.lemma_.lower() in PERSON_NOUNS:
+            return False
+        dets = {c.lower_ for c in obj.children if c.dep_ in ("det", "poss")}
+        definite = bool(dets) and dets <= {"the", "this", "that", "our", "these", "those"}
+        named = obj.pos_ == "PROPN" and obj.ent_type_ not in ("PERSON", "NORP")
+        compound = not dets and any(c.dep_ == "compound" for c in obj.children)
+        if not (definite or named or compound or (prep.lower_ == "during" and not dets)):
+            return False
+        return not self._is_argument(prep)
+
+    def _is_argument(self, prep: Token) -> bool:
+        """A preposition right after an intransitive verb is usually its argument: "worked on the report",
+        "looked at the figures"; after an object or another phrase it says where."""
+        verb = prep.head
+        if verb.pos_ not in ("VERB", "AUX") or prep.i < verb.i:
+            return False
+        between = [t for t in verb.doc[verb.i + 1 : prep.i] if t.dep_ not in ("prt", "neg", "advmod")]
+        has_object = any(c.dep_ in ("dobj", "attr", "acomp", "oprd") for c in verb.children)
+        return not between and not has_object
 
     def _is_setting(self, prep: str, obj: Token) -> bool:
         """Whether "prep obj" says when or where (the shared event), rather than how long or whose."""
@@ -505,14 +601,55 @@ class _Reader:
         when it names a time, an event or a moment."""
         verb = self.behavior_verbs[0]
         subjects = own_subjects(verb, self.people)
-        if not subjects or verb.dep_ not in ("ROOT", "conj"):
+        main = verb.dep_ in ("ROOT", "conj") or (verb.dep_ == "ccomp" and verb.head.i > verb.i)  # "…, so we had to"
+        if not subjects or not main:
             return set()  # a subordinate clause ("after Grace criticised…") has no fronted setting of its own
         person = self.people.of(subjects[0])
-        starts = [s for s, e in person.mentions if s <= subjects[0].i < e] if person else []
+        chain = appos_root(subjects[0])
+        starts = [
+            s
+            for s, e in (person.mentions if person else [])
+            if s <= subjects[0].i < e
+            or (verb.sent.start <= s and appos_root(self.doc[e - 1]) == chain)
+            or (verb.sent.start <= s < subjects[0].i and self.people.is_mentee(subjects[0]))  # "my mentee Ravi he…"
+        ]
+        starts = sorted(starts)
         start = starts[0] if starts else subjects[0].left_edge.i
         span = [t for t in self.doc[verb.sent.start : start]]
         cut = max((n for n, t in enumerate(span) if t.text in (":", ";")), default=-1)
+        headline = self._setting_before_colon(span[:cut]) if cut >= 0 else set()
         span = span[cut + 1 :]
+        # the setting ends where a person is named ("yesterday in team meeting | my mentee Ravi he…")
+        named = next(
+            (n for n, t in enumerate(span) if self.people.of(t) is not None and self._same_as_subject(t, verb)), None
+        )
+        return headline | self._fronted_phrase(span[:named])
+
+    def _same_as_subject(self, token: Token, verb: Token) -> bool:
+        subject = next(iter(own_subjects(verb, self.people)), None)
+        person, other = self.people.of(token), (self.people.of(subject) if subject is not None else None)
+        mine = token.lower_ in ("my", "our")  # "my mentee", "our new starter": never part of a setting
+        return person is not None and (person is other or self.people.is_mentee(token) or mine)
+
+    def _setting_before_colon(self, span: list[Token]) -> set[int]:
+        """ "Yesterday's handover was a mess: Ezinne left…": the mentor names the occasion as the subject of a verdict
+        before the colon; that subject (not the verdict) is the setting."""
+        inside = {t.i for t in span}
+        for token in span:
+            if token.dep_ not in ("nsubj", "nsubjpass") or token.head.i not in inside:
+                continue
+            if self.people.of(token) is None and self._is_setting_noun(token):
+                return {t.i for t in token.subtree}
+        return set()
+
+    def _is_setting_noun(self, noun: Token) -> bool:
+        """An event or a time as a noun phrase of its own: "last night's stocktake", "the Monday call"."""
+        if noun.pos_ not in ("NOUN", "PROPN"):
+            return False
+        timed = any(_is_time(c) for c in noun.children if c.dep_ in ("poss", "compound", "npadvmod"))
+        return timed or noun.lemma_.lower() in EVENT_NOUNS or _is_time(noun)
+
+    def _fronted_phrase(self, span: list[Token]) -> set[int]:
         if not span or (
             span[0].lower_ not in _SITUATION_PREPS | {"when", "while", "after", "before", "during"}
             and not (_is_time(span[0]) or span[0].ent_type_ in ("DATE", "TIME"))
@@ -564,9 +701,12 @@ class _Reader:
                 continue
             if any(b in verb.subtree for b in behaviour) and verb.dep_ == "ROOT" and self._frames(verb):
                 continue  # "Liv told me Amir has been taking her ideas": the source, not an effect
-            if verb.dep_ in ("ccomp", "relcl") and not self._is_which_effect(verb) and not self._is_so_that(verb):
+            consequence = self._is_consequence(verb)
+            if verb.dep_ in ("ccomp", "relcl") and not (consequence or self._is_so_that(verb)):
                 continue
-            if verb.dep_ == "advcl" and not self._is_so(verb):
+            if verb.dep_ == "advcl" and not consequence:
+                continue
+            if self._shares_the_mentee(verb) or self._comes_before_behavior(verb):
                 continue
             if any(
                 c.dep_ == "advcl" and c in behaviour and self._mark(c) in ("while", "as", "when") for c in verb.children
@@ -604,6 +744,53 @@ class _Reader:
     def _is_so(self, verb: Token) -> bool:
         return any(c.lower_ == "so" and c.dep_ in ("mark", "advmod") for c in verb.children)
 
+    def _is_consequence(self, clause: Token) -> bool:
+        """A clause with its own subject, other than the mentee, that the mentor marks as what followed: "so the
+        release slipped", ", which meant…", "and now the team is…", "and then the co-pilot had to…", "as a result,
+        calls dropped". Wherever the parser hangs it, it is not part of what the mentee did."""
+        if clause.pos_ not in ("VERB", "AUX"):
+            return False
+        if self._is_which_effect(clause):
+            return True
+        subject = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subject is None or self.people.is_mentee(subject) or subject.lower_ in ("which", "that", "who"):
+            return False
+        before = [c for c in clause.children if c.i < subject.i]
+        joined = any(c.dep_ == "cc" for c in before) or clause.dep_ == "conj"
+        markers = {c.lower_ for c in before if c.dep_ in ("advmod", "mark")}
+        result = any(c.dep_ == "prep" and any(g.lower_ == "result" for g in c.subtree) for c in before)
+        return "so" in markers or result or (joined and bool(markers & {"now", "then", "therefore"}))
+
+    def _others_clause(self, clause: Token, behavior: Token) -> bool:
+        """A verb coordinated inside the behaviour with a subject of its own that is not the mentee, outside any
+        words the mentee is reported to have said."""
+        if clause.dep_ != "conj" or clause.pos_ not in ("VERB", "AUX"):
+            return False
+        subject = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subject is None or self.people.is_mentee(subject) or subject.lower_ in ("which", "that", "who"):
+            return False
+        reported = any(a.dep_ == "ccomp" for a in clause.ancestors if a.i != behavior.i and behavior in a.ancestors)
+        return not reported
+
+    def _consequence_start(self, clause: Token) -> int:
+        """Where a consequence clause begins: its "so", "which", "and now" or subject, whichever is first."""
+        heads = [c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass", "mark", "advmod", "cc", "prep")]
+        subject = max((c.i for c in heads if c.dep_ in ("nsubj", "nsubjpass")), default=clause.i)
+        return min([c.left_edge.i for c in heads if c.i <= subject] + [clause.i])
+
+    def _shares_the_mentee(self, verb: Token) -> bool:
+        """A clause whose subject includes the mentee ("Ilona and Marek both presented") is about them too."""
+        subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        return subject is not None and any(self.people.is_mentee(t) for t in subject.subtree)
+
+    def _comes_before_behavior(self, verb: Token) -> bool:
+        """What others did earlier in the same sentence is background ("Chiara handled the sign-ups, and Sione
+        kept everyone fed"), unless the behaviour is its cause ("Hana cried … after Grace criticised her plan")."""
+        first = self.behavior_verbs[0]
+        if verb.i > first.i or verb.sent.start != first.sent.start:
+            return False
+        return first not in verb.subtree or first.dep_ == "conj"
+
     def _is_so_that(self, verb: Token) -> bool:
         return any(c.dep_ == "mark" and c.lower_ == "that" for c in verb.children) and verb.head.lower_ in (
             "so",
@@ -632,6 +819,10 @@ class _Reader:
         return _trim(kept)
 
     def _effect_clause_tokens(self, verb: Token) -> list[Token]:
+        start = self._consequence_start(verb) if self._is_consequence(verb) else 0
+        return [t for t in self._effect_subtree(verb) if t.i >= start]
+
+    def _effect_subtree(self, verb: Token) -> list[Token]:
         tokens: list[Token] = []
         stack = [verb]
         while stack:

@@ -152,7 +152,7 @@ def _name_like(token: Token) -> bool:
     if token.lower_ in MENTOR_WORDS | MASC | FEM or token.lower_ in PERSON_NOUNS:
         return False
     english = token.lower_ in known_words() or token.lemma_.lower() in known_words() or token.is_stop
-    if token.ent_type_ == "PERSON":
+    if token.ent_type_ == "PERSON" or _titled_after_role(token):
         return True
     if token.pos_ == "PROPN":
         # Every sentence's first word is capitalised, and the tagger then takes an English adverb for a name
@@ -161,7 +161,33 @@ def _name_like(token: Token) -> bool:
     # The tagger often misses a name at the start of a sentence ("Elif has…", "Ilse does…"): a word that is not
     # English and stands where a noun would counts.
     noun_place = token.pos_ in ("NOUN", "ADJ", "X") or token.dep_ in ("nsubj", "nsubjpass")
-    return not english and noun_place and (token.is_title or token.dep_ in ("nsubj", "nsubjpass"))
+    subject_place = token.dep_ in ("nsubj", "nsubjpass") or _before_own_verb(token)
+    return not english and noun_place and (token.is_title or subject_place)
+
+
+def _titled_after_role(token: Token) -> bool:
+    """A capitalised word mid-sentence right after a role noun is a name even when it is also a word ("my mentee
+    Sade", "our intern Hope")."""
+    doc = token.doc
+    before = doc[token.i - 1] if token.i > 0 else None
+    return (
+        before is not None
+        and token.is_title
+        and not token.is_sent_start
+        and before.lemma_.lower() in PERSON_NOUNS
+        and token.lower_ not in _CALENDAR
+    )
+
+
+def _before_own_verb(token: Token) -> bool:
+    """Right before a finite verb whose parsed subject, if any, is a thing further left: "in friday's retro liam
+    blamed…", "at the market stall on saturday jess gave…" (lower-case names the tagger took for nouns)."""
+    doc = token.doc
+    verb = doc[token.i + 1] if token.i + 1 < len(doc) else None
+    if verb is None or verb.tag_ not in ("VBD", "VBZ", "VBP") or any(c.dep_ == "det" for c in token.children):
+        return False
+    subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
+    return all(s.i < token.i and s.pos_ == "NOUN" for s in subjects)
 
 
 def _name_spans(doc: Doc) -> list[Span]:
@@ -196,6 +222,8 @@ def _acts_as_person(span: Span) -> bool:
         return True
     if stray_subject_of(span) is not None:
         return True
+    if dep == "dep" and head.ent_type_ == "PERSON" and span.end < len(span.doc):
+        return span.doc[span.end].lower_ in MASC | FEM  # "my mentee Ravi he not listen…": the name, then a pronoun
     if dep in ("oprd", "attr") and gov.lemma_.lower() in ("call", "name"):
         return True  # "my mentee is called Zanele"
     if dep in ("dobj", "dative", "pobj", "attr", "npadvmod"):
@@ -207,11 +235,18 @@ def _acts_as_person(span: Span) -> bool:
 def stray_subject_of(span: Span) -> Token | None:
     """The verb a name is the unparsed subject of: "in the stand-up Sofia explained…" and "in friday's retro liam
     blamed…" make the name an object, yet it sits right before a verb that has no subject."""
-    nxt = span.doc[span.end] if span.end < len(span.doc) else None
+    end = span.end
+    if span.root.dep_ == "appos" and end < len(span.doc) and span.doc[end].text == ",":
+        end += 1  # "…the registrar I mentor, Ifeoma, caught…": the comma closes the apposition
+    nxt = span.doc[end] if end < len(span.doc) else None
     if nxt is None or span.root.dep_ not in ("pobj", "compound", "dobj", "npadvmod", "appos"):
         return None
     verb = nxt.head if nxt.dep_ in ("aux", "neg", "advmod") else nxt
-    if verb.pos_ in ("VERB", "AUX") and not any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children):
+    if verb.pos_ not in ("VERB", "AUX") or verb.i < end or span.root.lower_ in MASC | FEM:
+        return None
+    subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
+    # none, or a thing before the name that the parser made the subject ("the market stall … jess gave")
+    if all(s.i < span.start and s.pos_ == "NOUN" and s.lower_ not in PERSON_NOUNS for s in subjects):
         return verb
     return None
 
@@ -226,8 +261,12 @@ def own_subjects(verb: Token, people: People) -> list[Token]:
     people_found = [f for f in found if people.of(f) is not None]
     if people_found and len(found) > 1:
         return people_found  # "no names, but one of my team keeps…" parsed with two subjects
-    if found:
+    if found and (people_found or not _stray_names(verb, people)):
         return found
+    return _stray_names(verb, people)[:1]
+
+
+def _stray_names(verb: Token, people: People) -> list[Token]:
     for person in people.persons:
         for start, end in person.mentions:
             if person.name and stray_subject_of(verb.doc[start:end]) == verb:
@@ -296,6 +335,8 @@ def _add_roles(doc: Doc, persons: list[Person], owner: dict[int, int]) -> None:
             continue
         one_of = token.lower_ == "one" and any(c.dep_ == "prep" and c.lower_ == "of" for c in token.children)
         singular_role = token.lemma_.lower() in PERSON_NOUNS and token.tag_ == "NN" and token.dep_ != "compound"
+        # "Wren is the one I mentor": "one" with the mentor looking after them is a person
+        singular_role = singular_role or (token.lower_ == "one" and _looked_after_by_mentor(token))
         if not (one_of or singular_role):
             continue
         start, end = (token.i, max(t.i for t in token.subtree) + 1) if one_of else _role_range(token)
@@ -308,7 +349,8 @@ def _add_roles(doc: Doc, persons: list[Person], owner: dict[int, int]) -> None:
         person.mentions.append((start, end))
         for i in range(start, end):
             owner.setdefault(i, person.key)
-        if named is not None and person.name and any(doc[i].lemma_.lower() in MENTEE_ROLES for i in range(start, end)):
+        mentee_role = any(doc[i].lemma_.lower() in MENTEE_ROLES for i in range(start, end))
+        if named is not None and person.name and (mentee_role or _looked_after_by_mentor(token)):
             person.is_role = True  # "my mentee Kofi": the name and the role are one person
 
 
@@ -328,6 +370,8 @@ def _named_partner(token: Token, persons: list[Person], owner: dict[int, int]) -
     """The named person a role noun stands beside: "my mentee Kofi", "the intern, Dmitri,", "Kenji is my mentee"."""
     doc = token.doc
     candidates = [c for c in (*token.children, token.head) if c.dep_ == "appos" or token.dep_ == "appos"]
+    candidates += appositions(token)  # "the registrar I mentor, Ifeoma": the name hangs off "mentor", not the role
+    candidates += _set_off(token)
     if token.dep_ == "attr":  # "Grace is my mentee"
         candidates += [c for c in token.head.children if c.dep_ == "nsubj"]
     if token.dep_ == "nsubjpass" and token.head.lemma_.lower() in ("call", "name"):  # "my mentee is called Zanele"
@@ -339,6 +383,37 @@ def _named_partner(token: Token, persons: list[Person], owner: dict[int, int]) -
         if key is not None and persons[key].name:
             return persons[key]
     return None
+
+
+def appositions(token: Token) -> list[Token]:
+    """Words in apposition to this one, directly or through another apposition ("the analyst I coach, Mehmet,"
+    comes out as analyst ← coach ← Mehmet)."""
+    found: list[Token] = []
+    stack = [c for c in token.children if c.dep_ == "appos"]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack += [c for c in node.children if c.dep_ == "appos"]
+    return found
+
+
+def _set_off(noun: Token) -> list[Token]:
+    """Words the noun's own phrase sets off between commas at its end: "the intern I supervise, Aurélie," parsed
+    with the name under "supervise"."""
+    doc = noun.doc
+    edge = noun.right_edge.i
+    if doc[edge].text == ",":
+        edge -= 1
+    if edge <= noun.i + 1 or doc[edge - 1].text != ",":
+        return []
+    return [doc[edge]]
+
+
+def appos_root(token: Token) -> Token:
+    """The head of the apposition chain a word is in (itself when it is in none)."""
+    while token.dep_ == "appos" and token.head.i != token.i:
+        token = token.head
+    return token
 
 
 # --- pronouns ------------------------------------------------------------------------------------------------
@@ -431,7 +506,11 @@ def _resolve(
         return chosen, True
     same = _same_subject(pronoun, found, owner, unsure)
     if same is not None:
-        return same, True
+        # "Mirela told me that Tobias drove her home because *she* had missed the bus": with someone else in the
+        # sentence who could be meant, the governing subject is only the likelier reading.
+        sent = pronoun.sent
+        rivals = [p for p in found if p is not same and any(sent.start <= s < sent.end for s, _ in p.mentions)]
+        return same, not rivals
     if _mentor_speaks_of(pronoun):
         # "I want *him* to…", "I'll talk to *her*": the mentor means the one they last said did something.
         latest = _latest_subject(pronoun, found, owner)
@@ -524,7 +603,10 @@ def _named_mentee(people: People) -> Person | None:
 
 
 def _has_mentee_role(people: People, person: Person) -> bool:
-    return any(people.doc[i].lemma_.lower() in MENTEE_ROLES | {"one"} for i in person.tokens)
+    doc = people.doc
+    return any(
+        doc[i].lemma_.lower() in MENTEE_ROLES | {"one"} or _looked_after_by_mentor(doc[i]) for i in person.tokens
+    )
 
 
 def _first_actor(doc: Doc, people: People) -> Person | None:
@@ -533,6 +615,8 @@ def _first_actor(doc: Doc, people: People) -> Person | None:
         {s for t in doc if t.pos_ in ("VERB", "AUX") for s in own_subjects(t, people) if people.of(s) is not None},
         key=lambda t: t.i,
     )
+    # "Ama and Kojo were both at the party. Kojo got drunk…": one who acts alone before those who act jointly
+    subjects.sort(key=lambda t: any(c.dep_ == "conj" for c in t.children))
     named = [t for t in subjects if people.of(t).name]  # type: ignore[union-attr]
     # Someone unnamed is the mentee only as the mentor's own ("my mentee", "one of my reports", "the new guy on
     # my team") or as a bare pronoun; "the patient went home" makes nobody the mentee.
@@ -541,6 +625,22 @@ def _first_actor(doc: Doc, people: People) -> Person | None:
         if group:
             return people.of(group[0])
     return None
+
+
+# Verbs with which the mentor says someone is theirs to develop: "the registrar I mentor", "who I've coached".
+LOOK_AFTER_VERBS = {"mentor", "coach", "supervise", "train", "manage", "look", "support"}
+
+
+def _looked_after_by_mentor(noun: Token) -> bool:
+    """A relative clause or apposition on the noun in which the mentor looks after them."""
+    for part in (*noun.children, *appositions(noun)):
+        if part.dep_ not in ("relcl", "appos", "acl"):
+            continue
+        words = list(part.subtree)
+        mentor = any(t.lower_ in ("i", "we") for t in words)
+        if mentor and any(t.lemma_.lower() in LOOK_AFTER_VERBS or t.lower_ in LOOK_AFTER_VERBS for t in words):
+            return True
+    return False
 
 
 def _could_be_mentee(people: People, person: Person) -> bool:
@@ -553,5 +653,7 @@ def _is_mentors(doc: Doc, person: Person) -> bool:
         head = doc[end - 1]
         words = {t.lower_ for t in head.subtree} | {doc[i].lower_ for i in range(start, end)}
         if words & {"my", "our"}:  # "the intern" in someone's story is not the mentor's own
+            return True
+        if _looked_after_by_mentor(head):  # "the registrar I mentor", "the analyst I'm coaching"
             return True
     return False

@@ -1,0 +1,180 @@
+"""Clause structure the parser reads from the dependency parse: names set off after a role and a relative clause,
+the occasion named before a colon, consequence clauses wherever the parser hangs them, places by their shape, and
+who the mentee is when several people act. Sentences are written for these tests (not taken from the eval set) and
+the expected values are written by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.details import extract, feedback_parts
+from assistant.evals.details_suite import wrong_attributions
+from assistant.feedback import draft_feedback
+from assistant.understanding.parser import parse_fresh
+
+
+def _draft(text: str) -> str:
+    return draft_feedback(**{k: v or "" for k, v in feedback_parts(extract(text, fresh=True)).items()})
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "behavior"),
+    [
+        ("The intern I supervise, Aurélie, rebuilt our checklist last month.", "Aurélie", "rebuilt our checklist"),
+        ("The junior developer I'm mentoring, Kalani, deleted a table on Friday.", "Kalani", "deleted a table"),
+        ("My mentee Sade keeps saying she'll send the report.", "Sade", "keeps saying she'll send the report"),
+    ],
+)
+def test_a_name_set_off_after_a_role_is_the_mentee(text: str, name: str, behavior: str) -> None:
+    p = parse_fresh(text)
+    assert p.mentee == name
+    assert p.behavior == behavior
+
+
+@pytest.mark.parametrize(
+    ("text", "situation", "behavior"),
+    [
+        ("Last night's stocktake was chaos: Dariusz counted the wrong aisle twice.", "Last night's stocktake",
+         "counted the wrong aisle twice"),
+        ("The kickoff went really well: Tanvir had prepared a one-page plan.", "The kickoff",
+         "had prepared a one-page plan"),
+    ],
+)  # fmt: skip
+def test_the_occasion_named_before_a_colon_is_the_setting(text: str, situation: str, behavior: str) -> None:
+    p = parse_fresh(text)
+    assert p.situation == situation
+    assert p.behavior == behavior
+
+
+def test_a_colon_headline_reads_as_a_setting_in_the_draft() -> None:
+    assert _draft("Last night's stocktake was chaos: Dariusz counted the wrong aisle twice.") == (
+        "In last night's stocktake, you counted the wrong aisle twice."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "behavior", "impact"),
+    [
+        (
+            "At Monday's stand-up, Nkechi said 'I'll do it' to four tickets and finished none of them by Friday, "
+            "so the release slipped.",
+            "said 'I'll do it' to four tickets and finished none of them by Friday",
+            "the release slipped",
+        ),
+        (
+            "Teodora stayed with the patient until the family arrived, which meant the family didn't have to hear "
+            "the news from a stranger.",
+            "stayed with the patient until the family arrived",
+            "the family didn't have to hear the news from a stranger",
+        ),
+        (
+            "Rohan told the client 'we'll have it by Monday' without checking with me, and now the team is working "
+            "the weekend.",
+            "told the client 'we'll have it by Monday' without checking with me",
+            "now the team is working the weekend",  # "now" says when the effect is felt
+        ),
+    ],
+)
+def test_a_consequence_clause_is_the_impact_not_the_behaviour(text: str, behavior: str, impact: str) -> None:
+    p = parse_fresh(text)
+    assert p.behavior == behavior
+    assert p.impact == impact
+
+
+def test_someone_elses_coordinated_clause_is_not_the_mentees() -> None:
+    p = parse_fresh("this week's rota was a disaster: Goran swapped shifts without telling anyone and nobody covered")
+    assert p.behavior == "swapped shifts without telling anyone"
+    assert p.situation == "this week's rota"
+
+
+def test_what_others_did_before_the_mentee_in_the_sentence_is_not_the_impact() -> None:
+    p = parse_fresh("Chiara handled the sign-ups, and Sione kept everyone fed. I want to thank Sione.")
+    assert p.mentee == "Sione"
+    assert p.behavior == "kept everyone fed"
+    assert p.impact is None
+
+
+def test_a_clause_the_mentee_shares_with_others_is_not_an_impact() -> None:
+    text = "Ilona and Marek both presented at the all-staff meeting, and Marek went over his slot. I'm mentoring Marek."
+    p = parse_fresh(text)
+    assert p.mentee == "Marek"
+    assert p.impact is None
+    assert wrong_attributions(_draft(text), ["both presented"]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "situation", "behavior"),
+    [
+        ("Farid was rude to the cleaner in the canteen today.", "in the canteen today", "was rude to the cleaner"),
+        ("Petra handled the complaint at the reception desk beautifully.", "at the reception desk",
+         "handled the complaint beautifully"),
+        ("Pia's colleague says Noor fell asleep during lunch service.", "during lunch service", "fell asleep"),
+    ],
+)  # fmt: skip
+def test_a_place_is_read_by_its_shape(text: str, situation: str, behavior: str) -> None:
+    p = parse_fresh(text)
+    assert p.situation == situation
+    assert p.behavior == behavior
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ravi snapped at a customer.",  # the verb's own argument
+        "Dana did a great job on the budget forecast.",  # what the work was about
+        "Abdullahi keeps rescheduling our one-on-ones at the last minute.",  # how, not when
+    ],
+)
+def test_arguments_topics_and_manners_are_not_places(text: str) -> None:
+    assert parse_fresh(text).situation is None
+
+
+def test_the_one_the_mentor_mentors_is_the_mentee_among_several() -> None:
+    text = (
+        "Oskar, Wren and Lise were on the migration call. Wren dropped the old tables before Oskar had taken the "
+        "backup, and Lise had to restore them overnight. Wren is the one I mentor."
+    )
+    p = parse_fresh(text)
+    assert p.mentee == "Wren"
+    assert p.behavior == "dropped the old tables before Oskar had taken the backup"
+    assert p.impact == "Lise had to restore them overnight"
+    assert wrong_attributions(_draft(text), ["had taken the backup", "had to restore them"]) == []
+
+
+def test_a_pronoun_in_a_reported_clause_does_not_settle_a_gender() -> None:
+    """ "because she had missed the bus": she is Mirela or Tobias; the mentor's "thank him" still means Tobias,
+    and the draft never makes Mirela's report the mentee's words."""
+    text = (
+        "Mirela told me that Tobias drove her home after the late shift because she had missed the last bus. "
+        "I want to thank him."
+    )
+    p = parse_fresh(text)
+    assert p.mentee == "Tobias"
+    draft = _draft(text)
+    assert wrong_attributions(draft, ["told me that", "had missed the last bus"]) == [], draft
+
+
+def test_one_who_acts_alone_is_the_mentee_before_one_who_acts_jointly() -> None:
+    p = parse_fresh("Ama and Kojo were both at the launch party. Kojo got drunk and insulted a client.")
+    assert p.mentee == "Kojo"
+    assert p.situation == "at the launch party"
+
+
+def test_the_occasion_the_mentor_introduced_just_before() -> None:
+    p = parse_fresh("We had the quarterly review on Thursday. Nils turned up without his figures.")
+    assert p.situation == "the quarterly review on Thursday"
+    assert p.behavior == "turned up without his figures"
+    assert parse_fresh("We lost the contract last week. Ana had missed two deadlines.").situation is None
+
+
+def test_a_lower_case_name_before_its_verb() -> None:
+    p = parse_fresh("at the farmers market stall on saturday jess gave two customers the wrong change")
+    assert p.mentee == "jess"
+    assert p.situation == "at the farmers market stall on saturday"
+    assert p.behavior == "gave two customers the wrong change"
+
+
+def test_a_name_the_parser_hung_on_the_setting_is_not_repeated_in_the_behaviour() -> None:
+    p = parse_fresh("during today's shift Abel refused to help at the bar")
+    assert p.situation == "during today's shift"
+    assert p.behavior_you == "you refused to help at the bar"
