@@ -178,3 +178,35 @@ def test_a_name_the_parser_hung_on_the_setting_is_not_repeated_in_the_behaviour(
     p = parse_fresh("during today's shift Abel refused to help at the bar")
     assert p.situation == "during today's shift"
     assert p.behavior_you == "you refused to help at the bar"
+
+
+def test_a_when_clause_between_the_name_and_a_resumptive_pronoun_is_the_setting() -> None:
+    p = parse_fresh("My report Lin, when the auditor questioned her numbers, she walked out.")
+    assert p.mentee == "Lin"
+    assert p.situation == "when the auditor questioned her numbers"
+    assert p.behavior == "walked out"
+
+
+def test_a_name_misparsed_before_its_verb_is_not_repeated() -> None:
+    p = parse_fresh("Tim rolled his eyes at me when I gave him the new targets.")
+    assert p.behavior_you == "you rolled your eyes at me when I gave you the new targets"
+
+
+def test_a_who_clause_after_praise_names_the_person_and_the_act() -> None:
+    p = parse_fresh("Big shout-out to Efe, who ran the whole stocktake on her own on Sunday.")
+    assert p.mentee == "Efe"
+    assert p.behavior == "ran the whole stocktake on her own"
+    assert p.situation == "on Sunday"
+
+
+def test_a_time_after_a_closing_quote_is_the_setting_not_the_quote() -> None:
+    p = parse_fresh("Our receptionist Jola told a patient 'that's not my problem' this morning.")
+    assert p.situation == "this morning"
+    assert p.behavior == "told a patient 'that's not my problem'"
+
+
+def test_a_numbered_definite_occasion_is_when_but_a_count_is_how_long() -> None:
+    assert parse_fresh("Dora has been short with the porters in the last three handovers.").situation == (
+        "in the last three handovers"
+    )
+    assert parse_fresh("Dora finished the migration in three weeks.").situation is None

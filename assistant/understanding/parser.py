@@ -451,8 +451,11 @@ class _Reader:
         # "my mentee Ravi he not listen…": the name before a resumptive pronoun is the subject too
         found += [c for v in self.behavior_verbs for c in v.children if c.dep_ == "dep" and self.people.of(c)]
         tokens = {t.i for s in found for t in s.subtree}
+        for verb in self.behavior_verbs:  # "my mentee Ravi he not listen": the mentee named again before the verb
+            for child in (c for c in verb.children if c.i < verb.i and self.people.is_mentee(c)):
+                tokens |= {i for a, b in self.people.mentee.mentions if a <= child.i < b for i in range(a, b)}  # type: ignore[union-attr]
         for verb in self.behavior_verbs:  # "during today's shift Abel refused…" parsed with Abel inside the shift
-            for stray in (s for s in own_subjects(verb, self.people) if s.head.i != verb.i):
+            for stray in (s for s in own_subjects(verb, self.people) if s.dep_ not in ("nsubj", "nsubjpass")):
                 person = self.people.of(stray)
                 tokens |= {i for a, b in (person.mentions if person else []) if a <= stray.i < b for i in range(a, b)}
                 tokens.add(stray.i)
@@ -471,6 +474,10 @@ class _Reader:
             if i not in picked and i not in verbs and self._is_situation(token):
                 picked.update(self._without_effects(token))
         picked |= self._fronted()
+        for verb in self.behavior_verbs:  # "My report Lin, when the auditor questioned her numbers, she walked out"
+            for child in verb.children:
+                if child.i not in self.clause_tokens and child.dep_ == "advcl" and self._is_situation(child):
+                    picked |= {t.i for t in child.subtree if not (t.is_punct and t.i == child.right_edge.i)}
         if not picked:
             picked = self._situation_around()
         return picked
@@ -479,6 +486,10 @@ class _Reader:
         """Inside what the mentee said or told someone to do ("told a customer to come back *tomorrow*"): its times
         and places are the content's, not the setting of the behaviour."""
         verbs = set(self.behavior_verbs)
+        first = self.behavior_verbs[0]
+        quotes = [t for t in self.doc[first.i : token.i] if t.is_quote]
+        if len(quotes) >= 2 and len(quotes) % 2 == 0:
+            return False  # after the closing quote: "told a patient 'that's not my problem' this morning"
         for node in token.ancestors:
             if node in verbs:
                 return False
@@ -587,8 +598,9 @@ class _Reader:
             return False  # "after his shift", "on a call", "on every email": part of what the person did
         if any(_is_time(c) for c in obj.children if c.dep_ == "poss"):
             return True  # "in yesterday's critique", "at Thursday's all-hands"
-        if prep in ("in", "within") and any(c.dep_ == "nummod" for c in obj.children):
-            return False  # "in three weeks", "in a day": how long, not when
+        counted = any(c.dep_ == "nummod" for c in obj.children) and "the" not in dets
+        if prep in ("in", "within") and counted:
+            return False  # "in three weeks", "in a day": how long, not when ("in the last three handovers" is when)
         if prep == "for":
             # "has been ignoring my messages for two weeks": how long a habit has lasted is its setting
             lasting = any(c.lower_ == "been" for verb in obj.ancestors for c in verb.children if c.dep_ == "aux")
@@ -619,11 +631,21 @@ class _Reader:
         cut = max((n for n, t in enumerate(span) if t.text in (":", ";")), default=-1)
         headline = self._setting_before_colon(span[:cut]) if cut >= 0 else set()
         span = span[cut + 1 :]
-        # the setting ends where a person is named ("yesterday in team meeting | my mentee Ravi he…")
-        named = next(
-            (n for n, t in enumerate(span) if self.people.of(t) is not None and self._same_as_subject(t, verb)), None
-        )
-        return headline | self._fronted_phrase(span[:named])
+        # a mention of the mentee splits what comes before them: "yesterday in team meeting | my mentee Ravi | he…",
+        # "My report Lin, | when the auditor questioned her numbers, | she walked out"
+        segments: list[list[Token]] = [[]]
+        for token in span:
+            if self.people.of(token) is not None and self._same_as_subject(token, verb):
+                segments.append([])
+            else:
+                segments[-1].append(token)
+        for segment in segments:
+            while segment and segment[0].is_punct:
+                segment = segment[1:]
+            found = self._fronted_phrase(segment)
+            if found:
+                return headline | found
+        return headline
 
     def _same_as_subject(self, token: Token, verb: Token) -> bool:
         subject = next(iter(own_subjects(verb, self.people)), None)

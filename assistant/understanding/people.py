@@ -220,6 +220,10 @@ def _acts_as_person(span: Span) -> bool:
         return True
     if any(c.dep_ == "appos" and c.lemma_.lower() in PERSON_NOUNS | {"one"} for c in head.children):
         return True
+    if any(
+        c.dep_ == "relcl" and any(g.dep_ == "nsubj" and g.lower_ == "who" for g in c.children) for c in head.children
+    ):
+        return True  # "a shout-out to Efe, who ran the stocktake": "who" is said of people
     if stray_subject_of(span) is not None:
         return True
     if dep == "dep" and head.ent_type_ == "PERSON" and span.end < len(span.doc):
