@@ -211,6 +211,7 @@ def test_follow_up_stays_with_the_conversation_and_its_people(tmp_path: Path, bu
     plain = rt.coach.ask("less formal please, we're pretty casual with each other", session_id=first.session)
     assert plain.extras["playbooks"] == follow.extras["playbooks"]
     assert plain.answer.startswith("The same guidance, shorter and plainer") and "Dana" in plain.answer
+    assert first.session is not None
     turns = rt.sessions.history(first.session)
     assert [t.role for t in turns] == ["user", "assistant"] * 4
     # The state lives in the database: a new process reads the same situation from the stored turns.
@@ -290,3 +291,40 @@ def test_follow_ups_answer_the_new_question_not_the_first_one_again(tmp_path: Pa
     words = rt.coach.ask("give me the exact words", session_id=praise.session)
     assert words.answer.startswith("Here are words you could use")
     assert "> Yesterday you ran your first team retrospective. You got the quiet people to talk" in words.answer
+
+
+def test_follow_ups_keep_the_mentors_own_conversation_and_take_in_what_the_mentee_said(
+    tmp_path: Path, built_dir: Path
+) -> None:
+    """A reaction is read by the reaction ("gets defensive"), not by the words around it ("client"); the close of
+    the mentor's own conversation gets the closing guidance, never advice on helping a mentee prepare theirs; what
+    the mentee said since opens the answer; "what do I actually say?" drafts from the first act described, not
+    from what the mentee said back."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(built_dir, data)
+    rt = Runtime(make_settings(data))
+    first = rt.coach.ask(
+        "I need to tell Marco, a junior designer I mentor, that the client rejected his logo concept and we're "
+        "going with another designer's. He was really proud of it."
+    )
+    opening = rt.coach.ask("how do I start the conversation?", session_id=first.session)
+    opening_line = first.answer.split("**Opening line**\n- ", 1)[1].split(" [", 1)[0]
+    assert opening.answer.split("**Ways to open**\n- ", 1)[1].startswith(opening_line)
+    defensive = rt.coach.ask("what if he gets defensive and says the client has no taste?", session_id=first.session)
+    assert defensive.extras["playbooks"][0] in (
+        "giving-feedback-to-someone-who-gets-defensive",
+        "when-your-mentee-gets-defensive-or-angry",
+    )
+    assert defensive.answer.startswith("If Marco gets defensive")
+    close = rt.coach.ask("what should we agree at the end?", session_id=first.session)
+    assert close.extras["playbooks"] == ["closing-a-hard-conversation-with-next-steps"]
+
+    raised = rt.coach.ask("My mentee Aiyana keeps interrupting people in team meetings. Her manager asked me to help.")
+    replied = rt.coach.ask("she replied that she's overwhelmed and that's why", session_id=raised.session)
+    assert replied.answer.startswith("Now that Aiyana says she's overwhelmed")
+    words = rt.coach.ask("ok so what do I actually say to her on Friday?", session_id=raised.session)
+    assert words.mode == "feedback"
+    assert "> In team meetings you keep interrupting people." in words.answer
+    assert "overwhelmed" not in words.answer.split("**A draft in your words**", 1)[1].split("\n\n")[1]

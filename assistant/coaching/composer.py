@@ -178,7 +178,7 @@ class Composer:
         who = plan.mentee_name or "your mentee"
         situation = plan.follow_up_of or ""
         leads = self.words["follow_up_leads"]
-        if _OPENING.search(plan.question):
+        if asks_how_to_open(plan.question):
             return [
                 leads["opening"].format(who=who, situation=situation),
                 self._bullets(s["opening_lines"], main, "phrases", main.playbook.phrases[:2], lines),
@@ -186,7 +186,9 @@ class Composer:
                 self._questions(plan, lines, 2),
             ]
         reaction = _reaction(plan.question, plan.mentee_name)
-        lead = leads["reaction" if reaction else "general"].format(reaction=reaction, situation=situation)
+        reported = None if reaction else _reported(plan.question, plan.mentee_name)
+        kind = "reaction" if reaction else "reported" if reported else "general"
+        lead = leads[kind].format(reaction=reaction or reported, situation=situation)
         return [
             lead,
             self._numbered(s["steps"], main, "steps", main.playbook.steps[:4], lines),
@@ -313,14 +315,38 @@ _OPENING = re.compile(
 _REACTION_CLAUSE = re.compile(r"\bif (s?he|they) ([^,?.!;]{2,60})", re.IGNORECASE)
 
 
+# "she replied that she's overwhelmed", "he told me he's interviewing": what the mentee has said since.
+_REPORTED_CLAUSE = re.compile(
+    r"\b(s?he|they) (?:has |have |just )?(?:replied|said|says|told me|tells me|admitted|explained|mentioned|"
+    r"claims?|claimed|insists?|insisted|messaged|texted)(?: me)?(?: that)? ([^?.!;]{2,80})",
+    re.IGNORECASE,
+)
+
+
+def asks_how_to_open(question: str) -> bool:
+    return bool(_OPENING.search(question))
+
+
 def _reaction(question: str, name: str | None) -> str | None:
     """ "what if he says no, he still wants…" → "Dan says no": the reaction, with the mentee's name."""
     found = _REACTION_CLAUSE.search(question)
     if not found:
         return None
-    pronoun, rest = found.group(1), found.group(2).strip()
-    who = name if name and pronoun.lower() in ("he", "she") else pronoun.lower()
-    return f"{who} {rest}"
+    return f"{_who(found.group(1), name)} {found.group(2).strip()}"
+
+
+def _reported(question: str, name: str | None) -> str | None:
+    """ "she replied that she's overwhelmed and that's why" → "Aiyana says she's overwhelmed and that's why"."""
+    found = _REPORTED_CLAUSE.search(question)
+    if not found:
+        return None
+    pronoun = found.group(1)
+    verb = "say" if pronoun.lower() == "they" else "says"
+    return f"{_who(pronoun, name)} {verb} {found.group(2).strip()}"
+
+
+def _who(pronoun: str, name: str | None) -> str:
+    return name if name and pronoun.lower() in ("he", "she") else pronoun.lower()
 
 
 def _unquote(text: str) -> str:

@@ -53,6 +53,24 @@ _RESTYLE = re.compile(
     r"rephrase|reword|in my own words|softer|warmer|friendlier|tone)\b",
     re.I,
 )
+# "What should we agree before we finish?", "how do I wrap it up?": the close of the mentor's own conversation.
+_CLOSING = re.compile(
+    r"\b(?:before we (?:finish|wrap up|end|hang up)|at the end of (?:it|the (?:conversation|meeting|call|talk))"
+    r"|how (?:do|should|can) (?:i|we) (?:end|close|finish|wrap (?:it |this |things )?up)"
+    r"(?: (?:it|this|things|the (?:conversation|meeting|call|talk)))?(?: well| kindly)?(?=\s*[?.!]*\s*$)"
+    r"|what should we agree"
+    r"|(?:end|close|wrap up|finish) (?:the|our) (?:conversation|meeting|call|talk))\b",
+    re.I,
+)
+CLOSING_PLAYBOOK = "closing-a-hard-conversation-with-next-steps"
+# "How would he open that conversation?", "help her practise": the mentee's own conversation, where playbooks on
+# helping a mentee prepare apply; otherwise a thread about the mentor's own conversation never moves to them.
+_MENTEE_PREPARES = re.compile(
+    r"\b(?:help (?:him|her|them)|(?:how|what) (?:would|could|should|does|do|can) (?:s?he|they)"
+    r"|(?:his|her|their) (?:own )?(?:conversation|meeting|talk|interview|presentation|pitch))\b",
+    re.I,
+)
+OWN_CONVERSATION_NEEDS = ("conversation", "feedback", "praise")
 # A new message this long that clearly matches another situation starts a new thread.
 NEW_THREAD_WORDS = 12
 # Fused-score head start, for a follow-up, of the conversation's playbook and its related ones (a top fused
@@ -75,6 +93,7 @@ class ConversationState:
     mentee_name: str | None = None
     need: str | None = None
     user_turns: tuple[str, ...] = ()
+    thread_needs: frozenset[str] = frozenset()  # every kind of help answered so far in this conversation
 
     @property
     def active(self) -> bool:
@@ -117,6 +136,7 @@ class Understanding:
         mentee named, the kind of help asked for. Derived from the database, so it survives a restart."""
         ids: tuple[str, ...] = ()
         need = None
+        needs: set[str] = set()
         user_turns: list[str] = []
         for turn in turns:
             if not turn.complete:
@@ -131,12 +151,13 @@ class Understanding:
                 need = NEED_BY_MODE.get(turn.mode, "advice")
                 if need == "feedback" and self.playbooks[ids[0]].need == "praise":
                     need = "praise"  # praise is answered in feedback mode; the thread stays praise
+                needs.add(need)
         name = None
         for text in reversed(user_turns):
             name = extract(text).name
             if name:
                 break
-        return ConversationState(ids, name, need, tuple(user_turns))
+        return ConversationState(ids, name, need, tuple(user_turns), frozenset(needs))
 
     def read(self, message: str, state: ConversationState, mode: str = "auto") -> Reading:
         message = readable_text(message)
@@ -151,10 +172,13 @@ class Understanding:
         thread = _quoted_start(state.user_turns[0]) if state.user_turns else previous[0].title
         if not details.behavior:
             # "Give me the exact words": the act to draft from is in what the mentor said earlier.
-            details = _latest_with_act(state.user_turns) or details
+            details = _first_with_act(state.user_turns) or details
         edit = len(message.split()) <= NEW_THREAD_WORDS
         if edit and _SHORTER.search(message):
             return self._reading(message, previous, details, name, alone, mode, shorter=True, need=state.need)
+        if previous[0].need in ("praise", "feedback") and state.need == "advice":
+            state = replace(state, need=previous[0].need)  # a thread about feedback stays one after a side question
+        own_conversation = bool({state.need, *state.thread_needs} & set(OWN_CONVERSATION_NEEDS))
         if edit and _WORDS_PLEASE.search(message) and state.need in ("praise", "feedback"):
             # "Give me the exact words": the draft for the act described earlier, not another topic.
             return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
@@ -175,9 +199,17 @@ class Understanding:
         near = {previous[0].id, *previous[0].related}
         scores: dict[str, float] = {}
         own_weight = 1.0 if _REACTION.search(message) else OWN_WORDS_WEIGHT
+        reaction = _first_reaction(message)
+        if reaction:
+            # "What if he gets defensive and says the client has no taste?" is about defensiveness, not clients.
+            alone = self.matcher.match(reaction)
         for matches, weight in ((alone, own_weight), (context, 1.0)):
             for match in matches.ranked:
                 scores[match.playbook.id] = scores.get(match.playbook.id, 0.0) + weight * match.score
+        if own_conversation and _CLOSING.search(message) and CLOSING_PLAYBOOK in self.playbooks:
+            scores[CLOSING_PLAYBOOK] = max(scores.values(), default=0.0) + 1.0  # the close of this conversation
+        if own_conversation and not _MENTEE_PREPARES.search(message):
+            scores = {i: v for i, v in scores.items() if self.playbooks[i].need != "prepare"}
         if scores and (alone.confidence != "unsure" or context.confidence != "unsure"):
             best = max(scores, key=lambda i: scores[i] + (FOLLOW_UP_BOOST if i in near else 0.0))
             if self.playbooks[best] not in previous:
@@ -246,8 +278,9 @@ def readable_text(message: str) -> str:
     return " ".join(_MARKDOWN_IMAGE_OR_URL.sub(" ", text).split()) or message
 
 
-def _latest_with_act(user_turns: Sequence[str]) -> Details | None:
-    for text in reversed(user_turns):
+def _first_with_act(user_turns: Sequence[str]) -> Details | None:
+    """The act the conversation is about: later turns tell what happened since ("she replied that…")."""
+    for text in user_turns:
         found = extract(text)
         if found.behavior:
             return found
@@ -263,6 +296,17 @@ def _quoted_start(message: str, words: int = 14, sentence_words: int = 22) -> st
         return f"“{first.rstrip('.,;:!?')}”"
     text = " ".join(kept[:words]).rstrip(".,;:!?")
     return f"“{text}…”"
+
+
+_REACTION_PREDICATE = re.compile(r"\bif ((?:s?he|they) [^,?.!;]{2,60}?)(?: and | but |,|\?|$)", re.I)
+
+
+def _first_reaction(message: str) -> str | None:
+    """ "what if he gets defensive and says X?" → "my mentee gets defensive": the first reaction asked about."""
+    found = _REACTION_PREDICATE.search(message)
+    if not found:
+        return None
+    return "my mentee " + found.group(1).split(" ", 1)[1]
 
 
 def _refers_back(message: str) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.evals.answers import ask, chunk_sentences
+from assistant.evals.answers import ask, chunk_sentences, playbook_of, point_coverage
 from assistant.evals.core import Case, Progress, SuiteOutput, case_ids, rounded
 from assistant.evals.datasets import FEEDBACK_CRITERIA, Dataset
 from assistant.evals.metrics import accuracy, hit_at_k, mean, ndcg_at_k, precision_recall, reciprocal_rank, share
@@ -22,7 +22,7 @@ from assistant.feedback import NEGATIVE, FeedbackChecker
 from assistant.prompts import load_prompt
 from assistant.retrieval import RetrieverMode
 from assistant.runtime import Runtime
-from assistant.types import SAFETY_CATEGORIES
+from assistant.types import SAFETY_CATEGORIES, Answer
 
 # --- retrieval --------------------------------------------------------------------------------------------
 
@@ -361,6 +361,11 @@ def compute_safety(cases: list[Case]) -> dict[str, Any]:
     return {k: v for k, v in metrics.items() if v is not None}
 
 
+def _share_of(turns: list[dict[str, Any]], key: str) -> float | None:
+    values = [t[key] for t in turns if key in t]
+    return rounded(share(values)) if values else None
+
+
 def _found(case: Case, category: str) -> bool:
     """The category was found at any level (a possible warning sign counts: the mentor is shown the box)."""
     levels = case.get("levels")
@@ -455,24 +460,53 @@ def run_conversations(rt: Runtime, dataset: Dataset, progress: Progress | None =
                     if k == 0
                     else [s.topic for s in scratch.coach.ask(message, persist=False).sources[:TOPIC_WINDOW]]
                 )
-                turns.append(
-                    {
-                        "turn": k + 1,
-                        "message": message,
-                        "expected_topics": expected,
-                        "retrieved": topics,
-                        "hit": bool(set(topics) & set(expected)),
-                        "hit_without_history": bool(set(alone) & set(expected)),
-                        "query": answer.query,
-                        "category": answer.safety.category,
-                    }
-                )
+                turn = {
+                    "turn": k + 1,
+                    "message": message,
+                    "expected_topics": expected,
+                    "retrieved": topics,
+                    "hit": bool(set(topics) & set(expected)),
+                    "hit_without_history": bool(set(alone) & set(expected)),
+                    "query": answer.query,
+                    "category": answer.safety.category,
+                }
+                turn.update(_turn_points(scratch, row, k, answer))
+                turns.append(turn)
                 done += 1
                 if progress:
                     progress(done, total)
             cases.append(_conversation_case(scratch, row, ids[i], session, turns))
         scratch.sessions.close()
     return cases, {"topic_window": TOPIC_WINDOW}
+
+
+# Lines that warn against something ("Don't promise…") name what is forbidden without doing it.
+_WARNING_LINE = re.compile(r"^\W*(?:don'?t|do not|avoid|never|resist|not)\b", re.IGNORECASE)
+
+
+def _turn_points(rt: Runtime, row: dict[str, Any], k: int, answer: Answer) -> dict[str, Any]:
+    """Per turn: whether the first cited playbook is an expected one, which required points the answer makes,
+    and which forbidden points it makes outside its own warnings. Empty when the row has none of these."""
+    out: dict[str, Any] = {}
+    coaching = not answer.abstained and not answer.safety.category
+    expected_books = (row.get("expected_playbooks") or [])[k : k + 1]
+    if expected_books and expected_books[0] and coaching:
+        cited = [playbook_of(s.source) for s in answer.sources if s.n in answer.citations]
+        out["playbook"] = cited[0] if cited else None
+        out["playbook_hit"] = bool(cited) and cited[0] in expected_books[0]
+    required = ((row.get("required") or [])[k : k + 1] or [[]])[0]
+    if required and coaching:
+        covered = point_coverage(rt.embedder, required, answer.answer)
+        out["points_covered"] = rounded(sum(covered) / len(covered))
+        out["points_missed"] = [p for p, ok in zip(required, covered, strict=True) if not ok]
+    forbidden = ((row.get("forbidden") or [])[k : k + 1] or [[]])[0]
+    if forbidden and coaching:
+        said = "\n".join(
+            line for line in answer.answer.splitlines() if not _WARNING_LINE.match(line.lstrip("-*0123456789. "))
+        )
+        made = point_coverage(rt.embedder, forbidden, said)
+        out["forbidden_made"] = [p for p, hit in zip(forbidden, made, strict=True) if hit]
+    return out
 
 
 def _conversation_case(
@@ -484,6 +518,14 @@ def _conversation_case(
     failures = [
         f"turn {t['turn']}: no source on {t['expected_topics']} (got {t['retrieved']})" for t in turns if not t["hit"]
     ]
+    failures += [
+        f"turn {t['turn']}: first cited playbook {t['playbook']} is not an expected one"
+        for t in turns
+        if t.get("playbook_hit") is False
+    ]
+    failures += [
+        f"turn {t['turn']}: says what it should not: {t['forbidden_made']}" for t in turns if t.get("forbidden_made")
+    ]
     if not history_ok:
         failures.append(f"stored history has {len(users)} user turns, expected exactly the {len(row['turns'])} sent")
     return {
@@ -492,6 +534,7 @@ def _conversation_case(
         "input": row["turns"][0],
         "turns": turns,
         "history_ok": history_ok,
+        "split": row.get("split", ""),
         "failures": failures,
         "passed": not failures,
     }
@@ -505,7 +548,16 @@ def compute_conversations(cases: list[Case]) -> dict[str, Any]:
         "followup_hit": rounded(share([t["hit"] for t in follow])) if follow else None,
         "followup_hit_without_history": rounded(share([t["hit_without_history"] for t in follow])) if follow else None,
         "history_ok": rounded(share([c["history_ok"] for c in cases])),
+        "turn_playbook": _share_of(turns, "playbook_hit"),
+        "followup_playbook": _share_of(follow, "playbook_hit"),
+        "followup_required_points": rounded(mean([t.get("points_covered") for t in follow])),
+        "forbidden_made": sum(len(t.get("forbidden_made", [])) for t in turns),
         "conversations": len(cases),
         "turns": len(turns),
     }
+    for split in ("dev", "test"):
+        chosen = [t for c in cases if c.get("split") == split for t in c["turns"] if t["turn"] > 1]
+        if chosen:
+            metrics[f"{split}.followup_playbook"] = _share_of(chosen, "playbook_hit")
+            metrics[f"{split}.followup_required_points"] = rounded(mean([t.get("points_covered") for t in chosen]))
     return {k: v for k, v in metrics.items() if v is not None}

@@ -17,6 +17,7 @@ import numpy as np
 import yaml
 
 from assistant.coaching import AnswerPlan, CitedPlaybook, Composer, Playbook, Reading, section_citations
+from assistant.coaching.composer import asks_how_to_open
 from assistant.details import Details, feedback_parts
 from assistant.embedders import Embedder
 from assistant.llm import BACKENDS, BackendError, Capabilities, CoachRequest, Reply
@@ -106,7 +107,12 @@ class OfflineCoach:
         # The lines of the playbook closest to what was asked come first; a follow-up on the same situation
         # gets only a few steps, the ones that answer it.
         focus, steps = (reading.focus, FOCUSED_STEPS) if reading.focus else (request.question, None)
-        plan.playbooks[0] = CitedPlaybook(self._focused(books[0].playbook, focus, steps), books[0].citations)
+        focused = self._focused(books[0].playbook, focus, steps)
+        if asks_how_to_open(request.question):
+            # The playbook's lines to say come in authored order, its opening line first; closeness to "how do I
+            # start?" says nothing about which line opens well.
+            focused = replace(focused, phrases=books[0].playbook.phrases)
+        plan.playbooks[0] = CitedPlaybook(focused, books[0].citations)
         if request.mentee:
             self._tailor(plan, request.mentee)
         return plan
