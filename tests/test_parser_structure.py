@@ -210,3 +210,14 @@ def test_a_numbered_definite_occasion_is_when_but_a_count_is_how_long() -> None:
         "in the last three handovers"
     )
     assert parse_fresh("Dora finished the migration in three weeks.").situation is None
+
+
+def test_a_pronoun_after_someone_the_mentee_acted_on_is_not_rewritten() -> None:
+    """ "the candidate" is on no list of roles; "her kids" may be hers, so no draft says "your kids"."""
+    p = parse_fresh("In the interview on Friday, Uma asked the candidate about her kids.")
+    assert p.mentee == "Uma"
+    assert p.behavior == "asked the candidate about her kids"
+    assert p.behavior_you is None
+    assert (
+        parse_fresh("Greta lost her temper with the supplier.").behavior_you == "you lost your temper with the supplier"
+    )

@@ -501,7 +501,7 @@ def _resolve(
     if speaker is not None and found:
         return None, False
     if len(found) == 1:
-        return found[0], True
+        return found[0], not _could_be_unlisted(pronoun, found[0], owner)
     if not found:
         chosen = created.get(pronoun.i) or Person(len(persons), mentions=[(pronoun.i, pronoun.i + 1)])
         if pronoun.i not in created:  # "He didn't show up…": someone not named
@@ -521,6 +521,21 @@ def _resolve(
         if latest is not None:
             return latest, True
     return min(found, key=lambda p: (p.name is None, p.first)), False
+
+
+def _could_be_unlisted(pronoun: Token, person: Person, owner: dict[int, int]) -> bool:
+    """An object or possessive pronoun after a singular noun the mentee acted on ("Uma asked the candidate about
+    *her* kids"): that noun may be a person no role list knows, so the one candidate is not sure."""
+    if pronoun.dep_ not in ("poss", "dobj", "pobj", "dative") or pronoun.lower_.endswith("self"):
+        return False
+    subject = _clause_subject(pronoun.head if pronoun.dep_ == "poss" else pronoun)
+    if subject is None or owner.get(subject.i) != person.key:
+        return False  # only the one acting could be mixed up with the one acted on
+    start = max((s for s, _ in person.mentions if s < pronoun.i), default=pronoun.sent.start)
+    between = pronoun.doc[max(start, pronoun.sent.start) : pronoun.i]
+    return any(
+        t.tag_ == "NN" and t.dep_ in ("dobj", "dative") and t.i not in owner and t.head.pos_ == "VERB" for t in between
+    )
 
 
 def _same_subject(pronoun: Token, found: list[Person], owner: dict[int, int], unsure: set[int]) -> Person | None:
