@@ -221,3 +221,21 @@ def test_a_pronoun_after_someone_the_mentee_acted_on_is_not_rewritten() -> None:
     assert (
         parse_fresh("Greta lost her temper with the supplier.").behavior_you == "you lost your temper with the supplier"
     )
+
+
+def test_a_resumptive_pronoun_after_the_name_is_the_same_person() -> None:
+    p = parse_fresh("in last month review with director my mentee Hao he did not prepare any slides")
+    assert p.mentee == "Hao"
+    assert p.behavior_you == "you did not prepare any slides"
+
+
+@pytest.mark.parametrize(
+    ("text", "situation"),
+    [
+        ("Femi hasn't updated the tracker since the kick-off in March.", "since the kick-off in March"),
+        ("Ola left before the end of the meeting.", "before the end of the meeting"),
+        ("Ed cleaned up after his shift.", None),  # his own shift: part of what he did
+    ],
+)
+def test_a_time_preposition_with_a_definite_occasion_is_the_setting(text: str, situation: str | None) -> None:
+    assert parse_fresh(text).situation == situation

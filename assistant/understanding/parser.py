@@ -605,6 +605,8 @@ class _Reader:
             # "has been ignoring my messages for two weeks": how long a habit has lasted is its setting
             lasting = any(c.lower_ == "been" for verb in obj.ancestors for c in verb.children if c.dep_ == "aux")
             return lasting and obj.ent_type_ in ("DATE", "TIME")
+        if prep in ("during", "since", "before", "after", "throughout") and dets & {"the", "this", "that", "our"}:
+            return True  # a time preposition with a definite occasion: "since the kick-off", "before the cutover"
         return obj.lemma_.lower() in EVENT_NOUNS or obj.lower_ in EVENT_NOUNS or _is_time(obj)
 
     def _fronted(self) -> set[int]:

@@ -226,8 +226,9 @@ def _acts_as_person(span: Span) -> bool:
         return True  # "a shout-out to Efe, who ran the stocktake": "who" is said of people
     if stray_subject_of(span) is not None:
         return True
-    if dep == "dep" and head.ent_type_ == "PERSON" and span.end < len(span.doc):
-        return span.doc[span.end].lower_ in MASC | FEM  # "my mentee Ravi he not listen…": the name, then a pronoun
+    resumed = span.end < len(span.doc) and span.doc[span.end].lower_ in ("he", "she")
+    if resumed and span.doc[span.end].dep_ == "nsubj" and dep in ("dep", "npadvmod", "nsubj", "appos"):
+        return True  # "my mentee Ravi he not listen…": the name, then a pronoun as the verb's subject
     if dep in ("oprd", "attr") and gov.lemma_.lower() in ("call", "name"):
         return True  # "my mentee is called Zanele"
     if dep in ("dobj", "dative", "pobj", "attr", "npadvmod"):
@@ -495,6 +496,9 @@ def _resolve(
 ) -> tuple[Person | None, bool]:
     """(who the pronoun points at, whether that is sure)."""
     found = _candidates(pronoun, persons, owner)
+    resumed = _resumed_name(pronoun, persons, owner)
+    if resumed is not None and resumed in found:
+        return resumed, True
     speaker = _speaker(pronoun)
     if speaker is not None and speaker.i in owner and speaker.i not in unsure and persons[owner[speaker.i]] in found:
         return persons[owner[speaker.i]], True
@@ -521,6 +525,18 @@ def _resolve(
         if latest is not None:
             return latest, True
     return min(found, key=lambda p: (p.name is None, p.first)), False
+
+
+def _resumed_name(pronoun: Token, persons: list[Person], owner: dict[int, int]) -> Person | None:
+    """ "my mentee Hao he did not prepare…": a subject pronoun right after a name that is no verb's object picks
+    the name up again (not "I told Ana he was late", where Ana is told)."""
+    if pronoun.dep_ != "nsubj" or pronoun.i == 0:
+        return None
+    before = pronoun.doc[pronoun.i - 1]
+    key = owner.get(before.i)
+    if key is None or not persons[key].name or before.dep_ not in ("npadvmod", "dep", "appos", "nsubj"):
+        return None
+    return persons[key]
 
 
 def _could_be_unlisted(pronoun: Token, person: Person, owner: dict[int, int]) -> bool:
