@@ -239,3 +239,22 @@ def test_a_resumptive_pronoun_after_the_name_is_the_same_person() -> None:
 )
 def test_a_time_preposition_with_a_definite_occasion_is_the_setting(text: str, situation: str | None) -> None:
     assert parse_fresh(text).situation == situation
+
+
+def test_the_mentors_own_note_without_its_i_is_not_the_behaviour() -> None:
+    p = parse_fresh("Need to say something to Oscar, he keeps turning up late to handovers.")
+    assert p.mentee == "Oscar"
+    assert p.behavior_you == "you keep turning up late to handovers"
+
+
+def test_a_name_set_off_by_dashes_is_the_subject() -> None:
+    p = parse_fresh("Fatou - my mentee - presented to the board today and nailed it.")
+    assert p.mentee == "Fatou"
+    assert p.behavior == "presented to the board and nailed it"
+    assert p.situation == "today"
+
+
+def test_the_one_reported_on_to_the_mentor_is_the_mentee_not_the_reporter() -> None:
+    assert parse_fresh("Rosa just told me that Kai had been rude to her twice this week.").mentee == "Kai"
+    # the mentee telling a client something is still the mentee's act
+    assert parse_fresh("Rosa told the client that Kai had left.").mentee == "Rosa"

@@ -390,6 +390,8 @@ class _Reader:
             return True  # coordinated verbs are added on their own (with the same subject) or are someone else's
         if dep == "parataxis" and child.i > verb.i:
             return True
+        if dep == "advcl" and child.i < verb.i and child.tag_ == "VB" and child.lemma_.lower() in PLAN_VERBS:
+            return True  # "Need to say something to Oscar, he keeps…": the mentor's own note, without its "I"
         if dep == "advcl":
             mark = next((c.lower_ for c in child.children if c.dep_ in ("mark", "advmod")), "")
             if self._is_which_effect(child):
@@ -518,6 +520,7 @@ class _Reader:
         meeting after Grace criticised her plan"), or the sentence before that names the mentee with others."""
         verb = self.behavior_verbs[0]
         sources = [verb.head] if verb.dep_ in ("advcl", "ccomp", "conj") else []
+        sources = [s for s in sources if not self._is_mentor_clause(s)]  # "I've been coaching Amir for a year and…"
         previous = [s for s in self.doc.sents if s.end <= verb.sent.start]
         if previous and any(self.people.is_mentee(t) for t in previous[-1]):
             sources.append(previous[-1].root)

@@ -241,7 +241,7 @@ def stray_subject_of(span: Span) -> Token | None:
     """The verb a name is the unparsed subject of: "in the stand-up Sofia explained…" and "in friday's retro liam
     blamed…" make the name an object, yet it sits right before a verb that has no subject."""
     end = span.end
-    if span.root.dep_ == "appos" and end < len(span.doc) and span.doc[end].text == ",":
+    if span.root.dep_ == "appos" and end < len(span.doc) and span.doc[end].text in (",", "-", "–", "—"):
         end += 1  # "…the registrar I mentor, Ifeoma, caught…": the comma closes the apposition
     nxt = span.doc[end] if end < len(span.doc) else None
     if nxt is None or span.root.dep_ not in ("pobj", "compound", "dobj", "npadvmod", "appos"):
@@ -650,8 +650,9 @@ def _first_actor(doc: Doc, people: People) -> Person | None:
         {s for t in doc if t.pos_ in ("VERB", "AUX") for s in own_subjects(t, people) if people.of(s) is not None},
         key=lambda t: t.i,
     )
-    # "Ama and Kojo were both at the party. Kojo got drunk…": one who acts alone before those who act jointly
-    subjects.sort(key=lambda t: any(c.dep_ == "conj" for c in t.children))
+    # "Ama and Kojo were both at the party. Kojo got drunk…": one who acts alone before those who act jointly;
+    # "Rosa told me that Kai had been rude to her": the one reported on before the one reporting
+    subjects.sort(key=lambda t: (any(c.dep_ == "conj" for c in t.children), _reports_on_someone(t, people)))
     named = [t for t in subjects if people.of(t).name]  # type: ignore[union-attr]
     # Someone unnamed is the mentee only as the mentor's own ("my mentee", "one of my reports", "the new guy on
     # my team") or as a bare pronoun; "the patient went home" makes nobody the mentee.
@@ -660,6 +661,22 @@ def _first_actor(doc: Doc, people: People) -> Person | None:
         if group:
             return people.of(group[0])
     return None
+
+
+def _reports_on_someone(subject: Token, people: People) -> bool:
+    """The subject of a verb of saying or noticing whose reported clause has a named person of its own as subject."""
+    verb = subject.head
+    if verb.lemma_.lower() not in SPEECH_VERBS | {"notice", "hear", "see", "mention"}:
+        return False
+    # only a report to the mentor ("told me", "said", "mentioned to me"), not the mentee telling a client something
+    told = [t for c in verb.children if c.dep_ in ("dobj", "dative", "prep") for t in c.subtree if t.dep_ != "prep"]
+    if told and not any(t.lower_ in MENTOR_WORDS for t in told):
+        return False
+    for clause in (c for c in verb.children if c.dep_ == "ccomp"):
+        inner = [people.of(g) for g in clause.children if g.dep_ in ("nsubj", "nsubjpass")]
+        if any(p is not None and p.name and p is not people.of(subject) for p in inner):
+            return True
+    return False
 
 
 # Verbs with which the mentor says someone is theirs to develop: "the registrar I mentor", "who I've coached".
