@@ -505,9 +505,14 @@ class _Reader:
         """The phrase's tokens without a ", which made the client stop talking" hanging off it, and, for a time
         word, without adverbs of frequency ("twice this week" → "this week")."""
         cut = {t.i for t in phrase.subtree if t.dep_ == "relcl" and self._is_which_effect(t) for t in t.subtree}
+        if phrase.pos_ == "ADV" and phrase.lower_ not in _TIME_WORDS | {"yesterday", "today", "tonight"}:
+            cut.add(phrase.i)  # "twice this week" parsed with "twice" on top: the time is "this week"
         if phrase.dep_ in ("npadvmod", "advmod", "tmod"):
             cut |= {
-                t.i for c in phrase.children if c.dep_ in ("advmod", "predet") and c.pos_ == "ADV" for t in c.subtree
+                t.i
+                for c in phrase.children
+                if c.dep_ in ("advmod", "predet") and (c.pos_ == "ADV" or c.lower_ in ("once", "twice"))
+                for t in c.subtree
             }
         mentioned = [t.i for t in phrase.subtree if t.i > phrase.i and self.people.of(t) is not None]
         if mentioned and phrase.i < self.behavior_verbs[0].i:
