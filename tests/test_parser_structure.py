@@ -258,3 +258,10 @@ def test_the_one_reported_on_to_the_mentor_is_the_mentee_not_the_reporter() -> N
     assert parse_fresh("Rosa just told me that Kai had been rude to her twice this week.").mentee == "Kai"
     # the mentee telling a client something is still the mentee's act
     assert parse_fresh("Rosa told the client that Kai had left.").mentee == "Rosa"
+
+
+def test_a_comma_spliced_sentence_is_an_effect_not_part_of_the_act() -> None:
+    p = parse_fresh("he yelled at the delivery driver in the car park this morning, the driver refused to unload")
+    assert p.behavior == "yelled at the delivery driver"
+    assert p.impact == "the driver refused to unload"
+    assert p.situation == "in the car park this morning"

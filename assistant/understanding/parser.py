@@ -787,6 +787,8 @@ class _Reader:
         subject = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
         if subject is None or self.people.is_mentee(subject) or subject.lower_ in ("which", "that", "who"):
             return False
+        if self._is_spliced(clause, subject):
+            return True
         before = [c for c in clause.children if c.i < subject.i]
         joined = any(c.dep_ == "cc" for c in before) or clause.dep_ == "conj"
         markers = {c.lower_ for c in before if c.dep_ in ("advmod", "mark")}
@@ -803,6 +805,12 @@ class _Reader:
             return False
         reported = any(a.dep_ == "ccomp" for a in clause.ancestors if a.i != behavior.i and behavior in a.ancestors)
         return not reported
+
+    def _is_spliced(self, clause: Token, subject: Token) -> bool:
+        """ ", the customer's daughter rang us": a comma-spliced sentence the parser hung on the last noun."""
+        if clause.dep_ not in ("relcl", "acl") or subject.tag_ in ("WDT", "WP") or clause.left_edge.i == 0:
+            return False
+        return self.doc[clause.left_edge.i - 1].text == "," and subject.i > clause.head.i
 
     def _consequence_start(self, clause: Token) -> int:
         """Where a consequence clause begins: its "so", "which", "and now" or subject, whichever is first."""
@@ -845,7 +853,11 @@ class _Reader:
             if self._is_which_effect(verb) and verb.lemma_ == "mean":
                 inner = [c for c in verb.children if c.dep_ in ("ccomp", "xcomp")]
                 verb = inner[0] if inner else verb
-            tokens += [t for t in self._effect_clause_tokens(verb)]
+            part = self._effect_clause_tokens(verb)
+            joiner = self.doc[min(t.i for t in part) - 1] if tokens and min(t.i for t in part) > 0 else None
+            if joiner is not None and joiner.dep_ == "cc" and joiner.lower_ in ("and", "but"):
+                part.append(joiner)  # "…rang us to check *and* we caught it": the joining word between two effects
+            tokens += part
         drop = {"which", "so"}
         kept = [t for t in tokens if not (t.lower_ in drop and t.dep_ in ("nsubj", "mark", "advmod", "cc"))]
         return _trim(kept)
