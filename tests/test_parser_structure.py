@@ -265,3 +265,9 @@ def test_a_comma_spliced_sentence_is_an_effect_not_part_of_the_act() -> None:
     assert p.behavior == "yelled at the delivery driver"
     assert p.impact == "the driver refused to unload"
     assert p.situation == "in the car park this morning"
+
+
+def test_a_rambling_opening_is_neither_the_name_nor_the_act() -> None:
+    p = parse_fresh("ok so yesterday during the team lunch marco made a comment about priya's weight and she left")
+    assert p.mentee == "marco"
+    assert p.behavior == "made a comment about priya's weight"

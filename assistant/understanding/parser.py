@@ -438,6 +438,9 @@ class _Reader:
         subjects = set() if self.possessed_subject else self._behavior_subject_tokens()
         verb = self.behavior_verbs[0] if self.behavior_verbs else None
         colon = max((t.i for t in self.doc if t.text in (":", ";") and verb is not None and t.i < verb.i), default=-1)
+        if subjects and verb is not None and min(subjects) < verb.i:
+            # what stands before the subject is a setting or a discourse marker ("ok so…"), never what they did
+            colon = max(colon, min(subjects) - 1)
         kept = [
             self.doc[i]
             for i in self.clause_tokens

@@ -206,6 +206,8 @@ def _name_spans(doc: Doc) -> list[Span]:
                 end += 2
             else:
                 break
+        while end - i > 1 and doc[i].is_lower and doc[i].lower_ in known_words():
+            i += 1  # "the team lunch marco made…": an English word in lower case does not start a name
         spans.append(doc[i:end])
         i = end
     return spans
