@@ -107,6 +107,18 @@ def test_feedback_draft_speaks_to_the_mentee_and_asks_for_what_is_missing(rt) ->
     _assert_well_cited(answer)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "my mentee got a bad 360 review and the comments say she's abrasive. she asked me if it's true. what do i say",
+        "My mentee was passed over for the team lead role and asked me what she should say to her manager.",
+    ],
+)
+def test_what_happened_to_the_mentee_is_not_an_act_to_give_feedback_on(rt, question: str) -> None:
+    answer = rt.coach.ask(question, persist=False)
+    assert answer.mode != "feedback" and "**A draft in your words" not in answer.answer
+
+
 def test_praise_has_the_praise_shape(rt) -> None:
     answer = rt.coach.ask(
         "I want to thank Arjun for staying late to fix the billing outage, but not in a generic way. Help me word it.",

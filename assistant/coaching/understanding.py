@@ -260,13 +260,27 @@ class Understanding:
             default = "advice"  # "how do I give feedback to my boss?" asks how, not for a draft
         guess = self.needs.classify(message, default).need
         wants_words = default in ("feedback", "praise") or _WORDING.search(message)
-        if guess in ("praise", "feedback") and details.behavior and wants_words:
+        if guess in ("praise", "feedback") and _done_by_mentee(details.behavior) and wants_words:
             need = guess
         elif guess == "conversation" and default in ("advice", "conversation"):
             need = "conversation"
         else:
             need = default
         return "advice" if explicit_chat and need == "conversation" else need
+
+
+# "Got a bad review", "was passed over": what happened to the mentee, not an act to give feedback or praise on.
+_HAPPENED_TO = re.compile(
+    r"^(?:(?:has |have |had |just )?(?:got|gets|getting|received?|receives)(?: back)? (?:an? |the |his |her |their )?"
+    r"(?:\w+ ){0,2}?(?:review|rating|appraisal|feedback|score|mark|grade|result|rejection|news|complaint|warning)s?"
+    r"|(?:was|were|is|has been|got) (?:given|told|passed over|turned down|rejected|refused|denied|made redundant"
+    r"|laid off|let go))\b",
+    re.I,
+)
+
+
+def _done_by_mentee(behaviour: str | None) -> bool:
+    return bool(behaviour) and not _HAPPENED_TO.match(behaviour or "")
 
 
 _MARKDOWN_IMAGE_OR_URL = re.compile(r"!?\[[^\]]*\]\([^)]*\)|https?://\S+")
