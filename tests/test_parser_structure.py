@@ -271,3 +271,17 @@ def test_a_rambling_opening_is_neither_the_name_nor_the_act() -> None:
     p = parse_fresh("ok so yesterday during the team lunch marco made a comment about priya's weight and she left")
     assert p.mentee == "marco"
     assert p.behavior == "made a comment about priya's weight"
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "behavior_you"),
+    [
+        ("kudos to my apprentice dan for spotting the gas leak at the Jones job", "dan",
+         "thank you for spotting the gas leak at the Jones job"),
+        ("Thanks to Wen for staying late to fix the printer.", "Wen", "thank you for staying late to fix the printer"),
+    ],
+)  # fmt: skip
+def test_thanks_as_a_noun_names_the_act(text: str, name: str, behavior_you: str) -> None:
+    p = parse_fresh(text)
+    assert p.mentee == name
+    assert p.behavior_you == behavior_you

@@ -69,6 +69,8 @@ THANKS_VERBS = {
     "appreciate", "applaud", "celebrate", "reward",
 }
 # fmt: on
+# The same as nouns heading a message: "Kudos to Dan for spotting the leak", "Thanks to Wen for staying late".
+THANKS_NOUNS = {"kudos", "kudo", "thanks", "thank", "shout", "shoutout", "credit", "props", "prop"}
 # fmt: off
 WISH_VERBS = {
     "want", "like", "need", "expect", "ask", "encourage", "prefer", "love",
@@ -204,8 +206,9 @@ class _Reader:
     def _thanked_for(self) -> list[Token]:
         """ "I want to thank Arjun for staying late to fix the outage": the mentor names the act in a "for" clause
         of a verb of thanks whose object is the mentee."""
-        for verb in self._clause_heads():
-            if verb.lemma_.lower() not in THANKS_VERBS or not self._thanks_the_mentee(verb):
+        words = [t for t in self.doc if t.dep_ == "ROOT" and t.pos_ == "NOUN"]  # "Kudos to Dan for…", "Thanks to…"
+        for verb in self._clause_heads() + words:
+            if verb.lemma_.lower() not in THANKS_VERBS | THANKS_NOUNS or not self._thanks_the_mentee(verb):
                 continue
             # "for" hangs off the verb, or off its object when the parser reads "thank Ife for …" as one phrase.
             heads = [verb, *(c for c in verb.children if c.dep_ in ("dobj", "dative"))]
@@ -223,8 +226,10 @@ class _Reader:
         return token.dep_ == "pobj" and token.pos_ in ("NOUN", "PROPN") and len(list(token.subtree)) > 1
 
     def _thanks_the_mentee(self, verb: Token) -> bool:
-        """ "thank Arjun", "thank her", "thank my mentee Ife"."""
+        """ "thank Arjun", "thank her", "thank my mentee Ife", "kudos to Dan"."""
         objects = [c for c in verb.children if c.dep_ in ("dobj", "dative")]
+        if verb.pos_ == "NOUN":
+            objects = [g for c in verb.children if c.dep_ == "prep" and c.lower_ == "to" for g in c.children]
         named = [t for o in objects for t in o.subtree if self.people.is_mentee(t)]
         return bool(named) or any(o.lower_ in ("him", "her", "them", "mentee") for o in objects)
 

@@ -220,8 +220,8 @@ def _acts_as_person(span: Span) -> bool:
         return dep != "poss" or span.doc[span.end : span.end + 1].text in ("'s", "'")
     if dep == "conj" and (gov.pos_ == "PROPN" or gov.lower_ in PERSON_NOUNS):
         return True
-    if any(c.dep_ == "appos" and c.lemma_.lower() in PERSON_NOUNS | {"one"} for c in head.children):
-        return True
+    if any(c.dep_ in ("appos", "compound") and c.lemma_.lower() in PERSON_NOUNS | {"one"} for c in head.children):
+        return True  # "the intern, Dmitri", "my apprentice dan"
     if any(
         c.dep_ == "relcl" and any(g.dep_ == "nsubj" and g.lower_ == "who" for g in c.children) for c in head.children
     ):
