@@ -106,7 +106,7 @@ def test_details_suite_meets_its_bounds() -> None:
     # Floors just under today's measurement, so a regression fails here. The test split grew by 46 cases written
     # without looking at the parser's output (varied voices: lower case, non-native English, quotes, several people);
     # on it the target of 0.90 is not reached for situation and behaviour yet (docs/evals.md).
-    test_floor = {"name": 0.95, "situation": 0.78, "behavior": 0.86, "impact": 0.90, "request": 0.95}
+    test_floor = {"name": 0.95, "situation": 0.83, "behavior": 0.88, "impact": 0.90, "request": 0.95}
     for field in details_suite.FIELDS:
         assert metrics[field] == metrics["test"][field]
         assert metrics["dev"][field] >= 0.90, (field, metrics["dev"])
