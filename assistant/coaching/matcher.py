@@ -9,6 +9,11 @@ The chunk retriever's hits were a fourth signal; with 30+ phrasings per playbook
 
 Each signal ranks the playbooks; reciprocal-rank fusion combines them, and the encoder's best similarity says
 how sure the match is.
+
+Before any of that counts, a gate asks whether the message is about mentoring at all: a second logistic regression
+(same features) trained on every playbook's phrasings against varied questions that are not mentoring
+(`off_topic.yaml`: code, cooking, travel, tax, translation, maths, trivia...). Closeness alone could not tell a
+Kubernetes question (0.31 to its nearest playbook) from a short mentoring one (0.33 and up).
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import bm25s
 import numpy as np
+import yaml
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -42,6 +49,11 @@ SURE = 0.50
 UNSURE = 0.30
 # A second playbook joins the answer only when it is nearly as close as the first and stands on its own.
 SECOND_WITHIN = 0.04
+# The mentoring-or-not gate: a message whose chance of being off-topic is at least OFF_TOPIC, and that is not close
+# (SURE) to any playbook, gets no situation. Chosen on the dev split only: the 34 dev off-topic questions score
+# 0.87-1.0, the 170 dev mentoring questions at most 0.39; the gate never overrides a close match.
+OFF_TOPIC = 0.7
+GATE_C = 3.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,7 @@ class SituationMatch:
 class Matches:
     ranked: list[SituationMatch]
     similarity: dict[str, float] = field(default_factory=dict)  # every playbook id → closeness to the question
+    off_topic: float = 0.0  # the gate's chance that the message is not about mentoring at all
 
     @property
     def top(self) -> SituationMatch | None:
@@ -104,6 +117,7 @@ class SituationMatcher:
             self._words.fit(texts)
         name = f"playbook-classifier-{digest}-emb-tfidf-c{CLASSIFIER_C:g}.npz"
         self._weights = self._cached(cache_dir, name, lambda: self._train(texts))
+        self._gate = self._cached(cache_dir, f"mentoring-gate-{_gate_digest(digest)}-c{GATE_C:g}.npz", self._train_gate)
         self._bm25 = bm25s.BM25()
         if self.playbooks:  # a knowledge folder of the user's own files may hold no playbook at all
             self._bm25.index(tokenize([" ".join(b.matching_texts()) for b in self.playbooks]), show_progress=False)
@@ -122,6 +136,27 @@ class SituationMatcher:
         model = LogisticRegression(C=CLASSIFIER_C, max_iter=2000)
         model.fit(self._features(self._vectors, texts), self._owner_array)
         return np.hstack([model.coef_, model.intercept_[:, None]]).astype(np.float32)
+
+    def _train_gate(self) -> np.ndarray:
+        """Weights (bias last) for "not mentoring": every phrasing and the extra mentoring examples against the
+        off-topic examples. Balanced, since the phrasings outnumber the off-topic examples many times over."""
+        examples = gate_examples()
+        width = self._vectors.shape[1] + len(getattr(self._words, "vocabulary_", {})) + 1
+        if not self.playbooks or not examples["off_topic"]:
+            return np.zeros(width, np.float32)
+        inside = [t for b in self.playbooks for t in b.matching_texts()] + examples["mentoring"]
+        outside = examples["off_topic"]
+        vectors = np.vstack([self._vectors, self._encode(examples["mentoring"]), self._encode(outside)])
+        labels = np.r_[np.zeros(len(inside)), np.ones(len(outside))]
+        model = LogisticRegression(C=GATE_C, max_iter=3000, class_weight="balanced")
+        model.fit(self._features(vectors, inside + outside), labels)
+        return np.r_[model.coef_[0], model.intercept_].astype(np.float32)
+
+    def off_topic(self, query: np.ndarray, question: str) -> float:
+        """The chance that a message is not about mentoring, from the gate's weights."""
+        features = self._features(query, [question])
+        logit = float(np.asarray(features @ self._gate[:-1]).ravel()[0] + self._gate[-1])
+        return float(1.0 / (1.0 + np.exp(-logit)))
 
     @staticmethod
     def _cached(cache_dir: Path | None, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
@@ -144,6 +179,11 @@ class SituationMatcher:
             return Matches([])
         query = np.asarray(self.embedder.embed([question]), dtype=np.float32)
         similarity = self._similarity(query[0])
+        closeness = {b.id: float(similarity[i]) for i, b in enumerate(self.playbooks)}
+        off_topic = self.off_topic(query, question)
+        if off_topic >= OFF_TOPIC and similarity.max() < SURE:
+            # Not a mentoring question: no situation, and none to offer as the closest either.
+            return Matches([], closeness, off_topic)
         features = self._features(query, [question])
         scores = np.asarray(features @ self._weights[:, :-1].T).ravel() + self._weights[:, -1]
         rankings = {
@@ -163,7 +203,7 @@ class SituationMatcher:
             order.remove(closest)
             order.insert(0, closest)
         ranked = [SituationMatch(self.playbooks[i], float(fused[i]), float(similarity[i])) for i in order]
-        return Matches(ranked, {b.id: float(similarity[i]) for i, b in enumerate(self.playbooks)})
+        return Matches(ranked, closeness, off_topic)
 
     def _similarity(self, query: np.ndarray) -> np.ndarray:
         """Per playbook: the mean of its two closest phrasings, so one lucky phrasing counts for less."""
@@ -183,3 +223,17 @@ class SituationMatcher:
             return []
         documents, scores = self._bm25.retrieve(tokens, k=min(30, len(self.playbooks)), show_progress=False)
         return [int(d) for d, s in zip(documents[0], scores[0], strict=True) if s > 0]
+
+
+def gate_examples() -> dict[str, list[str]]:
+    """The off-topic examples and the extra mentoring ones the gate is trained with (off_topic.yaml)."""
+    text = resources.files(__package__).joinpath("off_topic.yaml").read_text(encoding="utf-8")
+    loaded = yaml.safe_load(text) or {}
+    return {key: [str(x) for x in loaded.get(key) or []] for key in ("off_topic", "mentoring")}
+
+
+def _gate_digest(phrasings_digest: str) -> str:
+    """The gate depends on the phrasings and on its own examples."""
+    examples = gate_examples()
+    joined = "\n".join([phrasings_digest, *examples["off_topic"], "--", *examples["mentoring"]])
+    return hashlib.sha256(joined.encode()).hexdigest()[:16]
