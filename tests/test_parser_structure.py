@@ -285,3 +285,10 @@ def test_thanks_as_a_noun_names_the_act(text: str, name: str, behavior_you: str)
     p = parse_fresh(text)
     assert p.mentee == name
     assert p.behavior_you == behavior_you
+
+
+def test_the_mentees_own_role_is_not_their_work() -> None:
+    """ "My trainee Chen is very good person": the possessor of the subject is the mentor, so no "you are you"."""
+    p = parse_fresh("My trainee Chen is very good person but yesterday she was agree to everything.")
+    assert p.behavior_you != "you are you"
+    assert parse_fresh("Gabriela's comments in the review were harsh.").behavior_you == "your comments were harsh"

@@ -323,6 +323,8 @@ class _Reader:
             owner = next((c for c in subject.children if c.dep_ == "poss"), None) if subject is not None else None
             if subject is None or owner is None or not self._is_mentee_subject(owner):
                 continue
+            if self.people.of(subject) is not None or owner.lower_ in MENTOR_WORDS:
+                continue  # "My trainee Chen is…": the person, not their work
             if verb.sent.text.rstrip().endswith("?"):
                 continue
             if self._is_plan(verb) or subject.dep_ == "nsubjpass" or self._under_mentor(verb):
