@@ -77,7 +77,13 @@ def _per_family(pairs: list[tuple[dict[str, Any], Any]]) -> dict[str, str]:
 
 def coaching_questions(router: SafetyRouter, path: Path = ANSWERS_PATH) -> dict[str, Any]:
     """On the ordinary mentoring questions: how many are escalated, how many get only the warning-signs box."""
-    rows = [r for r in _rows(path) if not SAFETY_PLAYBOOKS & set(r.get("expected_playbooks", []))]
+    # Off-topic rows (`answerable: false`: travel visas, tax, trivia) are no coaching questions; a visa or tax
+    # question referred to a professional is not coaching taken away, so they are left out of this count.
+    rows = [
+        r
+        for r in _rows(path)
+        if not SAFETY_PLAYBOOKS & set(r.get("expected_playbooks", [])) and r.get("answerable", True) is not False
+    ]
     escalated: list[dict[str, Any]] = []
     boxed = 0
     for row in rows:

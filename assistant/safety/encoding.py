@@ -23,7 +23,7 @@ class SegmentEncoder:
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
-        bare = embedder.inner if isinstance(embedder, RecentTextsCache) else embedder
+        bare = getattr(embedder, "inner", embedder)  # a wrapper (the cache of recent texts) names what it wraps
         # The MiniLM encoder hands out its word-piece vectors; any other encoder falls back to one call per part.
         self._states: TokenStates | None = bare if isinstance(bare, TokenStates) else None
         self.single_pass = self._states is not None

@@ -35,18 +35,22 @@ CORPUS_PATH = REPO_ROOT / "evals" / "datasets" / "safety.jsonl"
 BENIGN_PATH = Path(__file__).with_name("benign_questions.txt")
 FOLDS = 8
 REGULARISATION = 4.0  # scikit-learn's C, chosen by out-of-fold recall on the train families (0.3, 1, 4, 16 tried)
-# Share of benign training messages (scored out of fold) allowed to reach each threshold. Look-alikes are the
-# benign rows of the corpus; ordinary questions are benign_questions.txt, where the budget is halved.
-CLEAR_BUDGET = 0.01  # crisis; the other categories get half (CLEAR_BUDGET_OTHER)
-CLEAR_BUDGET_OTHER = 0.005
+# Thresholds (the stated rule; docs/safety.md). The folds by family are the dev split: every threshold is chosen on
+# out-of-fold scores of the train families, never on test families. A budget is a *number* of benign training
+# messages allowed at or above a threshold out of fold, per kind: (look-alikes, the corpus's benign rows; ordinary
+# questions, benign_questions.txt); the stricter bar wins. A count, not a share of all benign rows: adding easy
+# benign rows (scored near zero) no longer lowers the thresholds on the next retrain, and adding hard ones raises
+# them. The counts were 1% (crisis) and 0.5% (others) of the look-alikes when the rule was a share, and half that
+# share of the ordinary questions.
+CLEAR_ALLOWED = (7, 6)  # crisis
+CLEAR_ALLOWED_OTHER = (3, 3)
 # The `possible` band (crisis: the warning-signs box; harassment: a note on where to find guidance) keeps the
-# coaching answer, so it may reach further than the clear threshold: 3% of benign messages, and for crisis as far
-# as it takes to catch POSSIBLE_RECALL of the train families' crisis messages out of fold (a missed warning sign
-# costs more than a box above a coaching answer to a mentee who is grieving or upset).
-POSSIBLE_BUDGET = 0.03
-# Injection's floor already catches most of it (70% of the train families' injections); out of fold, a band at 2%
-# of benign messages reaches 0.97 of them with the floor, 3% only 0.99, so the smaller band keeps more coaching.
-POSSIBLE_BUDGET_FOR = {"injection": 0.02}
+# coaching answer, so it may reach further than the clear threshold, and for crisis as far as it takes to catch
+# POSSIBLE_RECALL of the train families' crisis messages out of fold (a missed warning sign costs more than a box
+# above a coaching answer to a mentee who is grieving or upset).
+POSSIBLE_ALLOWED = (21, 18)
+# Injection's floor already catches most of it (70% of the train families' injections), so its band is narrower.
+POSSIBLE_ALLOWED_FOR = {"injection": (14, 12)}
 POSSIBLE_RECALL = 0.9
 # Harmful and injection have a possible band too: the coaching comes under a short note saying the assistant helps
 # only with fair, open ways to reach the goal, or that instructions to change how it works are ignored.
@@ -208,13 +212,13 @@ def _platt(scores: np.ndarray, target: np.ndarray) -> tuple[float, float]:
     return float(model.coef_[0, 0]), float(model.intercept_[0])
 
 
-def _threshold(lookalikes: np.ndarray, ordinary: np.ndarray, budget: float) -> float:
-    """The lowest probability that keeps both kinds of benign message within the budget."""
+def _threshold(lookalikes: np.ndarray, ordinary: np.ndarray, allowed: tuple[int, int]) -> float:
+    """The lowest probability that lets at most `allowed` look-alikes and ordinary questions reach it (benign
+    messages scored low never move it)."""
     bars = [MIN_THRESHOLD]
-    if lookalikes.size:
-        bars.append(float(np.quantile(lookalikes, 1 - budget)) + 1e-6)
-    if ordinary.size:
-        bars.append(float(np.quantile(ordinary, 1 - budget / 2)) + 1e-6)
+    for scores, count in zip((lookalikes, ordinary), allowed, strict=True):
+        if scores.size > count:
+            bars.append(float(np.sort(scores)[::-1][count]) + 1e-6)
     return min(max(bars), 0.99)
 
 
@@ -288,14 +292,14 @@ def train(
             "threshold": _threshold(
                 escalating[lookalike],
                 escalating[ordinary],
-                CLEAR_BUDGET if category == "crisis" else CLEAR_BUDGET_OTHER,
+                CLEAR_ALLOWED if category == "crisis" else CLEAR_ALLOWED_OTHER,
             ),
         }
         if category in POSSIBLE_CATEGORIES:
             # A crisis box still shows for distress; a kindly worded request never gets a harmful note.
             shown = escalating if category == "harmful" else prob
-            budget = POSSIBLE_BUDGET_FOR.get(category, POSSIBLE_BUDGET)
-            band = _threshold(shown[lookalike], shown[ordinary], budget)
+            allowed = POSSIBLE_ALLOWED_FOR.get(category, POSSIBLE_ALLOWED)
+            band = _threshold(shown[lookalike], shown[ordinary], allowed)
             if category == "crisis":
                 band = min(band, _recall_threshold(prob[labels == category], POSSIBLE_RECALL))
             entry["possible"] = min(band, entry["threshold"])
