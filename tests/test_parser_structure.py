@@ -292,3 +292,12 @@ def test_the_mentees_own_role_is_not_their_work() -> None:
     p = parse_fresh("My trainee Chen is very good person but yesterday she was agree to everything.")
     assert p.behavior_you != "you are you"
     assert parse_fresh("Gabriela's comments in the review were harsh.").behavior_you == "your comments were harsh"
+
+
+def test_how_the_mentor_came_to_know_is_not_the_impact() -> None:
+    p = parse_fresh(
+        "I overheard Beth tell a customer that our product 'basically doesn't work' at the stand on Saturday."
+    )
+    assert p.mentee == "Beth"
+    assert p.impact is None
+    assert p.situation == "at the stand on Saturday"

@@ -738,11 +738,14 @@ class _Reader:
         saying what happened to them (not a plan)."""
         found: list[Token] = []
         behaviour = set(self.behavior_verbs)
+        behaviour_first = self.behavior_verbs[0].i
         for verb in self._heads_in(sent):
             if verb in behaviour or self._inside_found(verb, found) or self._in_behavior_object(verb):
                 continue
             if any(b in verb.subtree for b in behaviour) and verb.dep_ == "ROOT" and self._frames(verb):
                 continue  # "Liv told me Amir has been taking her ideas": the source, not an effect
+            if any(b in verb.subtree for b in behaviour) and verb.i < behaviour_first and self._is_mentor_clause(verb):
+                continue  # "I overheard Beth tell a customer…": how the mentor knows, not what it led to
             consequence = self._is_consequence(verb)
             if verb.dep_ in ("ccomp", "relcl") and not (consequence or self._is_so_that(verb)):
                 continue
