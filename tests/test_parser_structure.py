@@ -301,3 +301,14 @@ def test_how_the_mentor_came_to_know_is_not_the_impact() -> None:
     assert p.mentee == "Beth"
     assert p.impact is None
     assert p.situation == "at the stand on Saturday"
+
+
+@pytest.mark.parametrize(
+    ("text", "behavior_you"),
+    [
+        ("Pam does her best work when she's left alone.", "you do your best work when you're left alone"),
+        ("Sia's been skipping her one-to-ones with me.", "you've been skipping your one-to-ones with me"),
+    ],
+)
+def test_a_contracted_s_becomes_the_right_second_person_form(text: str, behavior_you: str) -> None:
+    assert parse_fresh(text).behavior_you == behavior_you

@@ -180,6 +180,9 @@ class _Reader:
         if not behavior:
             return None
         rewritten = self._you(behavior)
+        before = self.doc[behavior[0].i - 1] if behavior[0].i > 0 else None
+        if rewritten and before is not None and before.tag_ == "POS" and behavior[0].lower_ == "been":
+            rewritten = "'ve " + rewritten  # "Sia's been skipping…" read as a possessive: the 's is "has"
         said = rewritten if self.possessed_subject else _with_you(rewritten)
         # A label ("you get super defensive") is what the feedback guidance says never to say: no draft from it.
         return None if said and JUDGMENTAL.search(said) else said
