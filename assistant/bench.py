@@ -30,6 +30,7 @@ from assistant.benchmarks.report import to_markdown
 from assistant.benchmarks.timing import WARMUP, time_interleaved
 from assistant.errors import InputError, SetupError
 from assistant.settings import REPO_ROOT, Settings, get_settings
+from assistant.stores import write_lock
 from assistant.types import Chunk
 
 QUERIES_FILE = REPO_ROOT / "evals" / "datasets" / "retrieval.jsonl"
@@ -316,7 +317,7 @@ def add_direct(rt: Any, seed: SeedCorpus, count: int, rng: random.Random) -> dic
         chunks.clear()
         bases.clear()
 
-    with rt.store.write_lock():
+    with write_lock(rt.store):
         for book in synthetic_chunks(seed, count, rng):
             chunks.extend(book.chunks)
             bases.extend(book.bases)

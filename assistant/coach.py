@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Generator, Iterator
+import threading
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assistant.coaching.citations import drop_unknown_citations
-from assistant.coaching.understanding import Reading
+from assistant.coaching.understanding import Reading, Understanding
 from assistant.ingestion import own_documents
-from assistant.llm import BackendError, ChatBackend, CoachRequest
+from assistant.knowledge import Ingestor
+from assistant.llm import BackendError, ChatBackend, CoachRequest, RequestCancelled
 from assistant.llm.offline import OfflineCoach
-from assistant.practice_chat import active_practice, practice_turn
+from assistant.practice_chat import PracticeChat, active_practice
 from assistant.prompts import load_prompt
-from assistant.retrieval import rewrite_query
-from assistant.safety import require_readable, safety_response, with_warning_box
+from assistant.retrieval import HybridRetriever, rewrite_query
+from assistant.safety import SafetyRouter, require_readable, safety_response, with_warning_box
 from assistant.security import check_message
-from assistant.sessions import MenteeProfile, TurnRecord
+from assistant.sessions import MenteeProfile, SessionStore, TurnRecord
+from assistant.settings import Settings
 from assistant.types import Answer, Hit, SafetyDecision, Source
 from assistant.understanding.language import is_english
-
-if TYPE_CHECKING:
-    from assistant.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +75,36 @@ def compact_sources(text: str, sources: list[Source], cited: list[int]) -> tuple
 
 
 class Coach:
-    """One entry point for the CLI, the UI and the eval harness."""
+    """One entry point for the CLI, the UI and the eval harness. Its collaborators are passed in (`Runtime.coach`
+    assembles them from the settings); it builds nothing itself."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.rt = runtime
-        self.settings = runtime.settings
-        self.offline = OfflineCoach(self.settings, runtime.embedder)  # the fallback, and the clarifying questions
-        self.backend: ChatBackend = self.offline if self.settings.backend == "offline" else runtime.backend
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        backend: ChatBackend,
+        offline: OfflineCoach,
+        retriever: Callable[[], HybridRetriever],
+        safety: SafetyRouter,
+        understanding: Understanding,
+        sessions: SessionStore,
+        ingestor: Ingestor,
+        practice: PracticeChat,
+    ) -> None:
+        self.settings = settings  # the message and history limits
+        self.backend = backend  # writes the answers; may be `offline` itself
+        self.offline = offline  # answers when the backend fails, and asks the clarifying questions
+        # Fetched when first needed: the index may not be built yet, and a role-play or a safety reply needs none.
+        self._retriever = retriever
+        self.safety = safety
+        self.understanding = understanding
+        self.sessions = sessions
+        self.ingestor = ingestor  # whose uploads a user may not see, and the guard against poisoned lines
+        self.practice = practice
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        return self._retriever()
 
     # --- public ------------------------------------------------------------------------------
     def ask(self, question: str, **kwargs: Any) -> Answer:
@@ -99,19 +122,26 @@ class Coach:
         mentee_id: str | None = None,
         owner: str = "local",
         persist: bool = True,
+        cancel: threading.Event | None = None,
     ) -> Iterator[tuple[str, Answer | None]]:
-        """Yield (text so far, None) while writing, then (final text, Answer)."""
+        """Yield (text so far, None) while writing, then (final text, Answer). When `cancel` is set (Stop in the
+        workspace) the model's request is abandoned, nothing is stored and the stream ends without an Answer."""
         question = check_message(question, self.settings.max_message_chars)
-        turns = self.rt.sessions.history(session_id, owner=owner) if session_id else []
-        safety = self.rt.safety.classify(question)
+        turns = self.sessions.history(session_id, owner=owner) if session_id else []
+        safety = self.safety.classify(question)
         require_readable(safety)  # only invisible characters: a clear reply, not a guess
         practice = mode == "practice" or (mode == "auto" and (wants_practice(question) or active_practice(turns)))
         if safety.escalated:
             answer = self._escalate(question, "chat" if mode == "auto" else mode, safety)
         elif practice:
-            answer = practice_turn(self.rt, question, turns)  # a running role-play goes on until the mentor ends it
+            answer = self.practice.turn(question, turns)  # a running role-play goes on until the mentor ends it
         else:
-            answer = yield from self._coach(question, mode, turns, mentee_id, owner, safety)
+            try:
+                answer = yield from self._coach(question, mode, turns, mentee_id, owner, safety, cancel)
+            except RequestCancelled:
+                return
+        if cancel is not None and cancel.is_set():
+            return  # stopped while the answer was being finished: it is not kept
         answer = with_warning_box(answer, safety)  # possible warning signs: a box above the coaching
         if persist:
             answer.session, answer.extras["turn_id"] = self._persist(question, answer, session_id, owner, mentee_id)
@@ -126,27 +156,28 @@ class Coach:
         mentee_id: str | None,
         owner: str,
         safety: SafetyDecision,
+        cancel: threading.Event | None,
     ) -> Generator[tuple[str, Answer | None], None, Answer]:  # the return value is the final Answer
         history = [(t.role, t.content) for t in turns if t.complete]
         user_turns = [t for r, t in history if r == "user"]
         query = self._rewrite(question, user_turns)
         # Another user's private uploads are never searched for this one.
-        hidden = own_documents.hidden_sources(self.rt.ingestor, owner)
-        chunk_hits = own_documents.visible_hits(self.rt.retriever.search(query, k=10), hidden)
-        state = self.rt.understanding.state_from(turns)
-        reading = self.rt.understanding.read(question, state, mode=mode)
-        relevance = self.rt.retriever.coverage(query, chunk_hits[:5])
+        hidden = own_documents.hidden_sources(self.ingestor, owner)
+        chunk_hits = own_documents.visible_hits(self.retriever.search(query, k=10), hidden)
+        state = self.understanding.state_from(turns)
+        reading = self.understanding.read(question, state, mode=mode)
+        relevance = self.retriever.coverage(query, chunk_hits[:5])
         if not is_english(question):
             # The guidance and the parser are English: a short reply in plain words beats a stitched answer.
             return self._clarify(reading, mode, query, safety, 0.0, text=self.offline.other_language())
         if not reading.understood:
             return self._clarify(reading, mode, query, safety, relevance)
-        hits = [Hit(c, 1.0) for book in reading.playbooks for c in self.rt.retriever.document_chunks(book.source)]
+        hits = [Hit(c, 1.0) for book in reading.playbooks for c in self.retriever.document_chunks(book.source)]
         # The organisation's own uploaded documents that the search found for this question go along too: a model
         # reads them (fenced as untrusted), the offline coach points to them without quoting them.
         hits += [h for h in chunk_hits[:OWN_DOCUMENT_HITS] if h.chunk.user_source][:2]
         # Lines in uploads that ask for credentials or steer away from reporting never reach a backend.
-        hits = self.rt.ingestor.guard.screen_hits(hits)
+        hits = self.ingestor.guard.screen_hits(hits)
         request = CoachRequest(
             question=question,
             mode=reading.mode if mode == "auto" else mode,
@@ -154,6 +185,7 @@ class Coach:
             history=history[-2 * self.settings.max_history_turns :],
             mentee=self._mentee(mentee_id, owner),
             reading=reading,
+            cancel=cancel,
         )
         text, fallback, backend = "", None, self.backend
         try:
@@ -162,6 +194,8 @@ class Coach:
                 text += piece
                 yield text, None
         except BackendError as exc:
+            if cancel is not None and cancel.is_set():
+                raise RequestCancelled from exc  # a backend that failed because it was stopped: no fallback
             # The partial answer is discarded, never stored as if complete; the offline coach answers instead.
             log.warning("LLM backend failed, falling back to the offline coach: %s", exc)
             fallback, backend = f"{exc} Answered by the offline coach instead.", self.offline
@@ -169,7 +203,7 @@ class Coach:
             text = "".join(reply)
         if backend is not self.offline:
             # A model may still repeat a poisoned line it inferred; the offline coach never quotes uploads.
-            text, _held = self.rt.ingestor.guard.screen_answer(text)
+            text, _held = self.ingestor.guard.screen_answer(text)
         shown = reply.sources_shown
         text, cited = drop_unknown_citations(text, shown)  # without leaving 'See also  and .'
         sources = [Source.from_hit(i + 1, h) for i, h in enumerate(hits[:shown])]
@@ -234,7 +268,7 @@ class Coach:
         sources: list[Source] = []
         text = safety_response(safety)
         if safety.category in ("harassment", "legal"):
-            hits = self.rt.retriever.search(question, k=3, topic="boundaries-and-escalation")
+            hits = self.retriever.search(question, k=3, topic="boundaries-and-escalation")
             sources = [Source.from_hit(i + 1, h) for i, h in enumerate(hits)]
             if sources:
                 text += "\n\n**Guidance on this:** " + "; ".join(f"{s.title} [{s.n}]" for s in sources)
@@ -253,13 +287,13 @@ class Coach:
 
     # --- storage -----------------------------------------------------------------------------
     def _mentee(self, mentee_id: str | None, owner: str) -> MenteeProfile | None:
-        return self.rt.sessions.get_mentee(mentee_id, owner=owner) if mentee_id else None
+        return self.sessions.get_mentee(mentee_id, owner=owner) if mentee_id else None
 
     def _persist(
         self, question: str, answer: Answer, session_id: str | None, owner: str, mentee_id: str | None
     ) -> tuple[str, int]:
         """Store the exchange atomically; returns the session and the assistant turn's id (for ratings)."""
-        store = self.rt.sessions
+        store = self.sessions
         if not session_id:
             session_id = store.create_session(owner=owner, mentee_id=mentee_id)
         sources = [{k: v for k, v in s.__dict__.items() if k != "text"} for s in answer.sources]

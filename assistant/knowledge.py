@@ -20,7 +20,7 @@ from assistant.ingestion.extract import EXTRACTED_SUFFIXES, ExtractionError, che
 from assistant.ingestion.front_matter import FrontMatterError, load_front_matter
 from assistant.ingestion.poison import PoisonGuard, guard_for
 from assistant.settings import REPO_ROOT, Settings
-from assistant.stores import EmbedderMismatch, IndexError_, SchemaMismatch, VectorStore
+from assistant.stores import EmbedderMismatch, IndexError_, SchemaMismatch, VectorStore, write_lock
 from assistant.types import TOPICS, Chunk
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".pdf", ".docx")
@@ -361,7 +361,7 @@ class Ingestor:
         started = time.perf_counter()
         rebuilt = False
         user_paths = list(user_paths)
-        with self.store.write_lock():
+        with write_lock(self.store):
             self._visibility = self._known_visibility()
             self._named = {source_name(p, self.settings): Visibility(owner, shared) for p in user_paths}
             if rebuild:

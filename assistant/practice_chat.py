@@ -10,11 +10,13 @@ rebuilt from the request that started it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-from assistant.practice import PERSONAS, SCENARIOS, PracticeSession
+from assistant.embedders import Embedder
+from assistant.llm import ChatBackend
+from assistant.practice import PERSONAS, SCENARIOS, PracticeSession, classifier_for
 from assistant.practice.own import (
     OWN_ID,
     PERSONA_CUES,
@@ -23,13 +25,11 @@ from assistant.practice.own import (
     situation_words,
     topic_phrase,
 )
-from assistant.retrieval import tokenize
+from assistant.practice.replies import Voice
+from assistant.practice.voice_model import ModelVoice
+from assistant.retrieval import HybridRetriever, tokenize
+from assistant.sessions import TurnRecord
 from assistant.types import Answer, Source
-
-if TYPE_CHECKING:
-    from assistant.practice.replies import Voice
-    from assistant.runtime import Runtime
-    from assistant.sessions import TurnRecord
 
 TAG = "practice"
 # "end practice", "/end", "stop the role-play", "debrief": never a mentor line such as "Stop making excuses".
@@ -151,51 +151,94 @@ def active_practice(turns: Sequence[TurnRecord]) -> ActivePractice | None:
     return ActivePractice(scenario_id, persona_id, mentor_lines, request, replies)
 
 
-def practice_turn(rt: Runtime, question: str, turns: Sequence[TurnRecord]) -> Answer:
-    running = active_practice(turns)
-    if running is None:
-        return _start(rt, question)
-    session = _rebuild(rt, running)
-    if _END.match(question):
-        return _debrief(rt, session, running)
-    reply = session.reply(question)
-    answer = _answer(f"{_speaker(session)} {reply.text}", _tag(running.scenario_id, running.persona_id))
-    if reply.voice == "model":
-        answer.backend, answer.model = rt.coach.backend.name, rt.coach.backend.model
-    if session.fallbacks:
-        answer.fallback = session.fallbacks[-1]
-    answer.extras.update(tension=reply.tension, openness=reply.openness, move=reply.move)
-    return answer
+class PracticeChat:
+    """Role-play in the coach chat, with what it works with passed in: the encoder (reading the mentor's lines and
+    situations), the retriever (the debrief's guidance), the chat backend (the mentee's voice when it can
+    complete a prompt) and the folders for prompts and cached classifiers."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        retriever: Callable[[], HybridRetriever],
+        backend: ChatBackend,
+        prompts_dir: Path,
+        cache_dir: Path,
+    ) -> None:
+        self.embedder = embedder
+        self.retriever = retriever  # fetched for a debrief only: a role-play itself needs no index
+        self.backend = backend
+        self.prompts_dir = prompts_dir
+        self.cache_dir = cache_dir
+
+    def turn(self, question: str, turns: Sequence[TurnRecord]) -> Answer:
+        """Start a role-play, answer the next line of a running one as the mentee, or debrief when it ends."""
+        running = active_practice(turns)
+        if running is None:
+            return self._start(question)
+        session = self._rebuild(running)
+        if _END.match(question):
+            return self._debrief(session, running)
+        reply = session.reply(question)
+        answer = _answer(f"{_speaker(session)} {reply.text}", _tag(running.scenario_id, running.persona_id))
+        if reply.voice == "model":
+            answer.backend, answer.model = self.backend.name, self.backend.model
+        if session.fallbacks:
+            answer.fallback = session.fallbacks[-1]
+        answer.extras.update(tension=reply.tension, openness=reply.openness, move=reply.move)
+        return answer
+
+    def _session(self, scenario_id: str, persona_id: str, request: str) -> PracticeSession:
+        classifier = classifier_for(self.embedder, self.cache_dir)
+        voice = model_voice(self.backend, self.prompts_dir)
+        seed = f"chat:{request}"
+        if scenario_id == OWN_ID:
+            scenario, _ = build_scenario(request, self.embedder, persona_id)
+            return PracticeSession(scenario, persona_id, seed, classifier=classifier, voice=voice)
+        return PracticeSession(scenario_id, persona_id, seed, classifier=classifier, voice=voice)
+
+    def _rebuild(self, running: ActivePractice) -> PracticeSession:
+        session = self._session(running.scenario_id, running.persona_id, running.request)
+        for n, line in enumerate(running.mentor_lines):
+            session.reply(line, said=running.replies[n] if n < len(running.replies) else None)
+        return session
+
+    def _start(self, question: str) -> Answer:
+        named = named_scenario(question)
+        if named is None and describes_situation(question):
+            _, persona_id = build_scenario(question, self.embedder)  # the persona the description names or implies
+            scenario_id = OWN_ID
+        else:
+            scenario_id, persona_id = choose(question)
+        session = self._session(scenario_id, persona_id, question)
+        return _opening(session, scenario_id, persona_id)
+
+    def _debrief(self, session: PracticeSession, running: ActivePractice) -> Answer:
+        hits: dict[str, Source] = {}
+
+        def guidance(query: str) -> list[tuple[str, str]]:
+            found = self.retriever().search(query, k=2)
+            for hit in found:
+                hits.setdefault(hit.chunk.source, Source.from_hit(len(hits) + 1, hit))
+            return [(h.chunk.title, h.chunk.source) for h in found]
+
+        debrief = session.debrief(guidance=guidance)
+        by_source = {s.source: s for s in hits.values()}
+        sources = [
+            Source(**{**s.__dict__, "n": n}) for n, (_, src) in enumerate(debrief.guidance, 1) for s in [by_source[src]]
+        ]
+        answer = _answer(debrief.as_markdown(), f"{_tag(running.scenario_id, running.persona_id)}:ended")
+        answer.sources = sources
+        answer.citations = [s.n for s in sources]
+        answer.grounded = bool(sources)
+        return answer
 
 
-def _voice(rt: Runtime) -> Voice | None:
-    """The model plays the mentee through a remote backend; offline, the written bank does."""
-    if rt.settings.backend == "offline":
+def model_voice(backend: ChatBackend, prompts_dir: Path) -> Voice | None:
+    """The model plays the mentee when the backend can complete a prompt; otherwise (the offline coach) the
+    written bank does."""
+    if not backend.capabilities.completion:
         return None
-    complete = getattr(rt.coach.backend, "complete", None)
-    if complete is None:
-        return None
-    from assistant.practice.voice_model import ModelVoice
-
-    return ModelVoice(complete, prompts_dir=rt.settings.prompts_dir)
-
-
-def _session(rt: Runtime, scenario_id: str, persona_id: str, request: str) -> PracticeSession:
-    from assistant.practice import classifier_for
-
-    classifier = classifier_for(rt.embedder, rt.settings.data_dir / "cache")
-    seed = f"chat:{request}"
-    if scenario_id == OWN_ID:
-        scenario, _ = build_scenario(request, rt.embedder, persona_id)
-        return PracticeSession(scenario, persona_id, seed, classifier=classifier, voice=_voice(rt))
-    return PracticeSession(scenario_id, persona_id, seed, classifier=classifier, voice=_voice(rt))
-
-
-def _rebuild(rt: Runtime, running: ActivePractice) -> PracticeSession:
-    session = _session(rt, running.scenario_id, running.persona_id, running.request)
-    for n, line in enumerate(running.mentor_lines):
-        session.reply(line, said=running.replies[n] if n < len(running.replies) else None)
-    return session
+    return ModelVoice(backend.complete, prompts_dir=prompts_dir)
 
 
 def _speaker(session: PracticeSession) -> str:
@@ -208,16 +251,9 @@ def _tag(scenario_id: str, persona_id: str) -> str:
     return f"{TAG}:{scenario_id}:{persona_id}"
 
 
-def _start(rt: Runtime, question: str) -> Answer:
-    named = named_scenario(question)
-    if named is None and describes_situation(question):
-        scenario, persona_id = build_scenario(question, rt.embedder)
-        scenario_id = OWN_ID
-    else:
-        scenario_id, persona_id = choose(question)
-        scenario = SCENARIOS[scenario_id]
-    session = _session(rt, scenario_id, persona_id, question)
-    persona = PERSONAS[persona_id]
+def _opening(session: PracticeSession, scenario_id: str, persona_id: str) -> Answer:
+    """The role-play's first answer: who the coach plays, the situation, and the mentee's opening line."""
+    scenario, persona = session.scenario, PERSONAS[persona_id]
     label = persona.label.lower()
     article = "an" if label[:1] in "aeiou" else "a"
     who = f"**{scenario.mentee}**, {article} {label} mentee," if scenario.mentee else f"{article} **{label}** mentee"
@@ -229,27 +265,6 @@ def _start(rt: Runtime, question: str) -> Answer:
     )
     answer = _answer(text, _tag(scenario_id, persona_id))
     answer.extras.update(tension=session.tension, scenario=scenario.title, topic=scenario.topic)
-    return answer
-
-
-def _debrief(rt: Runtime, session: PracticeSession, running: ActivePractice) -> Answer:
-    hits: dict[str, Source] = {}
-
-    def guidance(query: str) -> list[tuple[str, str]]:
-        found = rt.retriever.search(query, k=2)
-        for hit in found:
-            hits.setdefault(hit.chunk.source, Source.from_hit(len(hits) + 1, hit))
-        return [(h.chunk.title, h.chunk.source) for h in found]
-
-    debrief = session.debrief(guidance=guidance)
-    by_source = {s.source: s for s in hits.values()}
-    sources = [
-        Source(**{**s.__dict__, "n": n}) for n, (_, src) in enumerate(debrief.guidance, 1) for s in [by_source[src]]
-    ]
-    answer = _answer(debrief.as_markdown(), f"{_tag(running.scenario_id, running.persona_id)}:ended")
-    answer.sources = sources
-    answer.citations = [s.n for s in sources]
-    answer.grounded = bool(sources)
     return answer
 
 

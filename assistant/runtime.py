@@ -97,8 +97,31 @@ class Runtime:
 
         return SessionStore(self.settings.db_url)
 
+    def _built_retriever(self) -> HybridRetriever:
+        """The retriever, built on first call (it needs the index, which a role-play does not)."""
+        return self.retriever
+
     @cached_property
     def coach(self) -> Coach:
+        """The coach, with its collaborators: one backend instance, which is also the fallback when it is the
+        offline coach."""
         from assistant.coach import Coach
+        from assistant.llm.offline import OfflineCoach
+        from assistant.practice_chat import PracticeChat
 
-        return Coach(self)
+        backend = self.backend
+        offline = backend if isinstance(backend, OfflineCoach) else OfflineCoach(self.settings, self.embedder)
+        practice = PracticeChat(
+            self.embedder, self._built_retriever, backend, self.settings.prompts_dir, self.settings.data_dir / "cache"
+        )
+        return Coach(
+            settings=self.settings,
+            backend=backend,
+            offline=offline,
+            retriever=self._built_retriever,
+            safety=self.safety,
+            understanding=self.understanding,
+            sessions=self.sessions,
+            ingestor=self.ingestor,
+            practice=practice,
+        )

@@ -48,6 +48,7 @@ from sqlalchemy.pool import StaticPool
 
 from assistant.errors import InputError, NotFoundError
 from assistant.errors import StorageError as StorageError  # re-exported for older callers
+from assistant.types import MenteeProfile as MenteeProfile  # re-exported: defined with the other shared records
 
 DEFAULT_TITLE = "New conversation"
 DEFAULT_OWNER = "local"
@@ -124,20 +125,6 @@ class ReflectionRecord:
     mentee_id: str
     text: str
     created_at: datetime
-
-
-@dataclass(frozen=True)
-class MenteeProfile:
-    """What a mentor keeps about one mentee; `id` is None until saved."""
-
-    name: str
-    experience_level: str = ""
-    goals: str = ""
-    learning_preferences: str = ""
-    communication_preferences: str = ""
-    cultural_notes: str = ""
-    notes: str = ""
-    id: str | None = None
 
 
 _PROFILE_FIELDS = (

@@ -144,3 +144,17 @@ class Answer:
         data["safety"] = self.safety.as_dict()
         data["sources"] = [{k: v for k, v in asdict(s).items() if k != "text"} for s in self.sources]
         return data
+
+
+@dataclass(frozen=True)
+class MenteeProfile:
+    """What a mentor keeps about one mentee; `id` is None until saved."""
+
+    name: str
+    experience_level: str = ""
+    goals: str = ""
+    learning_preferences: str = ""
+    communication_preferences: str = ""
+    cultural_notes: str = ""
+    notes: str = ""
+    id: str | None = None

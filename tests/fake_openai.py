@@ -31,7 +31,7 @@ from assistant.runtime import Runtime
 class Behaviour:
     """What the server does with one chat request."""
 
-    kind: str  # ok | status | delay | cut | cut_clean | hang_up | hang_up_after_headers | trickle | malformed
+    kind: str  # ok | status | delay | cut | cut_clean | stall | hang_up | hang_up_after_headers | trickle | malformed
     text: str = ""
     code: int = 200
     headers: dict[str, str] = field(default_factory=dict)
@@ -74,6 +74,12 @@ def hang_up(after_headers: bool = False) -> Behaviour:
 def trickle(text: str, seconds_per_piece: float) -> Behaviour:
     """Stream `text` one word-sized piece every `seconds_per_piece`: each read is quick, the answer slow."""
     return Behaviour("trickle", text=text, seconds=seconds_per_piece)
+
+
+def stall() -> Behaviour:
+    """Read the request and say nothing at all until the client closes its connection, the only way a server
+    learns that a request was cancelled; the time it did is recorded in `FakeOpenAI.client_closed`."""
+    return Behaviour("stall")
 
 
 def malformed_json() -> Behaviour:
@@ -124,6 +130,7 @@ class FakeOpenAI:
         self.default = default or ok("Start with one specific observation and ask how they see it [1].")
         self.model = model
         self.requests: list[RecordedRequest] = []
+        self.client_closed: list[float] = []  # time.monotonic() when a client closed a stalled request's connection
         self._queue: deque[Behaviour] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -263,6 +270,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, self._completion(b.text))
         elif b.kind in ("cut", "cut_clean"):
             self._stream(split_pieces(b.text)[: b.after], finish=False, chunked=b.kind == "cut")
+        elif b.kind == "stall":
+            self._wait_for_the_client_to_leave()
         elif b.kind == "hang_up":
             self.close_connection = True
             _hard_close(self.connection)
@@ -282,6 +291,20 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_raw(200, b'{"id": "chatcmpl-fake", "choices": [{"message": ', "application/json")
         else:
             raise ValueError(f"unknown behaviour {b.kind!r}")
+
+    def _wait_for_the_client_to_leave(self) -> None:
+        self.close_connection = True
+        self.connection.settimeout(0.05)
+        while not self.server_state._stopping.is_set():
+            try:
+                if self.connection.recv(65536):
+                    continue
+            except TimeoutError:
+                continue
+            except OSError:
+                pass  # reset by the client: it left all the same
+            self.server_state.client_closed.append(time.monotonic())
+            return
 
     def _completion(self, text: str) -> dict[str, Any]:
         return {

@@ -406,12 +406,6 @@ def llm_served(built_dir: Path, tmp_path_factory: pytest.TempPathFactory, stalle
     yield from serve(rt)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The openai backend's request runs in a worker thread blocked on the socket until its read timeout; "
-    "assistant/llm has no way to cancel it yet (asked for in the session report), so Stop frees the page at once "
-    "but the model's connection stays open until the timeout.",
-)
 def test_stop_before_the_first_words_cancels_the_model_request(
     browser: Browser, llm_served: Served, stalled: StalledModel, artifacts: Path
 ) -> None:

@@ -19,7 +19,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import chromadb
 import numpy as np
@@ -28,7 +28,7 @@ from conftest import REPO, make_settings
 
 from assistant.runtime import Runtime
 from assistant.settings import Settings
-from assistant.stores import IndexError_, IndexLocked, SchemaMismatch
+from assistant.stores import IndexError_, IndexLocked, SchemaMismatch, VectorStore, WriteLocking, open_store, write_lock
 from assistant.stores._chroma import HNSW_MAX_NEIGHBORS, SCHEMA_VERSION
 
 N_FILES = 60
@@ -219,10 +219,10 @@ CHILD_HOLD_LOCK = textwrap.dedent(
     from pathlib import Path
     sys.path.insert(0, sys.argv[1])
     from conftest import make_settings
-    from assistant.stores import open_store
+    from assistant.stores import open_store, write_lock
 
     store = open_store(make_settings(Path(sys.argv[2]), knowledge_dir=Path(sys.argv[3])))
-    with store.write_lock():
+    with write_lock(store):
         print("locked", flush=True)
         sys.stdin.read()  # hold the lock until the parent closes our stdin (or kills us)
     print("released", flush=True)
@@ -276,6 +276,18 @@ def test_a_second_writer_gets_index_locked(
     assert child.wait(timeout=30) == 0
     report = Runtime(settings).ingestor.run([extra])
     assert report.added >= 1
+
+
+def test_locking_is_an_optional_extra_of_a_store(tmp_path: Path) -> None:
+    chroma = open_store(make_settings(tmp_path / "data"))
+    assert isinstance(chroma, WriteLocking), "the Chroma stores lock across processes"
+    with write_lock(chroma):
+        assert "chroma.write.lock" in [p.name for p in (tmp_path / "data").rglob("*.lock")]
+    # A store without the extra (one process only, e.g. in memory) is written with nothing to hold.
+    unlocked = cast(VectorStore, object())
+    assert not isinstance(unlocked, WriteLocking)
+    with write_lock(unlocked) as held:
+        assert held is None
 
 
 def test_a_killed_writer_does_not_leave_a_stale_lock(lock_holder: tuple[Settings, subprocess.Popen[str]]) -> None:

@@ -87,10 +87,42 @@ def test_naming_an_indexed_upload_again_is_not_a_duplicate(settings: Settings) -
         assert refused == [] and len(kept) == 1 and "duplicate" not in kept[0]
         assert "already indexed, unchanged, 1 passage" in kept[0], kept  # the same passages, rebuilt or not
     # The same file uploaded again is not "the same content as" itself; a copy under another name is.
-    assert own_documents.same_content_as(rt.ingestor, doc, doc) is None
+    assert own_documents.same_content_as(rt.ingestor, doc, doc, "local") is None
     copy = Path(settings.data_dir / "elsewhere.md")
     copy.write_text(doc.read_text(encoding="utf-8"), encoding="utf-8")
-    assert own_documents.same_content_as(rt.ingestor, copy, settings.uploads_dir / "elsewhere.md") == "Rota"
+    twin = own_documents.same_content_as(rt.ingestor, copy, settings.uploads_dir / "elsewhere.md", "local")
+    assert twin is not None and twin.title == "Rota"
+    assert twin.explanation().startswith("same content as “Rota”")
+
+
+def test_a_duplicate_is_explained_with_the_documents_its_uploader_may_see(settings: Settings) -> None:
+    # No heading: each copy's title comes from its file name, so the copies differ in title, not in content.
+    body = "The okapi review happens every June, in the small meeting room by the stairs.\n"
+    rt = Runtime(settings)
+    rt.ingestor.run([_upload(settings, "ann-okapi-notes.md", body)], owner="ann", shared=False)
+    copy = settings.data_dir / "copy.md"
+    copy.write_text(body, encoding="utf-8")
+    target = settings.uploads_dir / "copy.md"
+
+    for_bob = own_documents.same_content_as(rt.ingestor, copy, target, "bob")
+    assert for_bob is not None and for_bob.title is None, "Ann's private title is not Bob's to learn"
+    assert for_bob.explanation() == "the same content is already in the index, so it was not added again"
+    for_ann = own_documents.same_content_as(rt.ingestor, copy, target, "ann")
+    assert for_ann is not None and for_ann.title == "Ann Okapi Notes"
+    assert for_ann.explanation().startswith("same content as “Ann Okapi Notes”")
+    cli = own_documents.same_content_as(rt.ingestor, copy, target, None)
+    assert cli is not None and cli.title == "Ann Okapi Notes", "the CLI (no user) sees every document"
+    other = settings.data_dir / "other.md"
+    other.write_text("Nobody has written this walrus sentence before.\n", encoding="utf-8")
+    assert own_documents.same_content_as(rt.ingestor, other, settings.uploads_dir / "other.md", "bob") is None
+
+    # The same text also shared by Dan under another name: Bob is told about the copy he may see, whichever of the
+    # two the index lists first.
+    rt.ingestor.run([_upload(settings, "team-rota.md", body)], owner="dan", shared=True)
+    assert {d.title for d in own_documents.own_documents(rt.ingestor)} == {"Ann Okapi Notes", "Team Rota"}
+    named = own_documents.same_content_as(rt.ingestor, copy, target, "bob")
+    assert named is not None and named.title == "Team Rota"
+    assert "Ann" not in named.explanation()
 
 
 def test_an_upload_restricted_to_its_uploader_is_seen_by_nobody_else(settings: Settings) -> None:

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from assistant.runtime import Runtime
+from assistant.stores import write_lock
 
 
 def with_scratch_sessions(rt: Runtime, folder: Path) -> Runtime:
@@ -21,7 +22,7 @@ def with_index_copy(rt: Runtime, folder: Path) -> Runtime:
     """A runtime over a private copy of `rt`'s knowledge index in `folder` (rebuilt when the index is remote)."""
     settings = rt.settings.model_copy(update={"data_dir": folder, "chroma_host": None, "database_url": None})
     if rt.settings.chroma_host is None and rt.settings.chroma_dir.is_dir():
-        with rt.store.write_lock():  # a consistent copy: no ingest may write while the files are copied
+        with write_lock(rt.store):  # a consistent copy: no ingest may write while the files are copied
             shutil.copytree(rt.settings.chroma_dir, settings.chroma_dir, ignore=shutil.ignore_patterns("*.lock"))
         clone = Runtime(settings)
     else:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import InputError
+from assistant.stores import write_lock
 
 if TYPE_CHECKING:
     from assistant.knowledge import Ingestor
@@ -112,7 +113,7 @@ def visible_hits(hits: list[Hit], hidden: set[str]) -> list[Hit]:
 def set_shared(ingestor: Ingestor, name: str, shared: bool, user: str | None = None) -> OwnDocument:
     """Share a document with every user, or restrict it to its owner; only the owner may (user None: the CLI).
     Rewrites the chunks' metadata with their stored vectors, so nothing is embedded again."""
-    with ingestor.store.write_lock():
+    with write_lock(ingestor.store):
         doc = find_own_document(ingestor, name, user)
         _check_owner(doc, user, "change who can see")
         chunks, metas, vectors = ingestor.store.all_records(with_vectors=True)
@@ -159,7 +160,7 @@ def remove_document(ingestor: Ingestor, name: str, user: str | None = None) -> R
     """Delete the document's chunks from the index, then its copy in the uploads folder (files elsewhere are the
     user's own and are left alone; without chunks in the index they are not read again at a rebuild). With `user`,
     only a document that user added."""
-    with ingestor.store.write_lock():
+    with write_lock(ingestor.store):
         doc = find_own_document(ingestor, name, user)
         _check_owner(doc, user, "remove")
         ingestor.store.delete(list(doc.chunk_ids))
@@ -174,9 +175,23 @@ def _is_upload(ingestor: Ingestor, path: Path) -> bool:
     return path.resolve().is_relative_to(ingestor.settings.uploads_dir.resolve())
 
 
-def same_content_as(ingestor: Ingestor, path: Path, stored_as: Path) -> str | None:
-    """The title of an indexed document, other than the one at `stored_as` (where this file will be kept), whose
-    text is exactly this file's; None when there is none."""
+@dataclass(frozen=True)
+class Duplicate:
+    """An indexed document with exactly the content of a file being added."""
+
+    title: str | None  # None: a document the person adding the file may not see, whose name is not theirs to learn
+
+    def explanation(self) -> str:
+        if self.title is None:
+            return "the same content is already in the index, so it was not added again"
+        return f"same content as “{self.title}”, which is already in the index, so it was not added again"
+
+
+def same_content_as(ingestor: Ingestor, path: Path, stored_as: Path, user: str | None) -> Duplicate | None:
+    """An indexed document, other than the one at `stored_as` (where this file will be kept), whose text is
+    exactly this file's; None when there is none. Explained in `user`'s own terms: a document `user` may see is
+    named (one they may see is preferred), another user's private one only said to exist (user None: the CLI,
+    which sees everything)."""
     from assistant.knowledge import DocumentError, load_document, source_name
 
     try:
@@ -184,11 +199,15 @@ def same_content_as(ingestor: Ingestor, path: Path, stored_as: Path) -> str | No
     except (DocumentError, OSError):
         return None  # ingestion reports why it cannot read the file
     own_source = source_name(stored_as, ingestor.settings)
+    unnamed: Duplicate | None = None
     chunks, metas, _ = ingestor.store.all_records()
     for chunk, meta in zip(chunks, metas, strict=True):
-        if meta.get("file_hash") == doc.content_hash and chunk.source != own_source:
-            return chunk.title
-    return None
+        if meta.get("file_hash") != doc.content_hash or chunk.source == own_source:
+            continue
+        if not chunk.user_source or OwnDocument(chunk.source, chunk.title, (), *_access(meta)).visible_to(user):
+            return Duplicate(chunk.title)
+        unnamed = Duplicate(None)
+    return unnamed
 
 
 def indexed_ids(ingestor: Ingestor) -> dict[str, set[str]]:

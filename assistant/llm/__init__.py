@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -10,11 +11,10 @@ from typing import TYPE_CHECKING, Protocol
 # Re-exported: backends and the coach have always imported it from here.
 from assistant.errors import BackendError as BackendError
 from assistant.registry import Registry
-from assistant.types import Hit
+from assistant.types import Hit, MenteeProfile
 
 if TYPE_CHECKING:
     from assistant.coaching.understanding import Reading
-    from assistant.sessions import MenteeProfile
 
 
 def describe_mentee(profile: MenteeProfile) -> str:
@@ -44,6 +44,14 @@ class CoachRequest:
     # The coach's understanding of the message (which playbooks, which need, who, the details the mentor gave).
     # The offline coach writes it out; a model may ignore it and read the question and the passages instead.
     reading: Reading | None = None
+    # Set when the person asking withdrew the question (Stop in the workspace): a backend that honours it stops
+    # waiting for the model, closes the request and raises RequestCancelled; one that ignores it just finishes.
+    cancel: threading.Event | None = None
+
+
+class RequestCancelled(Exception):
+    """The person asking withdrew the question before the answer was finished. Not a failure: the coach stores
+    nothing and says nothing more (no offline answer in its place)."""
 
 
 @dataclass

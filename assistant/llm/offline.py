@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import yaml
@@ -22,9 +22,7 @@ from assistant.details import Details, feedback_parts
 from assistant.embedders import Embedder
 from assistant.llm import BACKENDS, BackendError, Capabilities, CoachRequest, Reply
 from assistant.settings import Settings
-
-if TYPE_CHECKING:
-    from assistant.sessions import MenteeProfile
+from assistant.types import MenteeProfile
 
 FOCUSED_STEPS = 4  # a follow-up's answer: the steps of the same playbook closest to what was asked
 

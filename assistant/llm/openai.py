@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from assistant.llm import BACKENDS, BackendError, Capabilities, CoachRequest, Reply, describe_mentee
+from assistant.llm import (
+    BACKENDS,
+    BackendError,
+    Capabilities,
+    CoachRequest,
+    Reply,
+    RequestCancelled,
+    describe_mentee,
+)
 from assistant.prompts import load_prompt
 from assistant.security import redact
 from assistant.settings import Settings
 from assistant.tokens import count_tokens, trim_history
 
 _SAFETY_MARGIN = 64  # tokens for message framing the count cannot see
+T = TypeVar("T")
 
 
 def format_context(request: CoachRequest, budget: int) -> tuple[str, int]:
@@ -83,12 +93,12 @@ class OpenAICompatibleBackend:
 
     def stream(self, request: CoachRequest) -> Reply:
         messages, shown = self.messages(request)
-        return Reply(self._pieces(messages), sources_shown=shown)
+        return Reply(self._pieces(messages, request.cancel), sources_shown=shown)
 
-    def _pieces(self, messages: list[BaseMessage]) -> Iterator[str]:
+    def _pieces(self, messages: list[BaseMessage], cancel: threading.Event | None) -> Iterator[str]:
         started = finished = False
         try:
-            for chunk in within_deadline(lambda: self.chat.stream(messages), self.settings.llm_deadline):
+            for chunk in within_deadline(lambda: self.chat.astream(messages), self.settings.llm_deadline, cancel):
                 finished |= bool(chunk.response_metadata.get("finish_reason"))
                 text = chunk.content if isinstance(chunk.content, str) else ""
                 if text:
@@ -96,6 +106,8 @@ class OpenAICompatibleBackend:
                     yield text
         except DeadlineExceeded:
             raise BackendError(late_answer(self.settings.llm_deadline, mid_answer=started)) from None
+        except RequestCancelled:
+            raise
         except Exception as exc:  # openai/httpx raise many types; the user needs one readable message
             raise BackendError(describe_failure(exc, mid_answer=started)) from exc
         if not finished:
@@ -108,7 +120,7 @@ class OpenAICompatibleBackend:
         message = [HumanMessage(self.clean(prompt))]
         try:
             (reply,) = within_deadline(
-                lambda: iter([self.chat.invoke(message, stream=False)]), self.settings.llm_deadline
+                lambda: _one(self.chat.ainvoke(message, stream=False)), self.settings.llm_deadline
             )
         except DeadlineExceeded:
             raise BackendError(late_answer(self.settings.llm_deadline)) from None
@@ -129,46 +141,69 @@ def late_answer(deadline: float, mid_answer: bool = False) -> str:
     return f"The language model did not {what} in time (the limit is {deadline:g} s per answer), so it was cut off."
 
 
-def within_deadline(produce: Callable[[], Iterator[Any]], deadline: float) -> Iterator[Any]:
-    """The items of `produce()` as they come, or DeadlineExceeded once `deadline` seconds have passed in all.
+_POLL_SECONDS = 0.1  # how soon a Stop is noticed while the model has not sent anything
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def _request_loop() -> asyncio.AbstractEventLoop:
+    """The one event loop, in a daemon thread, that runs every model request of the process. An async client's
+    connection pool belongs to the loop that opened it, and a task on a loop can be cancelled from any thread:
+    cancelling it is what closes a request's HTTP connection, even before the first byte of the answer."""
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop.is_closed():
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="llm-requests", daemon=True).start()
+        return _loop
+
+
+def within_deadline(
+    produce: Callable[[], AsyncIterator[T]], deadline: float, cancel: threading.Event | None = None
+) -> Iterator[T]:
+    """The items of `produce()` as they come; DeadlineExceeded once `deadline` seconds have passed in all, or
+    RequestCancelled once `cancel` is set.
 
     The client's timeout bounds each read, so a model that trickles a word a second, or a retry after a retry, can
-    take far longer than any one timeout. The request runs in a worker thread; this side waits on the wall clock
-    and, when time is up, leaves the worker to close the stream at its next piece (or on its own read timeout)."""
+    take far longer than any one timeout. The request runs as a task on the request loop; this side waits on the
+    wall clock and, on the deadline, on `cancel` or when the caller stops reading, cancels the task, which closes
+    the connection at once (the model stops writing an answer nobody will read)."""
     pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
-    stop = threading.Event()
 
-    def work() -> None:
-        stream = None
+    async def drain() -> None:
         try:
-            stream = produce()
-            for item in stream:
-                if stop.is_set():
-                    break
+            async for item in produce():
                 pieces.put(("item", item))
             pieces.put(("end", None))
+        except asyncio.CancelledError:
+            raise
         except BaseException as exc:  # handed to the waiting side, which decides what it means
             pieces.put(("error", exc))
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
 
     ends_at = time.monotonic() + deadline
-    threading.Thread(target=work, name="llm-request", daemon=True).start()
+    task = asyncio.run_coroutine_threadsafe(drain(), _request_loop())
     try:
         while True:
+            if cancel is not None and cancel.is_set():
+                raise RequestCancelled
+            left = ends_at - time.monotonic()
+            if left <= 0:
+                raise DeadlineExceeded
             try:
-                kind, value = pieces.get(timeout=max(ends_at - time.monotonic(), 0.0))
+                kind, value = pieces.get(timeout=min(left, _POLL_SECONDS) if cancel is not None else left)
             except queue.Empty:
-                raise DeadlineExceeded from None
+                continue
             if kind == "end":
                 return
             if kind == "error":
                 raise value
             yield value
     finally:
-        stop.set()  # also when the caller stops reading early
+        task.cancel()  # also when the caller stops reading early; a finished task ignores it
+
+
+async def _one(result: Awaitable[T]) -> AsyncIterator[T]:
+    yield await result
 
 
 def describe_failure(exc: Exception, mid_answer: bool = False) -> str:

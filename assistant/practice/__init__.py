@@ -14,7 +14,8 @@ from __future__ import annotations
 from assistant.practice.data import BANDS, MAX_OPENNESS, MAX_TENSION, Persona, Scenario, band_for, load
 from assistant.practice.debrief import Debrief
 from assistant.practice.moves import MOVES, MoveClassifier, classifier_for, move_info
-from assistant.practice.session import PracticeSession, PracticeTurn
+from assistant.practice.session import PracticeSession
+from assistant.practice.turn import PracticeTurn
 
 PERSONAS: dict[str, Persona] = dict(load().personas)
 SCENARIOS: dict[str, Scenario] = dict(load().scenarios)

@@ -6,15 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from assistant.practice.data import MAX_TENSION, Persona, Scenario, band_for
 from assistant.practice.moves import MOVES, MoveInfo, move_info
 from assistant.practice.replies import FEEDBACK_KINDS
 from assistant.practice.state import counted_moves
-
-if TYPE_CHECKING:
-    from assistant.practice.session import PracticeTurn
+from assistant.practice.turn import PracticeTurn
 
 Guidance = Callable[[str], list[tuple[str, str]]]
 MAX_GUIDANCE = 5

@@ -9,7 +9,7 @@ role-play from its stored turns without asking the model again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 from assistant.errors import InputError
@@ -18,26 +18,7 @@ from assistant.practice.debrief import Debrief, Guidance, build_debrief
 from assistant.practice.moves import LineReading, MoveClassifier, classifier_for
 from assistant.practice.replies import BankVoice, ReplyContext, Voice, answer_kind
 from assistant.practice.state import PersonaState, advance
-
-
-@dataclass
-class PracticeTurn:
-    """One line of the role-play. On a mentor turn, `move` is what the line did and `sentences` holds each
-    sentence with its move; on a mentee turn, `move` is what it reacted to. `tension` and `openness` are the
-    mentee's after the line; `voice` says who wrote a mentee line (bank, model, or opening)."""
-
-    role: str  # "mentor" | "mentee"
-    text: str
-    tension: int
-    openness: int = 0
-    move: str | None = None
-    sentences: list[tuple[str, str]] = field(default_factory=list)
-    revealed: int | None = None
-    voice: str = "bank"
-
-    @property
-    def moves(self) -> list[str]:
-        return [m for _, m in self.sentences]
+from assistant.practice.turn import PracticeTurn
 
 
 def _check_ids(scenario_id: str, persona_id: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any, Protocol
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -35,7 +36,8 @@ class StoreUnavailable(IndexError_):
 
 
 class VectorStore(Protocol):
-    """What the pipeline needs from a vector database."""
+    """What the pipeline needs from a vector database: every member has a caller outside `stores/`. Locking is
+    not part of it (see `WriteLocking`)."""
 
     name: str
     generation: int  # bumped by every write through this object, so readers in-process can see changes
@@ -52,7 +54,20 @@ class VectorStore(Protocol):
     def count(self) -> int: ...
     def check_integrity(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None: ...
     def reset(self) -> None: ...
-    def write_lock(self) -> Any: ...
+
+
+@runtime_checkable
+class WriteLocking(Protocol):
+    """The optional extra of a store that several processes may write at once (the Chroma stores): one writer at
+    a time, and a rebuild begun under the lock switched to, or dropped, when it is released. A store used by one
+    process only (an in-memory one) need not have it."""
+
+    def write_lock(self) -> AbstractContextManager[None]: ...
+
+
+def write_lock(store: VectorStore) -> AbstractContextManager[None]:
+    """The store's write lock when it has one, else nothing to hold: what every writer takes around its writes."""
+    return store.write_lock() if isinstance(store, WriteLocking) else nullcontext()
 
 
 STORES: Registry[VectorStore] = Registry("vector store", sys.modules[__name__])
@@ -71,5 +86,7 @@ __all__ = [
     "SchemaMismatch",
     "StoreUnavailable",
     "VectorStore",
+    "WriteLocking",
     "open_store",
+    "write_lock",
 ]

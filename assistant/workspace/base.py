@@ -4,6 +4,7 @@ tabs read (the header's counts, the conversation lists)."""
 # No `from __future__ import annotations`: Gradio reads the real type hints (gr.Request, gr.EventData...).
 
 import logging
+import threading
 from typing import Any
 
 import gradio as gr
@@ -34,6 +35,8 @@ class Base:
         self.has_model = self.settings.backend != "offline"
         self.checks = InputChecks(self.settings.max_message_chars, self.settings.max_uploads, self.has_model)
         self._stops: dict[str, float] = {}  # browser tab → when Stop was last pressed there
+        # browser tab → the running answer's cancel event: Stop sets it, and the model's request is abandoned.
+        self._cancels: dict[str, threading.Event] = {}
         # A deleted conversation stays in the store until its Undo has lapsed.
         self.deletes = PendingDeletes(self._delete_for_good, undo_seconds)
 

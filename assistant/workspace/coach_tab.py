@@ -5,6 +5,7 @@ ratings, and loading a stored conversation into the chat."""
 
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
@@ -85,6 +86,7 @@ class CoachCallbacks(Base):
         pending = [*history, chat_message("user", message), {"role": "assistant", "content": "…"}]
         yield pending, "", sources_now, "", history, turns, session_id
         started = time.monotonic()
+        cancel = self._cancel_event(request)
         try:
             stream = self.rt.coach.stream(
                 message,
@@ -92,6 +94,7 @@ class CoachCallbacks(Base):
                 session_id=session_id or None,
                 mentee_id=mentee_id or None,
                 owner=owner_of(request),
+                cancel=cancel,
             )
             for text, answer in stream:
                 if self._stop_pressed(request, started):
@@ -118,6 +121,23 @@ class CoachCallbacks(Base):
         except Exception:
             log.exception("chat turn failed")
             yield history, message, sources_now, error_banner(INTERNAL_ERROR), history, turns, session_id
+        finally:
+            self._release(cancel, request)
+
+    def _cancel_event(self, request: gr.Request | None) -> threading.Event:
+        """A fresh cancel event for the answer this browser tab is starting; Stop sets it, which abandons the
+        model's request even before its first words (Gradio's own cancel cannot reach a step already running)."""
+        cancel = threading.Event()
+        key = getattr(request, "session_hash", None)
+        if key:
+            self._cancels[str(key)] = cancel
+        return cancel
+
+    def _release(self, cancel: threading.Event, request: gr.Request | None) -> None:
+        """The answer is over: its event is forgotten (unless a newer answer in the tab has replaced it)."""
+        key = str(getattr(request, "session_hash", None))
+        if self._cancels.get(key) is cancel:
+            del self._cancels[key]
 
     def _stop_pressed(self, request: gr.Request | None, since: float) -> bool:
         """Whether Stop was pressed in this browser tab after the turn began. Gradio cancels the turn's event,
@@ -217,6 +237,9 @@ class CoachCallbacks(Base):
         key = getattr(request, "session_hash", None)
         if key:
             self._stops[str(key)] = time.monotonic()
+            running = self._cancels.pop(str(key), None)
+            if running is not None:
+                running.set()
         history, turns = list(history or []), list(turns or [])
         idle = (gr.update(visible=True), gr.update(visible=False))
         if len(shown or []) <= len(history):

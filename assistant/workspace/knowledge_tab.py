@@ -111,11 +111,9 @@ class KnowledgeCallbacks(Base):
         others = [d for d in own_documents.own_documents(self.rt.ingestor) if d.owner != owner]
         if any(self.rt.ingestor.source_path(d.source).resolve() == target.resolve() for d in others):
             raise InputError("another user added a document with this file name; rename your file and add it again")
-        twin = own_documents.same_content_as(self.rt.ingestor, path, target)
-        if twin and twin in {d.title for d in others if not d.visible_to(owner)}:
-            raise InputError("the same content is already in the index, so it was not added again")
+        twin = own_documents.same_content_as(self.rt.ingestor, path, target, owner)
         if twin:
-            raise InputError(f"same content as “{twin}”, which is already in the index, so it was not added again")
+            raise InputError(twin.explanation())
         shutil.copyfile(path, target)
         return target
 

@@ -47,10 +47,10 @@ class PracticeCallbacks(Base):
     def _practice_tools(self) -> dict[str, Any]:
         """The move classifier for the configured encoder, and the model's voice when a remote backend is set."""
         from assistant.practice import classifier_for
-        from assistant.practice_chat import _voice
+        from assistant.practice_chat import model_voice
 
         classifier = classifier_for(self.rt.embedder, self.settings.data_dir / "cache")
-        return {"classifier": classifier, "voice": _voice(self.rt)}
+        return {"classifier": classifier, "voice": model_voice(self.rt.backend, self.settings.prompts_dir)}
 
     @_friendly
     def start_practice(self, scenario_id: str | None, persona_id: str | None, situation: str = "") -> tuple[Any, ...]:
