@@ -91,7 +91,8 @@ def _verb_form(token: Token, people: People) -> str | None:
     if lower in ("'s", "’s"):
         nxt = token.doc[token.i + 1] if token.i + 1 < len(token.doc) else None
         # "she's left" is "she has left", but "when she's left alone" (a passive) is "she is left"
-        have = token.lemma_ == "have" or (nxt is not None and nxt.tag_ == "VBN" and token.dep_ != "auxpass")
+        passive = token.dep_ == "auxpass" and nxt is not None and nxt.lower_ != "been"
+        have = token.lemma_ == "have" or (nxt is not None and nxt.tag_ == "VBN" and not passive)
         return ("'ve" if have else "'re").replace("'", lower[0])
     if lower in _AGREEMENT:
         return _same_case(token.text, _AGREEMENT[lower])
