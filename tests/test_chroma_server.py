@@ -65,7 +65,7 @@ def server_rt(chroma: ChromaServer, tmp_path_factory: pytest.TempPathFactory) ->
 def _raw_collection(rt: Runtime) -> Any:
     """The collection as any other Chroma client sees it, to check the server from outside our store code."""
     client = chromadb.HttpClient(
-        host=rt.settings.chroma_host,
+        host=rt.settings.chroma_host or "",
         port=rt.settings.chroma_port,
         settings=chromadb.Settings(anonymized_telemetry=False),
     )
@@ -91,8 +91,8 @@ def test_retrieval_through_the_server_matches_embedded(
     running: ChromaServer, server_rt: Runtime, rt: Runtime, query: str
 ) -> None:
     for mode in ("hybrid", "dense"):
-        served = [h.chunk.id for h in server_rt.retriever.search(query, k=5, mode=mode)]  # type: ignore[arg-type]
-        embedded = [h.chunk.id for h in rt.retriever.search(query, k=5, mode=mode)]  # type: ignore[arg-type]
+        served = [h.chunk.id for h in server_rt.retriever.search(query, k=5, mode=mode)]
+        embedded = [h.chunk.id for h in rt.retriever.search(query, k=5, mode=mode)]
         assert served and served[:3] == embedded[:3], (mode, served, embedded)
 
 

@@ -408,7 +408,7 @@ def test_pdf_and_docx_text_is_retrievable(kb: Kb, tmp_path: Path) -> None:
     assert "marmalade sandwich" in docx_text
     for query, name in (("lighthouse room fortnight", "policy.pdf"), ("marmalade sandwich lunch", "guide.docx")):
         for mode in ("bm25", "hybrid"):
-            hits = kb.rt.retriever.search(query, k=3, mode=mode)  # type: ignore[arg-type]
+            hits = kb.rt.retriever.search(query, k=3, mode=mode)
             assert hits and Path(hits[0].chunk.source).name == name, (query, mode)
     assert all(c.user_source for c in kb.of("policy.pdf") + kb.of("guide.docx"))
 

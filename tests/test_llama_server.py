@@ -175,6 +175,7 @@ def test_openai_backend_streams_a_full_answer_from_llama_cpp(
     assert partial[-1].strip(), "the model streamed only whitespace"
     assert answer.answer, "the final answer is empty"
     assert answer.sources, "the answer still carries the retrieved sources"
+    assert answer.session is not None
     stored = rt.sessions.history(answer.session)
     assert [(t.role, t.backend, t.complete) for t in stored] == [
         ("user", "openai", True),

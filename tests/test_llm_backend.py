@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_openai import FakeOpenAI, RecordedRequest, llm_runtime, ok
@@ -47,7 +48,7 @@ def seed_history(rt: Runtime, exchanges: list[tuple[str, str]]) -> str:
     return session
 
 
-def stream_answer(rt: Runtime, question: str, **kwargs: object) -> tuple[list[str], Answer]:
+def stream_answer(rt: Runtime, question: str, **kwargs: Any) -> tuple[list[str], Answer]:
     """Drive coach.stream like the UI does: the partial texts while writing, then the final Answer."""
     partial: list[str] = []
     final: Answer | None = None
@@ -88,6 +89,7 @@ def test_streamed_answer_arrives_in_pieces(built_dir: Path, tmp_path: Path, serv
     assert sent.body is not None and sent.body["model"] == rt.settings.llm_model
     assert sent.headers.get("authorization") == "Bearer test-key"
     # The stored turn is the LLM's answer, marked with the backend that wrote it.
+    assert answer.session is not None
     stored = rt.sessions.history(answer.session)
     assert [(t.role, t.content, t.backend) for t in stored] == [
         ("user", TRUST_QUESTION, "openai"),
@@ -112,6 +114,7 @@ def test_citations_pointing_at_nothing_are_removed(built_dir: Path, tmp_path: Pa
     assert "[99]" not in answer.answer and "[0]" not in answer.answer
     assert "[1]" in answer.answer and "[2]" in answer.answer
     assert "Ask for their view first" in answer.answer, "only the bad marker goes, never the sentence"
+    assert answer.session is not None
     stored = rt.sessions.history(answer.session)[-1]
     assert stored.content == answer.answer
 
@@ -297,6 +300,7 @@ def test_redaction_keeps_emails_and_phones_from_the_server(built_dir: Path, tmp_
     for request in server.chat_requests:
         assert EMAIL not in request.text() and PHONE not in request.text()
     # Redaction is for what leaves the machine; the user's own history keeps what they wrote.
+    assert answer.session is not None
     assert rt.sessions.history(answer.session)[0].content == PII_QUESTION
 
 

@@ -98,6 +98,7 @@ def run_fault(built_dir: Path, tmp_path: Path, server: FakeOpenAI, fault: Fault)
     server.script(ok(FIRST_REPLY))
     first = rt.coach.ask(FIRST_QUESTION)
     assert first.backend == "openai" and first.answer == FIRST_REPLY, "the healthy turn must come from the LLM"
+    assert first.session is not None
     before = rt.sessions.history(first.session)
 
     if fault.refuse:
@@ -193,6 +194,7 @@ def test_rate_limit_is_retried_after_the_servers_delay(built_dir: Path, tmp_path
     first, second = server.chat_requests
     assert second.at - first.at >= 0.9, "the retry must wait for Retry-After"
     assert second.body == first.body, "the retry repeats the same request"
+    assert answer.session is not None
     stored = rt.sessions.history(answer.session)
     assert [(t.role, t.content) for t in stored] == [("user", FIRST_QUESTION), ("assistant", recovered)]
 
@@ -210,6 +212,7 @@ def test_failed_rewrite_still_gets_an_llm_answer(built_dir: Path, tmp_path: Path
     assert answer.backend == "openai" and answer.fallback is None
     assert answer.answer == reply
     assert len(server.chat_requests) == 3 and server.pending == 0
+    assert session is not None
     assert len(rt.sessions.history(session)) == 4
 
 
@@ -222,6 +225,7 @@ def test_first_turn_failure_creates_a_session_with_the_fallback(
     answer = rt.coach.ask(FIRST_QUESTION)
 
     assert answer.backend == "offline" and answer.fallback
+    assert answer.session is not None
     stored = rt.sessions.history(answer.session)
     assert [(t.role, t.content, t.backend) for t in stored] == [
         ("user", FIRST_QUESTION, "offline"),
@@ -231,11 +235,13 @@ def test_first_turn_failure_creates_a_session_with_the_fallback(
     server.script(ok(REWRITE), ok("Keep showing up reliably [1]."))
     again = rt.coach.ask(FOLLOW_UP, session_id=answer.session)
     assert again.backend == "openai" and again.fallback is None
+    assert answer.session is not None
     assert len(rt.sessions.history(answer.session)) == 4
 
 
 # --- a server that hangs up, a model that is too slow, a model that says nothing -------------------------------
 def _stored(rt: Runtime, answer: Answer) -> list[tuple[str, str, str]]:
+    assert answer.session is not None
     return [(t.role, t.content, t.backend) for t in rt.sessions.history(answer.session)]
 
 

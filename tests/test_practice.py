@@ -13,7 +13,7 @@ import yaml
 from conftest import make_settings
 
 from assistant.embedders import get_embedder
-from assistant.practice import MOVES, PERSONAS, SCENARIOS, PracticeSession, band_for, classifier_for
+from assistant.practice import MOVES, PERSONAS, SCENARIOS, MoveClassifier, PracticeSession, band_for, classifier_for
 from assistant.practice.data import load
 from assistant.practice.moves import training_examples
 from assistant.practice.own import build_scenario
@@ -30,11 +30,11 @@ YES_NO = re.compile(
 
 
 @pytest.fixture(scope="module")
-def classifier():  # type: ignore[no-untyped-def]
+def classifier() -> MoveClassifier:
     return classifier_for(get_embedder(Settings(embedder="minilm")))
 
 
-def session(scenario: str, persona: str, classifier, seed: str = "t") -> PracticeSession:  # type: ignore[no-untyped-def]
+def session(scenario: str, persona: str, classifier: MoveClassifier, seed: str = "t") -> PracticeSession:
     return PracticeSession(scenario, persona, seed, classifier=classifier)
 
 
@@ -91,7 +91,9 @@ def test_move_accuracy_on_the_test_split(tmp_path: Path) -> None:
         ("(waits)", ["pause"], "pause"),
     ],
 )
-def test_a_line_is_read_sentence_by_sentence(classifier, line: str, moves: list[str], move: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_line_is_read_sentence_by_sentence(
+    classifier: MoveClassifier, line: str, moves: list[str], move: str
+) -> None:
     reading = classifier.read(line)
     assert reading.moves == moves and reading.move == move
 
@@ -240,7 +242,7 @@ SCRIPTS: dict[str, tuple[str, str, list[tuple[str, str]], list[int]]] = {
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
-def test_scripted_tension_path(classifier, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_scripted_tension_path(classifier: MoveClassifier, name: str) -> None:
     persona, scenario, lines, expected = SCRIPTS[name]
     s = session(scenario, persona, classifier)
     path, moves = [], []
@@ -253,7 +255,7 @@ def test_scripted_tension_path(classifier, name: str) -> None:  # type: ignore[n
     assert all(abs(b - a) <= 1 for a, b in zip([PERSONAS[persona].start_tension, *path], path, strict=False))
 
 
-def test_one_empathetic_line_never_calms_the_defensive_persona_at_once(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_one_empathetic_line_never_calms_the_defensive_persona_at_once(classifier: MoveClassifier) -> None:
     s = session("missed-deadlines", "defensive", classifier)
     s.reply("I can see how frustrating this has been.")
     assert s.tension == 2
@@ -261,7 +263,7 @@ def test_one_empathetic_line_never_calms_the_defensive_persona_at_once(classifie
     assert s.tension == 1
 
 
-def test_facts_come_out_only_when_openness_allows(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_facts_come_out_only_when_openness_allows(classifier: MoveClassifier) -> None:
     s = session("wants-to-quit", "quiet", classifier)
     first = s.reply("What's on your mind?")
     assert first.revealed is None and first.openness == 1
@@ -277,14 +279,14 @@ def test_facts_come_out_only_when_openness_allows(classifier) -> None:  # type: 
 
 @pytest.mark.parametrize("persona", list(PERSONAS))
 @pytest.mark.parametrize("tension", [0, 2, 4])
-def test_does_that_work_for_you_gets_a_yes_or_no(classifier, persona: str, tension: int) -> None:  # type: ignore[no-untyped-def]
+def test_does_that_work_for_you_gets_a_yes_or_no(classifier: MoveClassifier, persona: str, tension: int) -> None:
     s = session("missed-deadlines", persona, classifier, seed=f"yn-{persona}-{tension}")
     s.state.tension = tension
     reply = s.reply("Let's agree you'll flag risks in standup the same day. Does that work for you?")
     assert YES_NO.match(reply.text), (persona, tension, reply.text)
 
 
-def test_a_yes_no_question_from_the_issue_is_answered(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_a_yes_no_question_from_the_issue_is_answered(classifier: MoveClassifier) -> None:
     s = session("missed-deadlines", "defensive", classifier, seed="issue")
     s.reply("In Monday's standup you said the work was done, and the release slipped because it wasn't.")
     reply = s.reply("Does that work for you?")
@@ -292,7 +294,7 @@ def test_a_yes_no_question_from_the_issue_is_answered(classifier) -> None:  # ty
 
 
 @pytest.mark.parametrize("persona", list(PERSONAS))
-def test_an_open_question_is_answered_not_asked_back(classifier, persona: str) -> None:  # type: ignore[no-untyped-def]
+def test_an_open_question_is_answered_not_asked_back(classifier: MoveClassifier, persona: str) -> None:
     s = session("client-complaint", persona, classifier, seed=f"open-{persona}")
     for line in ("What happened on the call?", "How did it look from your side?", "What else was going on?"):
         reply = s.reply(line)
@@ -313,7 +315,7 @@ def test_bank_has_lines_for_every_persona_band_move_and_kind() -> None:
                         assert all(not o.rstrip().endswith("?") for o in options), (persona, band)
 
 
-def test_feedback_lines_stay_out_of_bad_news(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_feedback_lines_stay_out_of_bad_news(classifier: MoveClassifier) -> None:
     scenario, persona = build_scenario("telling Omar he won't be on the new project; he's quiet", classifier.embedder)
     assert persona == "quiet" and scenario.kind == "bad_news"
     s = PracticeSession(scenario, persona, "news", classifier=classifier)
@@ -342,7 +344,7 @@ def test_own_situation_takes_topic_and_kind_from_the_description() -> None:
     assert quiet.mentee == "Priya" and quiet.topic == "the team lead role" and persona == "quiet"
 
 
-def test_own_situation_round_trips_through_the_saved_state(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_own_situation_round_trips_through_the_saved_state(classifier: MoveClassifier) -> None:
     scenario, persona = build_scenario("telling Omar his contract won't be renewed", classifier.embedder)
     s = PracticeSession(scenario, persona, "own", classifier=classifier)
     assert scenario.kind == "bad_news" and scenario.topic == "my contract" and scenario.mentee == "Omar"
@@ -356,7 +358,7 @@ def test_own_situation_round_trips_through_the_saved_state(classifier) -> None: 
 # --- debrief ---------------------------------------------------------------------------------------------------------
 
 
-def test_debrief_counts_with_grammar_and_quotes_best_and_weakest(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_debrief_counts_with_grammar_and_quotes_best_and_weakest(classifier: MoveClassifier) -> None:
     s = session("missed-deadlines", "defensive", classifier, seed="debrief")
     s.reply("What made the last sprint hard?")
     s.reply("Did you ask anyone for help?")
@@ -380,7 +382,7 @@ def test_debrief_counts_with_grammar_and_quotes_best_and_weakest(classifier) -> 
     )
 
 
-def test_debrief_says_one_and_two_correctly(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_debrief_says_one_and_two_correctly(classifier: MoveClassifier) -> None:
     s = session("project-cancelled", "upset", classifier, seed="one")
     s.reply("What happened?")
     one = s.debrief().moves_sentence()
@@ -389,7 +391,7 @@ def test_debrief_says_one_and_two_correctly(classifier) -> None:  # type: ignore
     assert one == "1 open question" and two == "2 open questions"
 
 
-def test_debrief_praises_what_went_well(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_debrief_praises_what_went_well(classifier: MoveClassifier) -> None:
     s = session("project-cancelled", "upset", classifier, seed="well")
     for line in (
         "I'm so sorry, that must have been awful to hear at the all-hands.",
@@ -408,7 +410,7 @@ def test_debrief_praises_what_went_well(classifier) -> None:  # type: ignore[no-
 # --- persistence, data, errors -----------------------------------------------------------------------------------
 
 
-def test_replay_with_stored_replies_gives_the_same_state(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_replay_with_stored_replies_gives_the_same_state(classifier: MoveClassifier) -> None:
     lines = ["You never listen.", "What happened?", "(waits)", "Let's meet on Friday. Does that work for you?"]
     live = session("teammate-conflict", "defensive", classifier, seed="live")
     replies = [live.reply(line).text for line in lines]
@@ -419,7 +421,7 @@ def test_replay_with_stored_replies_gives_the_same_state(classifier) -> None:  #
     assert [t.text for t in replay.transcript] == [t.text for t in live.transcript]
 
 
-def test_same_inputs_give_same_replies(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_same_inputs_give_same_replies(classifier: MoveClassifier) -> None:
     def run(seed: str) -> list[str]:
         s = session("client-complaint", "overwhelmed", classifier, seed)
         return [s.opening()] + [s.reply(m).text for m in ("That sounds exhausting.", "What happened?", "Okay.")]
@@ -432,7 +434,7 @@ def test_from_dict_rejects_malformed_data() -> None:
         PracticeSession.from_dict({"scenario_id": "missed-deadlines"})
 
 
-def test_unknown_ids_and_empty_lines_are_rejected(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_ids_and_empty_lines_are_rejected(classifier: MoveClassifier) -> None:
     with pytest.raises(ValueError, match=r"unknown scenario 'nope'.*missed-deadlines"):
         PracticeSession("nope", "quiet")
     with pytest.raises(ValueError, match=r"unknown persona 'shy'.*over-confident"):
@@ -471,7 +473,7 @@ def test_chat_practice_uses_the_described_situation(tmp_path: Path) -> None:
 # --- the model voice -------------------------------------------------------------------------------------------
 
 
-def test_model_voice_gets_the_state_and_falls_back_to_the_bank(tmp_path: Path, classifier) -> None:  # type: ignore[no-untyped-def]
+def test_model_voice_gets_the_state_and_falls_back_to_the_bank(tmp_path: Path, classifier: MoveClassifier) -> None:
     from fake_openai import FakeOpenAI, ok, status
 
     from assistant.llm.openai import OpenAICompatibleBackend
@@ -517,7 +519,7 @@ def test_model_voice_gets_the_state_and_falls_back_to_the_bank(tmp_path: Path, c
         assert s.state == offline.state
 
 
-def test_bank_voice_reply_context_is_complete(classifier) -> None:  # type: ignore[no-untyped-def]
+def test_bank_voice_reply_context_is_complete(classifier: MoveClassifier) -> None:
     s = session("missed-deadlines", "quiet", classifier)
     s.reply("Did you finish the tests?")
     reading = classifier.read("Did you finish the tests?")
@@ -585,7 +587,9 @@ def test_names_and_topics_in_other_phrasings() -> None:
     assert topic_phrase("Telling Omar he is off the project") == "the project"
 
 
-def test_trained_weights_are_kept_on_disk_and_a_damaged_file_is_retrained(tmp_path: Path, classifier) -> None:  # type: ignore[no-untyped-def]
+def test_trained_weights_are_kept_on_disk_and_a_damaged_file_is_retrained(
+    tmp_path: Path, classifier: MoveClassifier
+) -> None:
     import numpy as np
 
     from assistant.practice import moves

@@ -75,7 +75,7 @@ def _collections(settings: Settings) -> set[str]:
     client = chromadb.PersistentClient(
         path=str(settings.chroma_dir), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=True)
     )
-    return {getattr(c, "name", c) for c in client.list_collections()}
+    return {str(getattr(c, "name", c)) for c in client.list_collections()}
 
 
 def _finds_every_upload(settings: Settings) -> None:
@@ -114,7 +114,7 @@ def test_a_rebuild_that_fails_part_way_leaves_the_old_index_serving(built: tuple
     start = rt.store.generation
     failing = FailingEmbedder(rt.embedder, fail_at=-1)
     # Fail late: once several batches (ingest_batch=8) were written into the new generation.
-    failing.fail_when = lambda: rt.store.generation - start >= 4  # type: ignore[attr-defined]
+    failing.fail_when = lambda: rt.store.generation - start >= 4
     with pytest.raises(OSError, match="simulated failure"):
         Ingestor(settings, rt.store, failing).run(rebuild=True)
     assert failing.calls > 4, "the rebuild really wrote before it failed"

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
@@ -28,6 +29,7 @@ from assistant.sessions import (
     MENTEE_NAME_CHARS,
     MenteeProfile,
     NotFound,
+    SessionRecord,
     SessionStore,
     StorageError,
 )
@@ -58,6 +60,19 @@ def store(db_url: str) -> Iterator[SessionStore]:
     s = SessionStore(db_url)
     yield s
     s.close()
+
+
+def _record(store: SessionStore, sid: str, **kw: Any) -> SessionRecord:
+    """The stored session, which the test has just made (so it is there)."""
+    record = store.get_session(sid, **kw)
+    assert record is not None, sid
+    return record
+
+
+def _profile(store: SessionStore, mentee_id: str, **kw: Any) -> MenteeProfile:
+    profile = store.get_mentee(mentee_id, **kw)
+    assert profile is not None, mentee_id
+    return profile
 
 
 def add(store: SessionStore, sid: str, question: str, answer: str = "An answer.", **kw: object) -> tuple[int, int]:
@@ -148,21 +163,21 @@ def test_exchange_keeps_metadata_sources_safety_and_partial_flag(store: SessionS
 @shared
 def test_untitled_session_is_titled_from_first_question_only(store: SessionStore) -> None:
     sid = store.create_session()
-    assert store.get_session(sid).title == DEFAULT_TITLE
+    assert _record(store, sid).title == DEFAULT_TITLE
     long_question = "How can I help a mentee who keeps missing   our agreed deadlines without sounding like a manager?"
     add(store, sid, long_question)
-    title = store.get_session(sid).title
+    title = _record(store, sid).title
     assert title.startswith("How can I help a mentee who keeps missing our agreed") and title.endswith("…")
     assert len(title) <= 61 and "  " not in title
     add(store, sid, "A second question that must not become the title")
-    assert store.get_session(sid).title == title
+    assert _record(store, sid).title == title
 
     named = store.create_session(title="Quarterly check-in")
     add(store, named, "Short question")
-    assert store.get_session(named).title == "Quarterly check-in"
+    assert _record(store, named).title == "Quarterly check-in"
     short = store.create_session()
     add(store, short, "  Where do I start?  ")
-    assert store.get_session(short).title == "Where do I start?"
+    assert _record(store, short).title == "Where do I start?"
 
 
 def refuse_marked_answers(store: SessionStore) -> None:
@@ -209,7 +224,7 @@ def test_persists_across_a_new_store_instance(db_url: str) -> None:
     second = SessionStore(db_url)
     try:
         assert [t.content for t in second.history(sid)] == ["Will this survive?", "Yes."]
-        assert second.get_session(sid).title == "Kept"
+        assert _record(second, sid).title == "Kept"
         assert second.ratings(sid)[answer_id].comment == "clear"
     finally:
         second.close()
@@ -240,9 +255,9 @@ def test_persists_across_processes(store: SessionStore, db_url: str) -> None:
     assert [t.content for t in turns] == [f"{kind} {n}" for n in range(3) for kind in ("question", "answer")]
     assert turns[1].sources == [{"n": 1, "title": "T", "source": "s.md"}]
     assert store.ratings(sid, owner="ana")[int(answer_id)].value == -1
-    assert store.get_mentee(mentee, owner="ana").name == "Priya"
+    assert _profile(store, mentee, owner="ana").name == "Priya"
     assert store.journey(mentee, owner="ana")[4] is True
-    assert store.get_session(sid, owner="ana").mentee_id == mentee
+    assert _record(store, sid, owner="ana").mentee_id == mentee
 
 
 @shared
@@ -267,7 +282,7 @@ def test_rename_and_delete_session(store: SessionStore) -> None:
     _, answer = add(store, sid, "Question")
     store.rate(answer, 1)
     store.rename_session(sid, "  Feedback   for Sam ")
-    assert store.get_session(sid).title == "Feedback for Sam"
+    assert _record(store, sid).title == "Feedback for Sam"
     with pytest.raises(ValueError, match="title is empty"):
         store.rename_session(sid, "   ")
     assert store.has_session(sid)
@@ -406,8 +421,8 @@ def test_a_nul_character_never_loses_the_exchange(store: SessionStore) -> None:
         "It does\ufffd not.",
         "reason\ufffd",
     )
-    assert store.get_session(sid).title == "Why\ufffd does this fail?"
-    assert store.get_mentee(mentee).name == "Nu\ufffdl" and store.reflections(mentee)[0].text == "note\ufffd"
+    assert _record(store, sid).title == "Why\ufffd does this fail?"
+    assert _profile(store, mentee).name == "Nu\ufffdl" and store.reflections(mentee)[0].text == "note\ufffd"
     assert "It does\ufffd not." in store.export_markdown(sid)
 
 
@@ -477,10 +492,10 @@ def test_owner_isolation(store: SessionStore) -> None:
         with pytest.raises(NotFound, match="not found"):
             write()
     # Ana's data is untouched.
-    assert store.get_session(sid, owner="ana").title == "Ana's question"
+    assert _record(store, sid, owner="ana").title == "Ana's question"
     assert len(store.history(sid, owner="ana")) == 2
     assert store.ratings(sid, owner="ana")[answer].value == 1
-    assert store.get_mentee(mentee, owner="ana").name == "Lee"
+    assert _profile(store, mentee, owner="ana").name == "Lee"
     assert store.journey(mentee, owner="ana")[2] is False
     assert [r.text for r in store.reflections(mentee, owner="ana")] == ["Lee opened up today"]
     assert store.list_sessions() == []  # the default "local" owner is a different user too
@@ -505,7 +520,7 @@ def test_mentee_create_update_list(store: SessionStore) -> None:
     assert stored == replace(profile, id=mentee, name="Sam")  # every field kept; only the name's spaces trimmed
     updated = MenteeProfile(id=mentee, name="Sam", experience_level="senior", goals="Run the platform team")
     assert store.save_mentee(updated) == mentee
-    again = store.get_mentee(mentee)
+    again = _profile(store, mentee)
     assert (again.experience_level, again.goals, again.notes) == ("senior", "Run the platform team", "")
     store.save_mentee(MenteeProfile(name="alex"))
     store.save_mentee(MenteeProfile(name="Bea"))
@@ -539,7 +554,7 @@ def test_delete_mentee_removes_journey_and_reflections(store: SessionStore) -> N
     assert count_rows(store, "reflections", "mentee_id", mentee) == 0
     assert count_rows(store, "mentees", "id", mentee) == 0
     # The mentor's own conversation stays, unlinked; the other mentee is untouched.
-    assert store.get_session(sid).mentee_id is None and len(store.history(sid)) == 2
+    assert _record(store, sid).mentee_id is None and len(store.history(sid)) == 2
     assert store.journey(other)[2] is True
     with pytest.raises(NotFound):
         store.delete_mentee(mentee)
@@ -622,13 +637,13 @@ def test_validation_errors(store: SessionStore) -> None:
     with pytest.raises(NotFound):
         store.create_session(mentee_id="missing")
     assert store.history(sid) == []
-    assert store.get_session(sid).title == DEFAULT_TITLE
+    assert _record(store, sid).title == DEFAULT_TITLE
 
 
 # --- concurrency, crashes, broken storage ---------------------------------------------------------
 
 
-def run_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
+def run_threads(count: int, work: Callable[[int], object]) -> list[BaseException]:
     errors: list[BaseException] = []
     start = threading.Barrier(count)
 
@@ -712,7 +727,7 @@ def test_read_only_database_raises_storage_error(store: SessionStore, readonly_u
             assert "Traceback" not in message
     finally:
         reader.close()
-    assert len(store.history(sid)) == 2 and store.get_session(sid).title == "Before the disk went read-only"
+    assert len(store.history(sid)) == 2 and _record(store, sid).title == "Before the disk went read-only"
 
 
 CHILD_WRITES_FOREVER = """
@@ -743,6 +758,7 @@ def test_kill_9_never_leaves_half_an_exchange(db_url: str) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert child.stdout is not None and child.stderr is not None
     try:
         sid = child.stdout.readline().strip()
         written = 0
@@ -779,7 +795,7 @@ def test_sqlite_runs_in_wal_mode_with_safe_pragmas(store: SessionStore, db_url: 
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert (conn.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0) >= 5000
     # WAL is a property of the file: a plain sqlite3 connection sees it too.
     path = db_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as raw:
