@@ -559,3 +559,17 @@ def test_bound_names_accept_metric_or_suite_metric() -> None:
     assert parse_bound("hit@5=0.9").metric == "hit@5"
     assert set(SUITES) == {"retrieval", "answers", "feedback", "safety", "conversations", "details", "moves", "judge"}
     assert math.isclose(parse_bound("retrieval.ndcg@5=0.45").value, 0.45)
+
+
+def test_a_forbidden_point_counts_only_when_the_answer_says_it(rt) -> None:
+    """The conversations suite flags a forbidden point only when a sentence paraphrases it: not when the answer
+    warns against it, and not when a heading or a topic-close line merely shares its words."""
+    from assistant.evals.suites import forbidden_said
+
+    points = ["promise her the promotion next cycle"]
+    said = "**What to do**\n1. Promise her the promotion in the next cycle so she stays motivated. [1]"
+    warned = "**Do and don't**\n- Don't promise her the promotion next cycle. [1]"
+    near = "**What to do**\n1. Next steps might include a development plan for the next promotion cycle. [1]"
+    assert forbidden_said(rt.embedder, points, said) == points
+    assert forbidden_said(rt.embedder, points, warned) == []
+    assert forbidden_said(rt.embedder, points, near) == []

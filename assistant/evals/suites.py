@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.evals.answers import ask, chunk_sentences, playbook_of, point_coverage
+from assistant.embedders import Embedder
+from assistant.evals.answers import ask, chunk_sentences, playbook_of, point_coverage, strip_markup
 from assistant.evals.core import Case, Progress, SuiteOutput, case_ids, rounded
 from assistant.evals.datasets import FEEDBACK_CRITERIA, Dataset
 from assistant.evals.metrics import accuracy, hit_at_k, mean, ndcg_at_k, precision_recall, reciprocal_rank, share
@@ -469,6 +470,7 @@ def run_conversations(rt: Runtime, dataset: Dataset, progress: Progress | None =
                     "hit_without_history": bool(set(alone) & set(expected)),
                     "query": answer.query,
                     "category": answer.safety.category,
+                    "answer": answer.answer,
                 }
                 turn.update(_turn_points(scratch, row, k, answer))
                 turns.append(turn)
@@ -480,8 +482,25 @@ def run_conversations(rt: Runtime, dataset: Dataset, progress: Progress | None =
     return cases, {"topic_window": TOPIC_WINDOW}
 
 
-# Lines that warn against something ("Don't promise…") name what is forbidden without doing it.
-_WARNING_LINE = re.compile(r"^\W*(?:don'?t|do not|avoid|never|resist|not)\b", re.IGNORECASE)
+# Sentences that warn against something ("Don't promise…", "Do not promise…") name what is forbidden without
+# doing it; headings ("Questions to ask Hye-jin") say nothing.
+_WARNING = re.compile(r"\b(?:don'?t|do not|avoid|never|resist|rather than|instead of|not)\b", re.IGNORECASE)
+# The encoder cannot tell "promise it" from "don't promise it", and topic-close lines reach 0.5-0.7 (measured on
+# the 46 conversations: 35 flags at 0.45, none a real contradiction); only a near paraphrase of a forbidden point
+# counts.
+FORBIDDEN_COSINE = 0.75
+_HEADING = re.compile(r"^\*\*[^*]+\*\*$")
+
+
+def forbidden_said(embedder: Embedder, points: list[str], answer: str) -> list[str]:
+    """The forbidden points the answer states outright: a sentence, outside warnings and headings, that
+    paraphrases one."""
+    lines = [line for line in answer.splitlines() if not _HEADING.match(line.strip())]
+    sentences = [s for s in chunk_sentences(strip_markup("\n".join(lines))) if not _WARNING.search(s)]
+    if not points or not sentences:
+        return []
+    similarity = embedder.embed(points) @ embedder.embed(sentences).T
+    return [p for p, row in zip(points, similarity, strict=True) if float(row.max()) >= FORBIDDEN_COSINE]
 
 
 def _turn_points(rt: Runtime, row: dict[str, Any], k: int, answer: Answer) -> dict[str, Any]:
@@ -501,11 +520,7 @@ def _turn_points(rt: Runtime, row: dict[str, Any], k: int, answer: Answer) -> di
         out["points_missed"] = [p for p, ok in zip(required, covered, strict=True) if not ok]
     forbidden = ((row.get("forbidden") or [])[k : k + 1] or [[]])[0]
     if forbidden and coaching:
-        said = "\n".join(
-            line for line in answer.answer.splitlines() if not _WARNING_LINE.match(line.lstrip("-*0123456789. "))
-        )
-        made = point_coverage(rt.embedder, forbidden, said)
-        out["forbidden_made"] = [p for p, hit in zip(forbidden, made, strict=True) if hit]
+        out["forbidden_made"] = forbidden_said(rt.embedder, forbidden, answer.answer)
     return out
 
 
