@@ -112,6 +112,7 @@ def test_feedback_draft_speaks_to_the_mentee_and_asks_for_what_is_missing(rt) ->
     [
         "my mentee got a bad 360 review and the comments say she's abrasive. she asked me if it's true. what do i say",
         "My mentee was passed over for the team lead role and asked me what she should say to her manager.",
+        "My mentee asked me to look over her CV tonight and I honestly think it's weak. How blunt should I be?",
     ],
 )
 def test_what_happened_to_the_mentee_is_not_an_act_to_give_feedback_on(rt, question: str) -> None:

@@ -256,7 +256,11 @@ class Understanding:
         """The playbook's own need, unless the message asks for words of praise or feedback about something
         that happened. In chat mode a message never becomes a conversation plan."""
         default = chosen[0].need if chosen else "advice"
-        if default in ("feedback", "praise") and not details.behavior and not _WORDING_ASK.search(message):
+        if (
+            default in ("feedback", "praise")
+            and not _done_by_mentee(details.behavior)
+            and not _WORDING_ASK.search(message)
+        ):
             default = "advice"  # "how do I give feedback to my boss?" asks how, not for a draft
         guess = self.needs.classify(message, default).need
         wants_words = default in ("feedback", "praise") or _WORDING.search(message)
@@ -274,7 +278,9 @@ _HAPPENED_TO = re.compile(
     r"^(?:(?:has |have |had |just )?(?:got|gets|getting|received?|receives)(?: back)? (?:an? |the |his |her |their )?"
     r"(?:\w+ ){0,2}?(?:review|rating|appraisal|feedback|score|mark|grade|result|rejection|news|complaint|warning)s?"
     r"|(?:was|were|is|has been|got) (?:given|told|passed over|turned down|rejected|refused|denied|made redundant"
-    r"|laid off|let go))\b",
+    r"|laid off|let go)"
+    # "Asked me to look over her CV": what the mentee wants from the mentor, not the work to give feedback on.
+    r"|(?:has |have |just )?(?:asked|asks|wants|wanted) me to\b)\b",
     re.I,
 )
 
