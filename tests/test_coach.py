@@ -120,6 +120,17 @@ def test_what_happened_to_the_mentee_is_not_an_act_to_give_feedback_on(rt, quest
     assert answer.mode != "feedback" and "**A draft in your words" not in answer.answer
 
 
+def test_praise_read_by_the_parse_is_answered_as_praise(rt) -> None:
+    """The encoder alone puts "…it went really well… I want to tell him" closest to delivering bad news."""
+    answer = rt.coach.ask(
+        "My mentee Jonas presented to the leadership team yesterday and it went really well: he handled a hostile "
+        "question about the budget calmly and the CFO asked for his deck. I want to tell him.",
+        persist=False,
+    )
+    assert answer.extras["need"] == "praise"
+    assert "disappointing news" not in answer.answer
+
+
 def test_praise_has_the_praise_shape(rt) -> None:
     answer = rt.coach.ask(
         "I want to thank Arjun for staying late to fix the billing outage, but not in a generic way. Help me word it.",

@@ -168,7 +168,7 @@ class Understanding:
         if not previous:
             # A name or a word or two carries no situation; asking beats guessing.
             chosen = [m.playbook for m in alone.chosen()] if len(message.split()) >= MIN_WORDS else []
-            return self._reading(message, chosen, details, name, alone, mode)
+            return self._reading(message, _praise_first(chosen, alone, details), details, name, alone, mode)
         thread = _quoted_start(state.user_turns[0]) if state.user_turns else previous[0].title
         if not details.behavior:
             # "Give me the exact words": the act to draft from is in what the mentor said earlier.
@@ -283,6 +283,16 @@ _HAPPENED_TO = re.compile(
     r"|(?:has |have |just )?(?:asked|asks|wants|wanted) me to\b)\b",
     re.I,
 )
+
+
+def _praise_first(chosen: list[Playbook], matches: Matches, details: Details) -> list[Playbook]:
+    """The parse reads praise ("it went really well", "he handled it calmly") where the encoder only sees the
+    topic ("presented to the leadership team… I want to tell him" is closest to delivering news): a praise
+    playbook among the leading candidates answers it."""
+    if not chosen or not details.is_praise or chosen[0].need == "praise":
+        return chosen
+    praise = next((m.playbook for m in matches.ranked if m.playbook.need == "praise"), None)
+    return [praise] if praise else chosen
 
 
 def _done_by_mentee(behaviour: str | None) -> bool:
