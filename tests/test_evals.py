@@ -151,7 +151,7 @@ def test_answers_dataset_has_unanswerable_questions_and_conversations_have_sever
     answers = load_dataset("answers").rows
     assert sum(1 for r in answers if r.get("answerable") is False) >= 5
     conversations = load_dataset("conversations").rows
-    assert len(conversations) >= 3 and all(3 <= len(r["turns"]) <= 5 for r in conversations)
+    assert len(conversations) >= 40 and all(2 <= len(r["turns"]) <= 10 for r in conversations)
 
 
 # --- answer parsing -------------------------------------------------------------------------------------

@@ -794,15 +794,14 @@ def test_coach_puts_the_warning_box_above_coaching_and_escalates_clear_risk(rt: 
     categories["crisis"].update(threshold=0.99999, possible=0.0)  # every message lands in the warning band
     router = SafetyRouter(rt.embedder)
     router.model = SafetyModel({**shipped, "categories": categories})
-    before = rt.__dict__.get("safety")
-    rt.__dict__["safety"] = router
+    # The coach holds the router it was built with (it may already exist in this session): swap it there.
+    before = rt.coach.safety
+    rt.coach.safety = router
     try:
         answer = rt.coach.ask("How do I plan my first session with a new mentee?", persist=False)
         escalated = rt.coach.ask("My mentee told me she wants to kill herself tonight.", persist=False)
     finally:
-        rt.__dict__.pop("safety")
-        if before is not None:
-            rt.__dict__["safety"] = before
+        rt.coach.safety = before
     assert answer.answer.startswith(warning_box())
     assert answer.backend != "safety" and len(answer.answer) > len(warning_box()) + 20  # the coaching still came
     assert answer.safety.category == "crisis" and not answer.safety.escalated

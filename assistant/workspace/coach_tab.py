@@ -85,7 +85,7 @@ class CoachCallbacks(Base):
             return
         pending = [*history, chat_message("user", message), {"role": "assistant", "content": "…"}]
         yield pending, "", sources_now, "", history, turns, session_id
-        started = time.monotonic()
+        started, finished = time.monotonic(), False
         cancel = self._cancel_event(request)
         try:
             stream = self.rt.coach.stream(
@@ -101,11 +101,12 @@ class CoachCallbacks(Base):
                     if isinstance(stream, Generator):
                         stream.close()  # before the answer is complete the coach stores nothing
                     self._forget(answer, session_id, request)
-                    return
+                    break
                 pending[-1] = chat_message("assistant", text or "…")
                 if answer is None:
                     yield pending, "", sources_now, "", history, turns, session_id
                     continue
+                finished = True
                 turns = [*turns, None, answer.extras.get("turn_id")]
                 yield (
                     pending,
@@ -116,6 +117,12 @@ class CoachCallbacks(Base):
                     turns,
                     answer.session or session_id,
                 )
+            if not finished and (cancel.is_set() or self._stop_pressed(request, started)):
+                # Stopped: the last step shown is the stopped answer, never the "…" of a request abandoned early
+                # (the turn's last step is repeated once more when it ends).
+                kept, kept_turns = _marked_stopped(pending, history, turns)
+                yield kept, "", sources_now, STOPPED_NOTICE, kept, kept_turns, session_id
+                return
         except USER_ERRORS as exc:
             yield history, message, sources_now, error_banner(str(exc)), history, turns, session_id
         except Exception:
@@ -240,17 +247,11 @@ class CoachCallbacks(Base):
             running = self._cancels.pop(str(key), None)
             if running is not None:
                 running.set()
-        history, turns = list(history or []), list(turns or [])
         idle = (gr.update(visible=True), gr.update(visible=False))
-        if len(shown or []) <= len(history):
-            return history, history, turns, "", *idle
-        kept = [{"role": m.get("role", "user"), "content": message_text(m)} for m in shown[: len(history) + 2]]
-        if kept[-1]["role"] == "assistant":
-            partial = kept[-1]["content"].removesuffix("…") if kept[-1]["content"] != "…" else ""
-            kept[-1]["content"] = partial + '<p class="ma-stopped"><em>Stopped. This answer was not saved.</em></p>'
-        turns += [None] * (len(kept) - len(history))
-        notice = banner("info", "Stopped.", " Retry under the answer, or edit the question, to ask it again.")
-        return kept, kept, turns, notice, *idle
+        if len(shown or []) <= len(history or []):
+            return list(history or []), list(history or []), list(turns or []), "", *idle
+        kept, turns = _marked_stopped(shown, history, turns)
+        return kept, kept, turns, STOPPED_NOTICE, *idle
 
     @staticmethod
     def answering(steps: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
@@ -550,3 +551,18 @@ def layout(ws: CoachCallbacks) -> dict[str, Any]:
         "search": search,
         "refresh": refresh,
     }
+
+
+STOPPED_NOTICE = banner("info", "Stopped.", " Retry under the answer, or edit the question, to ask it again.")
+
+
+def _marked_stopped(
+    shown: list[dict[str, Any]], history: list[dict[str, str]], turns: list[int | None]
+) -> tuple[list[dict[str, Any]], list[int | None]]:
+    """The chat as it stood when Stop was pressed: the words so far, marked as stopped and not saved."""
+    history, turns = list(history or []), list(turns or [])
+    kept = [{"role": m.get("role", "user"), "content": message_text(m)} for m in shown[: len(history) + 2]]
+    if kept and kept[-1]["role"] == "assistant":
+        partial = kept[-1]["content"].removesuffix("…") if kept[-1]["content"] != "…" else ""
+        kept[-1]["content"] = partial + '<p class="ma-stopped"><em>Stopped. This answer was not saved.</em></p>'
+    return kept, turns + [None] * (len(kept) - len(history))
