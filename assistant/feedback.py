@@ -773,7 +773,18 @@ _LOWER_OK_WORDS = (
     " there she he next could would can please let's my his her their while as"
 )
 _LOWER_OK = frozenset(_LOWER_OK_WORDS.split())
-_SITUATION_OPENING = re.compile(r"(?i)(in|on|at|during|when|after|before|yesterday|today|last|this|while)\b")
+_SITUATION_OPENING = re.compile(
+    r"(?i)(in|on|at|during|when|after|before|yesterday|today|tonight|last|this|while|over|since|for|throughout|"
+    r"through|until|around|by|every|all|each|earlier|once|twice|within|from)\b"
+)
+_CALENDAR_START = re.compile(
+    r"(?i)^(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july"
+    r"|august|september|october|november|december)s?\b"
+)
+# An impact given as a tail of the mentor's sentence ("which meant…", "meaning…", "so the…", "and then…") is said
+# as a sentence of its own.
+_IMPACT_TAIL = re.compile(r"(?i)^(?:(?:and|so|but)\s+)?(?:(which|meaning)\s+)?")
+_LONE_I = re.compile(r"(?<![\w'’])i(?=$|[\s,.;:!?'’])")
 _KEEP_REQUEST_OPENING = re.compile(
     r"(?i)(next time|going forward|moving forward|from now on|in (the )?future|before|in the next|for the next|"
     r"let's|let us|i'd|i would|i want|i need|can we|could we|shall we|would it|we|my ask|how about|what if)\b"
@@ -784,7 +795,31 @@ _QUESTION_OPENING = re.compile(r"(?i)(next time, )?(could|would|can|will|shall|h
 
 
 def _clean_part(part: str) -> str:
-    return " ".join(_EDGE_PUNCT.sub("", _CONTROL.sub(" ", part or "")).split())
+    text = " ".join(_EDGE_PUNCT.sub("", _CONTROL.sub(" ", part or "")).split())
+    return _LONE_I.sub("I", text)  # the mentor's lower-case "i was off sick" reads as a typo in a draft
+
+
+def _situation_opener(sit: str) -> str:
+    """The situation as the phrase that opens the draft: "In Monday's client demo", "On Tuesday", "In the Wednesday
+    client call"; a phrase that already opens with a preposition or a time word is kept."""
+    if _SITUATION_OPENING.match(sit) and not _POSSESSIVE_OCCASION.match(sit):
+        return sit
+    calendar = _CALENDAR_START.match(sit)
+    if calendar and len(sit.split()) == 1:
+        return f"on {sit}"  # "Tuesday"
+    if calendar and not _POSSESSIVE_OCCASION.match(sit):
+        return f"in the {sit}"  # "Wednesday client call"
+    return f"in {_lower_occasion(sit)}"
+
+
+def _impact_sentence(imp: str) -> str:
+    """ "which meant the auditor asked us to resubmit" → "That meant the auditor asked us to resubmit." """
+    tail = _IMPACT_TAIL.match(imp)
+    rest = imp[tail.end() :] if tail else imp
+    if tail and tail.group(1):
+        verb = "meant" if tail.group(1).lower() == "meaning" else ""
+        rest = f"that {verb} {rest}".replace("  ", " ")
+    return f"{_upper_first(rest or imp)}."
 
 
 def _lower_first(part: str) -> str:
@@ -819,13 +854,13 @@ def draft_feedback(situation: str, behavior: str, impact: str, request: str) -> 
     sit, beh, imp, req = (_clean_part(p) for p in (situation, behavior, impact, request))
     sentences: list[str] = []
     if sit and beh:
-        occasion = _POSSESSIVE_OCCASION.match(sit)  # "Yesterday's handover" names an occasion, not a time
-        opener = sit if _SITUATION_OPENING.match(sit) and not occasion else f"in {_lower_occasion(sit)}"
-        sentences.append(f"{_upper_first(opener)}, {_lower_first(beh)}.")
-    elif sit or beh:
-        sentences.append(f"{_upper_first(sit or beh)}.")
+        sentences.append(f"{_upper_first(_situation_opener(sit))}, {_lower_first(beh)}.")
+    elif beh:
+        sentences.append(f"{_upper_first(beh)}.")
+    elif sit:  # a setting alone is no sentence: say what the talk is about
+        sentences.append(f"I'd like to talk about what happened {_lower_first(_situation_opener(sit))}.")
     if imp:
-        sentences.append(f"{_upper_first(imp)}.")
+        sentences.append(_impact_sentence(imp))
     if req:
         sentences.append(_request_sentence(req))
     return " ".join(sentences)

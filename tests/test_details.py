@@ -93,7 +93,8 @@ def test_the_labelled_set_is_large_varied_and_split() -> None:
     rows = [json.loads(line) for line in (REPO / "evals" / "datasets" / "details.jsonl").read_text().splitlines()]
     assert len(rows) >= 80
     splits = {r["split"] for r in rows}
-    assert splits == {"dev", "test"}
+    assert splits == {"dev", "test", "holdout"}
+    assert sum(r["split"] == "holdout" for r in rows) >= 40
     assert sum(r["name"] is None for r in rows) >= 5 and sum(r["kind"] == "praise" for r in rows) >= 20
     assert sum(r["text"] == r["text"].lower() for r in rows) >= 5
 

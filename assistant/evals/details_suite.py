@@ -2,9 +2,11 @@
 another person's words or actions to the mentee.
 
 Dataset: evals/datasets/details.jsonl, one hand-labelled description a line:
-    {"id", "split": "dev"|"test", "text", "name", "situation", "behavior", "impact", "request",
+    {"id", "split": "dev"|"test"|"holdout", "text", "name", "situation", "behavior", "impact", "request",
      "kind": "praise"|"problem"|null, "others_did": [phrases other people did, as the mentor wrote them]}
-Fields are in the mentor's words (null where the message has none). Tune on `dev`; `test` is only measured.
+Fields are in the mentor's words (null where the message has none). Tune on `dev`; `test` and `holdout` are only
+measured. `holdout` is a second held-out set, written before its failures were looked at and never tuned on; its
+numbers are reported apart from `test`, whose numbers stay the headline.
 
 Lenient match: both texts are lower-cased and cut into words (letters, digits, apostrophes); a few joining words
 (the, a, an, and, to, of, in, on, at, that, which, so, for) are dropped; the field matches when the F1 of the
@@ -33,7 +35,7 @@ from assistant.feedback import draft_feedback
 from assistant.runtime import Runtime
 
 FIELDS: tuple[str, ...] = ("name", "situation", "behavior", "impact", "request")
-SPLITS: tuple[str, ...] = ("dev", "test")
+SPLITS: tuple[str, ...] = ("dev", "test", "holdout")
 MATCH_F1 = 0.6
 _JOINERS = {"the", "a", "an", "and", "to", "of", "in", "on", "at", "that", "which", "so", "for"}
 _PASS_OVER = {

@@ -39,6 +39,10 @@ EVENT_NOUNS = {
     "chat", "thread", "channel", "email", "calls", "meetings", "reviews", "demos", "rounds", "visits", "weekend",
     "night", "morning", "afternoon", "week", "month", "quarter", "day", "event", "pitch", "rehearsal", "lecture",
     "seminar", "training", "kickoff", "deployment", "release", "inspection", "game", "match", "slack", "zoom",
+    "holiday", "holidays", "break", "term", "semester", "trip", "tour", "fair", "show", "exhibition", "ceremony",
+    "party", "viewing", "check-in", "checkin", "catch-up", "debrief", "onboarding", "orientation", "panel", "board",
+    "committee", "assembly", "surgery", "clinic", "rota", "install", "installation", "walkthrough",
+    "hearing", "appointment", "consultation", "webinar", "forum", "summit", "convention", "festival", "concert",
 }
 # fmt: on
 # fmt: off
@@ -53,6 +57,8 @@ _TIME_WORDS = {
     "december", "time",
 }
 # fmt: on
+_CALENDAR_DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend"}
+_CLOCK = {"am", "pm", "a.m.", "p.m.", "noon", "midnight", "midday", "o'clock"}
 # Verbs with which the mentor states a plan, a wish or a question rather than something that happened.
 # fmt: off
 PLAN_VERBS = {
@@ -77,6 +83,10 @@ WISH_VERBS = {
 }
 # fmt: on
 NEWS_VERBS = {"tell", "inform", "break", "announce"}
+# Verbs with which the mentor frames what they know or believe of the mentee in general, and words that label a
+# sentence as background: the incident itself is elsewhere.
+BELIEF_VERBS = {"know", "think", "believe", "feel", "guess", "understand", "realise", "realize", "appreciate"}
+CONTEXT_WORDS = {"background", "context", "history", "backstory"}
 # fmt: off
 PRAISE_WORDS = {
     "praise", "thank", "recognise", "recognize", "brilliant", "great", "excellent", "well", "impressed", "proud",
@@ -118,12 +128,33 @@ class MessageParse:
 
 def parse(text: str) -> MessageParse:
     """The record for one message; the same text is parsed only once per process."""
-    return _parse(" ".join(text.split()))
+    return _parse(as_sentences(text))
 
 
 def parse_fresh(text: str) -> MessageParse:
     """Parse without the per-process memory (for timing)."""
-    return _parse.__wrapped__(" ".join(text.split()))
+    return _parse.__wrapped__(as_sentences(text))
+
+
+_BULLET = re.compile(r"^\s*(?:[-*•·–—>]+|\d+[.)])\s+")
+
+
+def as_sentences(text: str) -> str:
+    """The message on one line, each item of a bullet list ending as a sentence of its own.
+
+    Mentors paste notes ("Feedback for Chen:\n- he committed the team…\n- two engineers asked to move"); joined
+    with spaces the parser would read the list as one run-on clause. A line that is a bullet, or is followed by one,
+    gets a full stop when it does not end a sentence; other line breaks (a hard-wrapped email) are only spaces."""
+    raw = [line for line in text.splitlines() if line.strip()]
+    bullets = [bool(_BULLET.match(line)) for line in raw]
+    lines = [_BULLET.sub("", line).strip() for line in raw]
+    for n in range(len(lines) - 1):
+        if (bullets[n] or bullets[n + 1]) and lines[n] and lines[n][-1] not in _ENDS:
+            lines[n] += "."
+    return " ".join(" ".join(lines).split())
+
+
+_ENDS = ".!?:;,\"'’”)"
 
 
 @lru_cache(maxsize=1024)
@@ -156,7 +187,7 @@ class _Reader:
         impact = self._impact_tokens()
         request = self._request_tokens()
         topic, is_news = self._topic_tokens()
-        situation = [self.doc[i] for i in sorted(self.situation_tokens)]
+        situation = _trim([self.doc[i] for i in sorted(self.situation_tokens)])
         return MessageParse(
             people=self.people.names,
             mentee=self.people.mentee.name if self.people.mentee else None,
@@ -289,8 +320,22 @@ class _Reader:
         reliable"), and the verbs coordinated with it."""
         found = self._mentee_clauses()
         acts = [v for v in found if not self._is_trait(v)]
-        first = (acts or found)[:1]
+        incident = [v for v in acts if not self._is_background(v)]
+        first = (incident or acts or found)[:1]
         return [first[0], *self._coordinated(first[0])] if first else []
+
+    def _is_background(self, verb: Token) -> bool:
+        """What the mentor sets out before the incident: a clause under their own knowing or thinking ("I know Samira
+        has been carrying a lot"), or a sentence labelled as context ("A bit of background: Priyanka joined…")."""
+        # "I know Oren has been…" comes out with "know" above the clause or hung beside it (parataxis)
+        framing = [*verb.ancestors, *(c for c in verb.children if c.dep_ == "parataxis" and c.i < verb.i)]
+        if any(n.lemma_.lower() in BELIEF_VERBS and self._is_mentor_clause(n) for n in framing):
+            return True
+        sentence = verb.sent
+        label = [t for t in sentence if t.i < verb.i and t.text == ":"]
+        if label and any(t.lemma_.lower() in CONTEXT_WORDS for t in self.doc[sentence.start : label[0].i]):
+            return True
+        return any(t.lemma_.lower() in CONTEXT_WORDS for t in sentence[:2])  # "Background, she joined from…"
 
     def _mentee_clauses(self) -> list[Token]:
         found: list[Token] = []
@@ -414,8 +459,11 @@ class _Reader:
         return False
 
     def _is_which_effect(self, clause: Token) -> bool:
-        """ ", which saved us forty thousand dollars": a comment on what the behaviour led to."""
+        """ ", which saved us forty thousand dollars", ", meaning the on-call team worked until 2am": a comment on what
+        the behaviour led to."""
         subject = next((c for c in clause.children if c.dep_ == "nsubj"), None)
+        if subject is None and clause.lemma_ == "mean" and clause.tag_ == "VBG" and clause.i > 0:
+            return self.doc[clause.i - 1].text == "," and any(c.dep_ in ("ccomp", "xcomp") for c in clause.children)
         return (
             subject is not None and subject.lower_ == "which" and subject.i > 0 and self.doc[subject.i - 1].text == ","
         )
@@ -495,6 +543,14 @@ class _Reader:
                     picked |= {t.i for t in child.subtree if not (t.is_punct and t.i == child.right_edge.i)}
         if not picked:
             picked = self._situation_around()
+        return self._whole_words(picked)
+
+    def _whole_words(self, picked: set[int]) -> set[int]:
+        """The tokenizer splits "check-in" and "follow-up" at the hyphen; a phrase keeps the word whole."""
+        doc = self.doc
+        for i in sorted(picked):
+            if i + 2 < len(doc) and doc[i + 1].text == "-" and not doc[i].whitespace_ and not doc[i + 1].whitespace_:
+                picked |= {i + 1, i + 2}
         return picked
 
     def _in_content(self, token: Token) -> bool:
@@ -615,7 +671,14 @@ class _Reader:
     def _is_setting(self, prep: str, obj: Token) -> bool:
         """Whether "prep obj" says when or where (the shared event), rather than how long or whose."""
         dets = {c.lower_ for c in obj.children if c.dep_ in ("det", "poss")}
-        if prep != "for" and dets & {"his", "her", "their", "a", "an", "every", "each", "any"}:
+        # "on a Friday" is when; so is "during his shift" (but "after his shift", "in a day" are how long or how)
+        a_day = prep == "on" and obj.lower_ in _CALENDAR_DAYS and dets <= {"a", "an", "every", "each"}
+        during = prep == "during" and obj.lemma_.lower() in EVENT_NOUNS
+        if (
+            prep != "for"
+            and dets & {"his", "her", "their", "a", "an", "every", "each", "any"}
+            and not (a_day or during)
+        ):
             return False  # "after his shift", "on a call", "on every email": part of what the person did
         if any(_is_time(c) for c in obj.children if c.dep_ == "poss"):
             return True  # "in yesterday's critique", "at Thursday's all-hands"
@@ -641,12 +704,15 @@ class _Reader:
             return set()  # a subordinate clause ("after Grace criticised…") has no fronted setting of its own
         person = self.people.of(subjects[0])
         chain = appos_root(subjects[0])
+        # a heading before a colon ("Points for Ines: Friday demo - she skipped…") is not the resumed name
+        colons = [t.i for t in self.doc[verb.sent.start : subjects[0].i] if t.text in (":", ";")]
+        opening = colons[-1] + 1 if colons else verb.sent.start
         starts = [
             s
             for s, e in (person.mentions if person else [])
             if s <= subjects[0].i < e
             or (verb.sent.start <= s and appos_root(self.doc[e - 1]) == chain)
-            or (verb.sent.start <= s < subjects[0].i and self.people.is_mentee(subjects[0]))  # "my mentee Ravi he…"
+            or (opening <= s < subjects[0].i and self.people.is_mentee(subjects[0]))  # "my mentee Ravi he…"
         ]
         starts = sorted(starts)
         start = starts[0] if starts else subjects[0].left_edge.i
@@ -733,7 +799,11 @@ class _Reader:
             for t in sent
             if t.pos_ in ("VERB", "AUX")
             and t.dep_ in ("ROOT", "conj", "ccomp", "advcl", "relcl")
-            and (t.tag_ in ("VBD", "VBZ", "VBP", "MD") or any(c.dep_ in ("aux", "auxpass") for c in t.children))
+            and (
+                t.tag_ in ("VBD", "VBZ", "VBP", "MD")
+                or any(c.dep_ in ("aux", "auxpass") for c in t.children)
+                or self._is_which_effect(t)  # ", meaning the team worked late"
+            )
         ]
 
     def _effect_clauses(self, sent: Span) -> list[Token]:
@@ -774,10 +844,15 @@ class _Reader:
 
     def _frames(self, verb: Token) -> bool:
         """The behaviour is what this verb reports (a speech or perception verb with it as its complement)."""
-        if verb.lemma_.lower() not in SPEECH_VERBS | {"notice", "see", "hear", "find", "learn", "realise", "realize"}:
-            return False
-        reported = [c for c in verb.children if c.dep_ == "ccomp" and c.i > verb.i]  # the frame comes first
-        return any(b in c.subtree for c in reported for b in self.behavior_verbs)
+        # "rang me to say that…", "emailed to tell me…": the speech verb can hang off the one that brought the words
+        speakers = [verb, *(c for c in verb.children if c.dep_ in ("xcomp", "advcl") and c.i > verb.i)]
+        for speaker in speakers:
+            if speaker.lemma_.lower() not in SPEECH_VERBS | {"notice", "see", "hear", "find", "learn", "realise"}:
+                continue
+            reported = [c for c in speaker.children if c.dep_ == "ccomp" and c.i > speaker.i]  # the frame comes first
+            if any(b in c.subtree for c in reported for b in self.behavior_verbs):
+                return True
+        return False
 
     def _inside_found(self, verb: Token, found: list[Token]) -> bool:
         return any(verb in f.subtree for f in found if f.dep_ != "ROOT" or verb.dep_ != "conj")
@@ -801,15 +876,17 @@ class _Reader:
         if self._is_which_effect(clause):
             return True
         subject = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
-        if subject is None or self.people.is_mentee(subject) or subject.lower_ in ("which", "that", "who"):
+        if subject is None or self._surely_mentee(subject) or subject.lower_ in ("which", "that", "who"):
             return False
+        if self.people.is_mentee(subject):
+            # a pronoun that may be the mentee or another: only an explicit "so" or "as a result" makes it an effect
+            return self._marked_result(clause, subject)
         if self._is_spliced(clause, subject):
             return True
         before = [c for c in clause.children if c.i < subject.i]
-        joined = any(c.dep_ == "cc" for c in before) or clause.dep_ == "conj"
         markers = {c.lower_ for c in before if c.dep_ in ("advmod", "mark")}
-        result = any(c.dep_ == "prep" and any(g.lower_ == "result" for g in c.subtree) for c in before)
-        return "so" in markers or result or (joined and bool(markers & {"now", "then", "therefore"}))
+        joined = any(c.dep_ == "cc" for c in before) or clause.dep_ == "conj"
+        return self._marked_result(clause, subject) or (joined and bool(markers & {"now", "then", "therefore"}))
 
     def _others_clause(self, clause: Token, behavior: Token) -> bool:
         """A verb coordinated inside the behaviour with a subject of its own that is not the mentee, outside any
@@ -837,7 +914,21 @@ class _Reader:
     def _shares_the_mentee(self, verb: Token) -> bool:
         """A clause whose subject includes the mentee ("Ilona and Marek both presented") is about them too."""
         subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
-        return subject is not None and any(self.people.is_mentee(t) for t in subject.subtree)
+        if subject is None or not any(self.people.is_mentee(t) for t in subject.subtree):
+            return False
+        # "…laughed at Yuki's idea, so *she* went quiet": a pronoun that may be someone else, after an explicit "so"
+        return not (subject.i in self.people.unsure and self._marked_result(verb, subject))
+
+    def _marked_result(self, clause: Token, subject: Token) -> bool:
+        """The clause opens with "so" or "as a result"."""
+        before = [c for c in clause.children if c.i < subject.i]
+        so = any(c.lower_ == "so" and c.dep_ in ("advmod", "mark") for c in before)
+        return so or any(c.dep_ == "prep" and any(g.lower_ == "result" for g in c.subtree) for c in before)
+
+    def _surely_mentee(self, token: Token) -> bool:
+        """The mentee, not a pronoun that might as well be someone else ("…laughed at Yuki's idea, so *she* went
+        quiet"): an unsure pronoun's clause may be what followed, never more of what the mentee did."""
+        return self.people.is_mentee(token) and token.i not in self.people.unsure
 
     def _comes_before_behavior(self, verb: Token) -> bool:
         """What others did earlier in the same sentence is background ("Chiara handled the sign-ups, and Sione
@@ -907,11 +998,13 @@ class _Reader:
                 for child in verb.children:
                     subject = next((c for c in child.children if c.dep_ in ("nsubj", "nsubjpass")), None)
                     if child.dep_ in ("ccomp", "xcomp") and subject is not None and self._is_mentee_named(subject):
-                        return _trim([t for t in child.subtree if t.i > subject.i and t.lower_ != "to"])
+                        # only the infinitive's own "to": "present it *to* the other sites" keeps its preposition
+                        infinitive = [c.i for c in child.children if c.dep_ == "aux" and c.lower_ == "to"]
+                        return _trim([t for t in child.subtree if t.i > subject.i and t.i not in infinitive])
                 obj = next((c for c in verb.children if c.dep_ == "dobj" and self._is_mentee_named(c)), None)
                 xcomp = next((c for c in verb.children if c.dep_ == "xcomp"), None)
                 if obj is not None and xcomp is not None:
-                    return _trim([t for t in xcomp.subtree if t.lower_ != "to" or t.head.i != xcomp.i])
+                    return _trim([t for t in xcomp.subtree if not (t.dep_ == "aux" and t.lower_ == "to")])
         for token in self.doc:
             if token.lower_ in ("should", "must") or (token.lemma_ == "need" and token.tag_ == "VBZ"):
                 subject = self._subject(token.head if token.dep_ == "aux" else token)
@@ -1009,8 +1102,11 @@ def _is_time(token: Token) -> bool:
     if token.lower_ in ("yesterday", "today", "tonight"):
         return True
     words = {t.lower_ for t in token.subtree}
+    words |= {w[:-1] for w in words if w.endswith("s") and w[:-1] in _CALENDAR_DAYS}  # "on Mondays"
     if token.ent_type_ in ("DATE", "TIME") and words & _TIME_WORDS:
         return True
+    if token.ent_type_ == "TIME" and (words & _CLOCK or any(re.fullmatch(r"\d{1,2}[:.]\d\d", w) for w in words)):
+        return True  # "at 4pm", "at 9:30", not "twenty minutes"
     dets = {c.lower_ for c in token.children if c.dep_ in ("det", "amod")}
     return token.lemma_.lower() in _TIME_WORDS | {"day"} and bool(dets & {"this", "last", "every", "that", "each"})
 

@@ -32,6 +32,20 @@ PERSON_NOUNS = {
     "boss", "auditor", "supplier", "guy", "man", "woman", "girl", "boy", "lady", "person", "someone", "parent",
     "lead", "cashier", "chef", "cook", "driver", "electrician", "technician", "consultant", "associate", "member",
     "worker", "supervisor", "officer", "agent", "rep", "founder", "ceo", "cfo", "cto", "head", "resident",
+    # people met outside the team, whose "he" or "she" must not fall to the mentee by default
+    "landlord", "landlady", "tenant", "visitor", "guest", "sponsor", "buyer", "seller", "vendor", "contractor",
+    "candidate", "applicant", "passenger", "caller", "shopper", "relative", "friend", "neighbour", "neighbor",
+    "partner", "stakeholder", "investor", "interviewer", "recruiter", "architect", "owner", "landowner", "pm",
+    "receptionist", "secretary", "administrator", "admin", "warden", "inspector", "examiner", "judge", "lawyer",
+    "accountant", "pharmacist", "surgeon", "physician", "paramedic", "carer", "therapist", "counsellor",
+    "counselor", "pupil", "graduate", "learner", "tutor", "lecturer", "professor", "coach", "trainer", "mentor",
+    "chair", "chairman", "chairwoman", "president", "vp", "executive", "exec", "principal", "headteacher", "dean",
+    "fitter", "plumber", "builder", "labourer", "laborer", "mechanic", "pilot", "courier", "cleaner", "waiter",
+    "waitress", "bartender", "server", "host", "hostess", "clerk", "teller", "salesperson", "salesman",
+    "journalist", "reporter", "researcher", "scientist", "programmer", "coder", "operator", "handler",
+    "father", "mother", "dad", "mum", "mom", "son", "daughter", "brother", "sister", "husband", "wife", "child",
+    "kid", "baby", "grad", "joiner", "newcomer", "recruit", "hiree", "senior", "junior", "peer",
+    "coworker", "co-worker", "counterpart", "representative", "spokesperson", "translator", "interpreter",
 }
 # fmt: on
 MENTEE_ROLES = {"mentee", "report", "intern", "apprentice", "trainee"}
@@ -40,7 +54,7 @@ MENTEE_ROLES = {"mentee", "report", "intern", "apprentice", "trainee"}
 TALK_WORDS = {
     "feedback", "talk", "speak", "tell", "meet", "see", "praise", "thank", "recognise", "recognize", "mentor",
     "coach", "help", "raise", "handle", "approach", "say", "congratulate", "reward", "support", "manage", "worry",
-    "worried", "mentoring",
+    "worried", "mentoring", "recognition", "credit", "kudos", "thanks", "shout-out", "shoutout", "chat", "word",
 }
 # fmt: on
 # Verbs that report someone's words or thoughts: a pronoun inside is likelier the speaker than anyone else.
@@ -233,10 +247,21 @@ def _acts_as_person(span: Span) -> bool:
         return True  # "my mentee Ravi he not listen…": the name, then a pronoun as the verb's subject
     if dep in ("oprd", "attr") and gov.lemma_.lower() in ("call", "name"):
         return True  # "my mentee is called Zanele"
+    if _heads_the_notes(span):
+        return True
     if dep in ("dobj", "dative", "pobj", "attr", "npadvmod"):
         person_prep = dep == "pobj" and gov.lower_ in ("from", "for", "with", "by", "to")  # "a good job from Ruth"
         return is_talked_to(head) or (head.ent_type_ == "PERSON" and (dep != "pobj" or person_prep))
     return False
+
+
+def _heads_the_notes(span: Span) -> bool:
+    """ "Feedback for Chen:", "Points for Ines:", "About Gideon:": a short heading naming whom the notes after the
+    colon are about."""
+    doc, head = span.doc, span.root
+    colon = span.end < len(doc) and doc[span.end].text == ":"
+    short = span.start - span.sent.start <= 5 if colon else False
+    return colon and short and head.dep_ == "pobj" and head.head.lower_ in ("for", "about", "on", "with", "re", "to")
 
 
 def stray_subject_of(span: Span) -> Token | None:
@@ -654,7 +679,16 @@ def _first_actor(doc: Doc, people: People) -> Person | None:
     )
     # "Ama and Kojo were both at the party. Kojo got drunk…": one who acts alone before those who act jointly;
     # "Rosa told me that Kai had been rude to her": the one reported on before the one reporting
-    subjects.sort(key=lambda t: (any(c.dep_ == "conj" for c in t.children), _reports_on_someone(t, people)))
+    # "Tilde was thorough but Ravi left early": one judged in passing comes after one who did something; "When
+    # Nadia asked for help, Piotr told her to read the docs": who sets the scene comes after who acts in it
+    subjects.sort(
+        key=lambda t: (
+            any(c.dep_ == "conj" for c in t.children),
+            _reports_on_someone(t, people),
+            _sets_the_scene(t),
+            _judged(t),
+        )
+    )
     named = [t for t in subjects if people.of(t).name]  # type: ignore[union-attr]
     # Someone unnamed is the mentee only as the mentor's own ("my mentee", "one of my reports", "the new guy on
     # my team") or as a bare pronoun; "the patient went home" makes nobody the mentee.
@@ -663,6 +697,27 @@ def _first_actor(doc: Doc, people: People) -> Person | None:
         if group:
             return people.of(group[0])
     return None
+
+
+SCENE_MARKS = {"when", "while", "as", "after", "before", "once", "until", "whenever"}
+
+
+def _sets_the_scene(subject: Token) -> bool:
+    """The subject of a time clause put before the main clause: "*When Nadia asked for help*, Piotr…"."""
+    verb = subject.head
+    marked = any(c.dep_ in ("mark", "advmod") and c.lower_ in SCENE_MARKS for c in verb.children)
+    return verb.dep_ == "advcl" and marked and verb.i < verb.head.i
+
+
+def _judged(subject: Token) -> bool:
+    """The subject of a verdict ("was thorough", "is great"), not of an act."""
+    verb = subject.head
+    children = list(verb.children)
+    return (
+        verb.lemma_ in ("be", "seem", "look", "sound")
+        and any(c.dep_ == "acomp" for c in children)
+        and not any(c.dep_ == "prep" for c in children)
+    )
 
 
 def _reports_on_someone(subject: Token, people: People) -> bool:
