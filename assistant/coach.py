@@ -19,6 +19,7 @@ from assistant.practice_chat import PracticeChat, active_practice
 from assistant.prompts import load_prompt
 from assistant.retrieval import HybridRetriever, rewrite_query
 from assistant.safety import SafetyRouter, require_readable, safety_response, with_warning_box
+from assistant.safety.router import CLEAR
 from assistant.security import check_message
 from assistant.sessions import MenteeProfile, SessionStore, TurnRecord
 from assistant.settings import Settings
@@ -44,6 +45,15 @@ OWN_DOCUMENT_HITS = 5  # how far down the chunk search an uploaded document may 
 def wants_practice(question: str) -> bool:
     """Role-play is asked for by name ("let me practise telling him"); everything else is read by meaning."""
     return bool(_PRACTICE.search(question))
+
+
+def coaching_follows(decision: SafetyDecision) -> bool:
+    """Harassment (with or without a legal question) and nothing graver: where to take it is not all a mentor
+    needs, and playbooks cover supporting a mentee through it. A legal question alone gets only the referral:
+    it is about a rule or a document no playbook covers, and the nearest playbook ("a reference for a job at a
+    competitor" for a non-compete clause) would answer another question."""
+    found = {c for c, level in getattr(decision, "levels", ()) if level == CLEAR} or {decision.category}
+    return "harassment" in found and found <= {"harassment", "legal"}
 
 
 def valid_citations(text: str, n_sources: int) -> tuple[str, list[int]]:
@@ -131,13 +141,14 @@ class Coach:
         safety = self.safety.classify(question)
         require_readable(safety)  # only invisible characters: a clear reply, not a guess
         practice = mode == "practice" or (mode == "auto" and (wants_practice(question) or active_practice(turns)))
-        if safety.escalated:
+        if safety.escalated and (practice or not coaching_follows(safety)):
             answer = self._escalate(question, "chat" if mode == "auto" else mode, safety)
         elif practice:
             answer = self.practice.turn(question, turns)  # a running role-play goes on until the mentor ends it
         else:
+            coaching = self._coach_after_escalation if safety.escalated else self._coach
             try:
-                answer = yield from self._coach(question, mode, turns, mentee_id, owner, safety, cancel)
+                answer = yield from coaching(question, mode, turns, mentee_id, owner, safety, cancel)
             except RequestCancelled:
                 return
         if cancel is not None and cancel.is_set():
@@ -264,12 +275,41 @@ class Coach:
             extras={"closest": [b.id for b in close]},
         )
 
+    def _coach_after_escalation(
+        self,
+        question: str,
+        mode: str,
+        turns: list[TurnRecord],
+        mentee_id: str | None,
+        owner: str,
+        safety: SafetyDecision,
+        cancel: threading.Event | None,
+    ) -> Generator[tuple[str, Answer | None], None, Answer]:
+        """Harassment: where to take it comes first, then how to keep supporting the mentee from the playbook
+        for this situation ("I think she is being bullied" has one), never a bare referral."""
+        referral = re.sub(r"\n{3,}", "\n\n", safety_response(safety).strip())
+        lead = f"{referral}\n\n---\n\n{load_prompt('safety_meanwhile').body.strip()}\n\n"
+        coaching = self._coach(question, mode, turns, mentee_id, owner, safety, cancel)
+        while True:
+            try:
+                text, _ = next(coaching)
+            except StopIteration as finished:
+                answer: Answer = finished.value
+                break
+            yield lead + text, None
+        if answer.abstained:
+            return self._escalate(question, "chat" if mode == "auto" else mode, safety)
+        version = f"safety_{safety.category}+{answer.prompt_version}"
+        return replace(answer, answer=lead + answer.answer, prompt_version=version)
+
     def _escalate(self, question: str, mode: str, safety: SafetyDecision) -> Answer:
         sources: list[Source] = []
         text = safety_response(safety)
         if safety.category in ("harassment", "legal"):
             hits = self.retriever.search(question, k=3, topic="boundaries-and-escalation")
-            sources = [Source.from_hit(i + 1, h) for i, h in enumerate(hits)]
+            # One entry per document: two chunks of the same playbook read as a repeated title.
+            unique = [h for i, h in enumerate(hits) if h.chunk.title not in {x.chunk.title for x in hits[:i]}]
+            sources = [Source.from_hit(i + 1, h) for i, h in enumerate(unique)]
             if sources:
                 text += "\n\n**Guidance on this:** " + "; ".join(f"{s.title} [{s.n}]" for s in sources)
         text, cited = valid_citations(text, len(sources))

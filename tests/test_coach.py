@@ -159,6 +159,26 @@ def test_no_placeholder_and_no_repeated_tip(rt, question: str) -> None:
     assert len(bullets) == len(set(bullets))
 
 
+def test_harassment_gets_the_referral_then_the_playbook_for_supporting_the_mentee(rt) -> None:
+    question = "I think my mentee is being bullied by a senior colleague but she hasn't said so directly. What now?"
+    answer = rt.coach.ask(question, persist=False)
+    referral, coaching = answer.answer.split("\n\n---\n\n", 1)
+    assert answer.safety.escalated and answer.safety.category == "harassment"
+    assert referral.startswith("**What you've described may be harassment")
+    assert "[" not in referral  # the referral cites nothing; the coaching below it does
+    assert answer.extras["playbooks"][0] == "suspecting-your-mentee-is-being-bullied"
+    assert coaching.startswith("**Meanwhile, as their mentor**")
+    _assert_well_cited(answer)
+
+
+def test_a_legal_question_gets_only_the_referral_with_each_guide_once(rt) -> None:
+    answer = rt.coach.ask("Is the non-compete clause in my mentee's contract enforceable if he joins a rival?")
+    assert answer.safety.category == "legal" and answer.backend == "safety"
+    assert answer.answer.startswith("**This is a legal question") and "---" not in answer.answer
+    titles = [s.title for s in answer.sources]
+    assert titles and len(titles) == len(set(titles))
+
+
 def test_unclear_question_names_the_closest_situations_and_asks(rt) -> None:
     answer = rt.coach.ask("Can you help?", persist=False)
     assert answer.abstained and not answer.sources and not CITE.search(answer.answer)
