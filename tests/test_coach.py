@@ -370,5 +370,7 @@ def test_follow_ups_keep_the_mentors_own_conversation_and_take_in_what_the_mente
     assert replied.answer.startswith("Now that Aiyana says she's overwhelmed")
     words = rt.coach.ask("ok so what do I actually say to her on Friday?", session_id=raised.session)
     assert words.mode == "feedback"
-    assert "> In team meetings you keep interrupting people." in words.answer
+    # A pattern ("keeps interrupting") is said as something noticed, and one occasion is asked for.
+    assert "> I've noticed that in team meetings you keep interrupting people." in words.answer
+    assert "a pattern is heard best through one occasion" in words.answer
     assert "overwhelmed" not in words.answer.split("**A draft in your words**", 1)[1].split("\n\n")[1]

@@ -28,6 +28,20 @@ _WORD = re.compile(r"[a-z']+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
 # A time in the past is when the incident happened, not when the conversation is.
 _PAST = re.compile(r"\b(last|ago|yesterday|earlier|previous|this morning)\b", re.IGNORECASE)
+# "Interrupts everyone", "keeps missing deadlines": a pattern, not an occasion. The draft says it as something
+# noticed, not a verdict, and the coach asks for one occasion the mentor saw, which is what makes it land.
+_HABITUAL = re.compile(
+    r"\b(?:always|never|keeps?|kept|constantly|continually|repeatedly|routinely|habitually|tends? to|all the time"
+    r"|every (?:time|meeting|day|week|session)|everyone|everybody)\b",
+    re.IGNORECASE,
+)
+_OCCASION = re.compile(
+    r"\b(?:yesterday|today|tonight|this (?:morning|afternoon|week|month)|last (?:\w+)|(?:mon|tues|wednes|thurs|fri|"
+    r"satur|sun)day'?s?|\d+)\b",
+    re.IGNORECASE,
+)
+# "You are brilliant but interrupt everyone": the compliment is the mentor's context, not part of the feedback.
+_TRAIT_BUT = re.compile(r"\byou are (?:\w+ ){0,2}?\w+,? but (?=\w)", re.IGNORECASE)
 NEAR_DUPLICATE = 0.6  # share of content words two lines have in common before the second is dropped
 _STOP_WORDS = (
     "a an the and or but to of in on for with at by from as is are be it this that your you they them their "
@@ -274,9 +288,14 @@ class Composer:
         sentences = [_sentence(" ".join(parts[:2]))] + [_sentence(p) for p in parts[2:]]
         if closing:
             sentences.append(_sentence(closing))
-        draft = " ".join(s for s in sentences if s)
+        draft = _TRAIT_BUT.sub("you ", " ".join(s for s in sentences if s))
+        pattern = not praise and _HABITUAL.search(d.behavior) and not _OCCASION.search(" ".join(parts))
+        if pattern:
+            draft = self.words["pattern_lead"] + draft[0].lower() + draft[1:]
         text = f"**{self.words['sections']['draft']}**\n\n> {draft}"
-        if missing:
+        if pattern:
+            text += "\n\n" + ask["occasion"]
+        elif missing:
             text += "\n\n" + ask[missing[0]]
         elif not praise and not d.request:
             text += "\n\n" + ask["request"]
