@@ -138,3 +138,62 @@ def test_a_request_keeps_its_own_prepositions() -> None:
 )
 def test_drafts_read_as_sentences(parts: tuple[str, str, str, str], draft: str) -> None:
     assert draft_feedback(*parts) == draft
+
+
+def test_note_lines_without_a_subject_go_on_with_the_mentees_act() -> None:
+    text = (
+        "Re Folasade:\n- she skipped the vendor call\n- didn't send the notes either\n"
+        "- want her to send notes the same day"
+    )
+    p = parse_fresh(text)
+    assert p.mentee == "Folasade"
+    assert p.behavior == "skipped the vendor call; didn't send the notes either"
+    assert p.request == "send notes the same day"
+    assert _draft(text) == (
+        "You skipped the vendor call. You didn't send the notes either. Next time, send notes the same day."
+    )
+
+
+def test_a_line_that_only_names_the_occasion_is_the_setting() -> None:
+    p = parse_fresh("Feedback for Arvid:\n- Thursday's stock take\n- he left the freezer door open")
+    assert p.situation == "Thursday's stock take"
+    assert p.behavior == "left the freezer door open"
+
+
+def test_as_a_result_without_a_comma_is_the_impact() -> None:
+    p = parse_fresh("Dmitri deleted the shared calendar, as a result nobody knew where to be on Monday.")
+    assert p.behavior == "deleted the shared calendar"
+    assert p.impact == "nobody knew where to be on Monday"
+
+
+def test_calling_something_a_name_is_an_act_not_an_identity() -> None:
+    p = parse_fresh("In the budget meeting Lorcan called the finance team's forecast 'fantasy'.")
+    assert p.behavior == "called the finance team's forecast 'fantasy'"
+    assert p.mentee == "Lorcan"
+
+
+def test_a_lower_case_name_after_the_role() -> None:
+    assert parse_fresh("my apprentice kwesi wired the socket backwards on the Harlow job").mentee == "kwesi"
+    assert parse_fresh("my mentee, ottilie, rewrote the onboarding guide").mentee == "ottilie"
+
+
+def test_the_one_the_mentor_asked_is_a_person() -> None:
+    p = parse_fresh("I asked Tuvshin about the missing stock and he blamed the night shift.")
+    assert p.mentee == "Tuvshin"
+    assert p.behavior == "blamed the night shift"
+
+
+def test_an_aside_of_concession_is_not_the_behaviour() -> None:
+    p = parse_fresh("Saoirse owned the mistake in the retro even though the plan was mine.")
+    assert p.behavior == "owned the mistake"
+
+
+def test_a_time_told_by_what_happened_then_is_the_setting() -> None:
+    p = parse_fresh("Gunnar locked the server room before leaving on Friday, which stopped the break-in.")
+    assert p.situation == "before leaving on Friday"
+    assert p.impact == "that stopped the break-in"  # ", which stopped…" said as a sentence of its own
+
+
+def test_what_an_act_made_possible_is_the_impact_not_the_mentors_plan() -> None:
+    p = parse_fresh("Ines rebuilt the booking form over the weekend, so we could open registrations on Monday.")
+    assert p.impact == "we could open registrations on Monday"

@@ -43,6 +43,7 @@ EVENT_NOUNS = {
     "party", "viewing", "check-in", "checkin", "catch-up", "debrief", "onboarding", "orientation", "panel", "board",
     "committee", "assembly", "surgery", "clinic", "rota", "install", "installation", "walkthrough",
     "hearing", "appointment", "consultation", "webinar", "forum", "summit", "convention", "festival", "concert",
+    "induction", "postmortem", "post-mortem", "gig", "performance", "rehearsals", "drill", "handoff", "closing",
 }
 # fmt: on
 # fmt: off
@@ -83,6 +84,7 @@ WISH_VERBS = {
 }
 # fmt: on
 NEWS_VERBS = {"tell", "inform", "break", "announce"}
+NOTE_PLAN_VERBS = {"talk", "speak", "meet", "see", "help", "give", "raise", "praise", "thank", "mention", "discuss"}
 # Verbs with which the mentor frames what they know or believe of the mentee in general, and words that label a
 # sentence as background: the incident itself is elsewhere.
 BELIEF_VERBS = {"know", "think", "believe", "feel", "guess", "understand", "realise", "realize", "appreciate"}
@@ -194,7 +196,7 @@ class _Reader:
             times=tuple(e.text for e in self.doc.ents if e.label_ in ("DATE", "TIME")),
             when=self._when(),
             situation=_text(situation),
-            behavior=_text(behavior or thanked_for),
+            behavior="; ".join(filter(None, map(_text, _by_sentence(behavior)))) or _text(thanked_for),
             impact=self._as_sentence(_text(impact)),
             request=_text(request),
             topic=_text(topic),
@@ -210,6 +212,16 @@ class _Reader:
     def _behavior_you(self, behavior: list[Token]) -> str | None:
         if not behavior:
             return None
+        first, *notes = _by_sentence(behavior)
+        said = self._first_act_you(first)
+        for note in notes:  # note lines without a subject: "couldn't get the projector working" → "You couldn't…"
+            more = _with_you(self._you(note))
+            if not said or not more or JUDGMENTAL.search(more):
+                return said
+            said = f"{said}. {more[:1].upper()}{more[1:]}"
+        return said
+
+    def _first_act_you(self, behavior: list[Token]) -> str | None:
         rewritten = self._you(behavior)
         before = self.doc[behavior[0].i - 1] if behavior[0].i > 0 else None
         if rewritten and before is not None and before.tag_ == "POS" and behavior[0].lower_ == "been":
@@ -308,6 +320,10 @@ class _Reader:
         if verb.tag_ == "VBD" and verb.lemma_.lower() not in WISH_VERBS | {"plan", "try", "hope", "think", "wonder"}:
             return False  # "so I had to reschedule the afternoon", "I was embarrassed": what it led to
         lemmas = {verb.lemma_.lower(), *(c.lemma_.lower() for c in verb.children if c.dep_ in ("aux", "xcomp"))}
+        subject = self._subject(verb)
+        if subject is not None and self._marked_result(verb, subject):
+            # "…, so we could open registrations": what it made possible; "…, so I want to talk to her": a plan
+            return bool(lemmas & (WISH_VERBS | NOTE_PLAN_VERBS | NEWS_VERBS))
         near = [t for c in verb.children if c.pos_ not in ("VERB", "AUX") for t in c.subtree]
         future = any(t.lower_ in ("tomorrow", "next", "tonight", "later") for t in near)
         return bool(lemmas & PLAN_VERBS) or future or (verb.tag_ in ("VBG",) and verb.lemma_ in ("meet", "see"))
@@ -322,7 +338,26 @@ class _Reader:
         acts = [v for v in found if not self._is_trait(v)]
         incident = [v for v in acts if not self._is_background(v)]
         first = (incident or acts or found)[:1]
-        return [first[0], *self._coordinated(first[0])] if first else []
+        if not first:
+            return []
+        return [first[0], *self._coordinated(first[0]), *self._note_lines(first[0])]
+
+    def _note_lines(self, verb: Token) -> list[Token]:
+        """ "- she skipped the rehearsal - couldn't get the projector working": in notes, the lines after the
+        mentee's act that have no subject at all go on saying what the mentee did."""
+        found: list[Token] = []
+        for sent in (s for s in self.doc.sents if s.start > verb.sent.start):
+            root = sent.root
+            if any(c.dep_ in ("nsubj", "nsubjpass", "expl") for c in root.children) or root.pos_ not in ("VERB", "AUX"):
+                break
+            auxes = [c for c in root.children if c.dep_ in ("aux", "neg")]
+            finite = root.tag_ in ("VBD", "VBZ") or (root.tag_ == "VB" and any(a.dep_ == "aux" for a in auxes))
+            # "want him to check…", "need to talk to her": the mentor's own note, without its "I"
+            mentors_note = root.lemma_.lower() in WISH_VERBS | NEWS_VERBS | NOTE_PLAN_VERBS
+            if not finite or mentors_note or sent.text.rstrip().endswith("?"):
+                break
+            found.append(root)
+        return found
 
     def _is_background(self, verb: Token) -> bool:
         """What the mentor sets out before the incident: a clause under their own knowing or thinking ("I know Samira
@@ -415,8 +450,9 @@ class _Reader:
 
     def _is_identity(self, verb: Token) -> bool:
         """ "Kenji is my mentee", "my mentee is called Zanele": who someone is, not what they did."""
-        if verb.lemma_.lower() in ("call", "name") and any(c.dep_ in ("oprd", "attr") for c in verb.children):
-            return True
+        naming = verb.lemma_.lower() in ("call", "name") and any(c.dep_ in ("oprd", "attr") for c in verb.children)
+        if naming and not any(c.dep_ == "dobj" for c in verb.children):
+            return True  # not "Gaurav called Meena's plan 'naive'", which is something he did
         return verb.lemma_ == "be" and any(c.dep_ == "attr" and self.people.of(c) is not None for c in verb.children)
 
     def _is_trait(self, verb: Token) -> bool:
@@ -445,12 +481,17 @@ class _Reader:
             return True  # coordinated verbs are added on their own (with the same subject) or are someone else's
         if dep == "parataxis" and child.i > verb.i:
             return True
+        if dep == "prep" and child.lower_ == "as" and any(_after_as_a_result(t) for t in child.subtree):
+            return True  # ", as a result we had to reschedule" parsed as a phrase on the verb
         if dep == "advcl" and child.i < verb.i and child.tag_ == "VB" and child.lemma_.lower() in PLAN_VERBS:
             return True  # "Need to say something to Oscar, he keeps…": the mentor's own note, without its "I"
         if dep == "advcl":
             mark = next((c.lower_ for c in child.children if c.dep_ in ("mark", "advmod")), "")
+            marks = {c.lower_ for c in child.children if c.dep_ in ("mark", "advmod")}  # "even though"
             if self._is_which_effect(child):
                 return True  # ", which meant the family didn't have to…" parsed as an adverbial clause
+            if marks & {"though", "although"} and not self._surely_mentee(self._subject(child) or child):
+                return True  # "…even though it was partly my fault": the mentor's aside, not what the mentee did
             return mark in ("so", "while", "as") or (mark == "when" and child.i < verb.i)
         if dep == "ccomp" and child.i < verb.i:
             return True  # a clause before the verb is never what the mentee did ("Growth has been slow and…")
@@ -609,6 +650,9 @@ class _Reader:
         """ "We had the quarterly review on Thursday. Nils turned up without his figures.": the mentor (or "there
         was") introduces the occasion in the sentence just before; the occasion with its time is the setting."""
         root = sent.root
+        line = self._setting_line(sent)
+        if line:
+            return line
         subject = next((c for c in root.children if c.dep_ in ("nsubj", "expl")), None)
         if subject is None or not (subject.lower_ in MENTOR_WORDS or subject.dep_ == "expl"):
             return set()
@@ -624,6 +668,19 @@ class _Reader:
                 return {t.i for c in (child, *times) for t in c.subtree if not t.is_punct}
         return set()
 
+    def _setting_line(self, sent: Span) -> set[int]:
+        """A line of notes that only names the occasion ("- Tuesday's release", "when: quarterly planning, Tuesday"):
+        what follows its last colon, when it names an event or a time and no person."""
+        colons = [t.i for t in sent if t.text == ":"]
+        words = [t for t in sent if t.i > (colons[-1] if colons else -1) and not t.is_punct]
+        if any(t.pos_ in ("VERB", "AUX") for t in words):
+            return set()
+        if not words or any(self.people.of(t) is not None for t in words):
+            return set()
+        if not any(self._is_setting_noun(t) or _is_time(t) for t in words):
+            return set()
+        return {t.i for t in self.doc[words[0].i : words[-1].i + 1]}
+
     def _is_situation(self, child: Token) -> bool:
         if child.dep_ == "advcl":
             mark = self._mark(child)
@@ -635,7 +692,8 @@ class _Reader:
             return False
         objects = [c for c in child.children if c.dep_ == "pobj"]
         if not objects:
-            return False
+            # "before going on leave", "after closing": a time given by what happened then
+            return child.lower_ in ("before", "after") and any(c.dep_ == "pcomp" for c in child.children)
         return self._is_setting(child.lower_, objects[0]) or self._is_place(child, objects[0])
 
     def _is_place(self, prep: Token, obj: Token) -> bool:
@@ -673,7 +731,8 @@ class _Reader:
         dets = {c.lower_ for c in obj.children if c.dep_ in ("det", "poss")}
         # "on a Friday" is when; so is "during his shift" (but "after his shift", "in a day" are how long or how)
         a_day = prep == "on" and obj.lower_ in _CALENDAR_DAYS and dets <= {"a", "an", "every", "each"}
-        during = prep == "during" and obj.lemma_.lower() in EVENT_NOUNS
+        # "during his shift", "in their induction": an occasion is when, whoever's it is
+        during = prep in ("during", "in") and obj.lemma_.lower() in EVENT_NOUNS and not dets & {"a", "an", "any"}
         if (
             prep != "for"
             and dets & {"his", "her", "their", "a", "an", "every", "each", "any"}
@@ -873,7 +932,7 @@ class _Reader:
         calls dropped". Wherever the parser hangs it, it is not part of what the mentee did."""
         if clause.pos_ not in ("VERB", "AUX"):
             return False
-        if self._is_which_effect(clause):
+        if self._is_which_effect(clause) or _after_as_a_result(clause):
             return True
         subject = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
         if subject is None or self._surely_mentee(subject) or subject.lower_ in ("which", "that", "who"):
@@ -900,10 +959,15 @@ class _Reader:
         return not reported
 
     def _is_spliced(self, clause: Token, subject: Token) -> bool:
-        """ ", the customer's daughter rang us": a comma-spliced sentence the parser hung on the last noun."""
-        if clause.dep_ not in ("relcl", "acl") or subject.tag_ in ("WDT", "WP") or clause.left_edge.i == 0:
+        """ ", the customer's daughter rang us": a comma-spliced sentence the parser hung on the last noun, or on
+        the verb before it ("…without asking, last week the stock count was short") as if it were reported."""
+        if subject.tag_ in ("WDT", "WP") or clause.left_edge.i == 0:
             return False
-        return self.doc[clause.left_edge.i - 1].text == "," and subject.i > clause.head.i
+        after_comma = self.doc[clause.left_edge.i - 1].text == "," and subject.i > clause.head.i
+        if clause.dep_ == "ccomp":
+            reported = clause.head.lemma_.lower() in SPEECH_VERBS and clause.head.dep_ != "pcomp"
+            return after_comma and not reported and self.people.of(subject) is None
+        return clause.dep_ in ("relcl", "acl") and after_comma
 
     def _consequence_start(self, clause: Token) -> int:
         """Where a consequence clause begins: its "so", "which", "and now" or subject, whichever is first."""
@@ -967,6 +1031,9 @@ class _Reader:
             tokens += part
         drop = {"which", "so"}
         kept = [t for t in tokens if not (t.lower_ in drop and t.dep_ in ("nsubj", "mark", "advmod", "cc"))]
+        # "as a result" says it is an effect; the effect itself is what follows
+        marker = {t.i for t in kept if t.dep_ == "prep" and t.lower_ == "as" for t in t.subtree}
+        kept = [t for t in kept if t.i not in marker or not any(self.doc[i].lower_ == "result" for i in marker)]
         return _trim(kept)
 
     def _effect_clause_tokens(self, verb: Token) -> list[Token]:
@@ -994,7 +1061,9 @@ class _Reader:
 
     def _request_tokens(self) -> list[Token]:
         for verb in self._clause_heads():
-            if verb.lemma_.lower() in WISH_VERBS and self._is_mentor_clause(verb):
+            # "- want him to check with product first": a note's wish, its "I" left out
+            note = verb.i == verb.sent.start and self._subject(verb) is None
+            if verb.lemma_.lower() in WISH_VERBS and (self._is_mentor_clause(verb) or note):
                 for child in verb.children:
                     subject = next((c for c in child.children if c.dep_ in ("nsubj", "nsubjpass")), None)
                     if child.dep_ in ("ccomp", "xcomp") and subject is not None and self._is_mentee_named(subject):
@@ -1071,6 +1140,20 @@ class _Reader:
         praise = sum(w in PRAISE_WORDS for w in lemmas)
         problem = sum(w in PROBLEM_WORDS for w in lemmas)
         return None if praise == problem else praise > problem
+
+
+def _after_as_a_result(clause: Token) -> bool:
+    """ "as a result we had to reschedule" parsed as a relative clause on "result"."""
+    head = clause.head
+    return clause.dep_ in ("relcl", "acl") and head.lower_ == "result" and head.head.lower_ == "as"
+
+
+def _by_sentence(tokens: list[Token]) -> list[list[Token]]:
+    """Tokens in text order, cut where a sentence ends, each part without its joiners and final stop."""
+    parts: dict[int, list[Token]] = {}
+    for token in sorted(tokens, key=lambda t: t.i):
+        parts.setdefault(token.sent.start, []).append(token)
+    return [p for p in (_trim(part) for part in parts.values()) if p]
 
 
 def _is_past_act(verb: Token) -> bool:

@@ -184,13 +184,15 @@ def _titled_after_role(token: Token) -> bool:
     Sade", "our intern Hope")."""
     doc = token.doc
     before = doc[token.i - 1] if token.i > 0 else None
-    return (
-        before is not None
-        and token.is_title
-        and not token.is_sent_start
-        and before.lemma_.lower() in PERSON_NOUNS
-        and token.lower_ not in _CALENDAR
-    )
+    if before is not None and before.text == "," and token.i > 1:
+        before = doc[token.i - 2]  # "my mentee, siddharth, is…"
+    if before is None or before.lemma_.lower() not in PERSON_NOUNS or token.lower_ in _CALENDAR:
+        return False
+    if token.is_title and not token.is_sent_start:
+        return True
+    # in a lower-case message ("my apprentice tomasz he cut…") a word no dictionary knows, after the role, is the name
+    english = token.lower_ in known_words() or token.lemma_.lower() in known_words() or token.is_stop
+    return token.is_lower and not english and len(token) > 1
 
 
 def _before_own_verb(token: Token) -> bool:
@@ -249,10 +251,21 @@ def _acts_as_person(span: Span) -> bool:
         return True  # "my mentee is called Zanele"
     if _heads_the_notes(span):
         return True
+    if dep in ("dobj", "dative") and head.pos_ == "PROPN" and _addressed_by_mentor(gov):
+        return True  # "I asked Obi why…", "I warned Ilse twice"
     if dep in ("dobj", "dative", "pobj", "attr", "npadvmod"):
         person_prep = dep == "pobj" and gov.lower_ in ("from", "for", "with", "by", "to")  # "a good job from Ruth"
         return is_talked_to(head) or (head.ent_type_ == "PERSON" and (dep != "pobj" or person_prep))
     return False
+
+
+ADDRESS_VERBS = {"ask", "tell", "remind", "warn", "email", "message", "text", "call", "meet", "see", "thank", "ping"}
+
+
+def _addressed_by_mentor(verb: Token) -> bool:
+    """A verb of speaking to someone whose subject is the mentor."""
+    subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+    return verb.lemma_.lower() in ADDRESS_VERBS and subject is not None and subject.lower_ in MENTOR_WORDS
 
 
 def _heads_the_notes(span: Span) -> bool:
