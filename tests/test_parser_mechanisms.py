@@ -197,3 +197,19 @@ def test_a_time_told_by_what_happened_then_is_the_setting() -> None:
 def test_what_an_act_made_possible_is_the_impact_not_the_mentors_plan() -> None:
     p = parse_fresh("Ines rebuilt the booking form over the weekend, so we could open registrations on Monday.")
     assert p.impact == "we could open registrations on Monday"
+
+
+@pytest.mark.parametrize(
+    ("text", "opening"),
+    [
+        ("While the auditor read the logs, Kofi kept interrupting him.", "While the auditor read the logs, you"),
+        ("At the Friday launch, the designer I mentor, Amara, skipped the dry run.", "At the Friday launch, you"),
+    ],
+)  # fmt: skip
+def test_a_fronted_setting_opens_the_draft_whole_and_alone(text: str, opening: str) -> None:
+    assert _draft(text).startswith(opening)
+
+
+def test_no_dangling_joiner_ends_the_behaviour() -> None:
+    p = parse_fresh("Yara has been covering the phones at lunch so the receptionist can eat.")
+    assert p.behavior is not None and not p.behavior.endswith(" so")

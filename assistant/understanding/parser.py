@@ -189,7 +189,7 @@ class _Reader:
         impact = self._impact_tokens()
         request = self._request_tokens()
         topic, is_news = self._topic_tokens()
-        situation = _trim([self.doc[i] for i in sorted(self.situation_tokens)])
+        situation = _trim_edges([self.doc[i] for i in sorted(self.situation_tokens)])
         return MessageParse(
             people=self.people.names,
             mentee=self.people.mentee.name if self.people.mentee else None,
@@ -830,7 +830,28 @@ class _Reader:
         )
         if not has_setting and span[0].lower_ not in ("when", "while"):
             return set()
+        span = self._setting_parts(span)
         return {t.i for t in span if not (t.is_punct and t.i == span[-1].i)}
+
+    def _setting_parts(self, span: list[Token]) -> list[Token]:
+        """The comma-separated parts of a fronted span that still say when or where: "At last night's gig, | the
+        sound tech I mentor, Ronan, turned…" stops before the role; "Last Thursday, | in front of the team" goes on."""
+        parts: list[list[Token]] = [[]]
+        for token in span:
+            parts[-1].append(token)
+            if token.text == ",":
+                parts.append([])
+        kept = parts[0]
+        for part in parts[1:]:
+            words = [t for t in part if not t.is_punct]
+            if not words:
+                continue
+            opens = words[0].lower_ in _SITUATION_PREPS | {"when", "while", "after", "before", "during"}
+            timed = any(_is_time(t) or t.ent_type_ in ("DATE", "TIME") for t in words)
+            if not (opens or timed) or any(self.people.of(t) is not None for t in words):
+                break
+            kept = kept + part
+        return kept
 
     # --- impact ----------------------------------------------------------------------------------------------
     def _impact_tokens(self) -> list[Token]:
@@ -1148,6 +1169,17 @@ def _after_as_a_result(clause: Token) -> bool:
     return clause.dep_ in ("relcl", "acl") and head.lower_ == "result" and head.head.lower_ == "as"
 
 
+def _trim_edges(tokens: list[Token]) -> list[Token]:
+    """A phrase without a leading "and" or stray punctuation and without a trailing joiner; unlike _trim it keeps
+    a leading "while" or "when", which opens a setting."""
+    ordered = sorted(set(tokens), key=lambda t: t.i)
+    while ordered and (ordered[0].is_punct or ordered[0].dep_ == "cc"):
+        ordered = ordered[1:]
+    while ordered and (ordered[-1].is_punct or ordered[-1].dep_ in ("cc", "mark")) and not ordered[-1].is_quote:
+        ordered = ordered[:-1]
+    return ordered
+
+
 def _by_sentence(tokens: list[Token]) -> list[list[Token]]:
     """Tokens in text order, cut where a sentence ends, each part without its joiners and final stop."""
     parts: dict[int, list[Token]] = {}
@@ -1206,7 +1238,9 @@ def _trim(tokens: list[Token]) -> list[Token]:
     ordered = sorted(set(tokens), key=lambda t: t.i)
     while ordered and (ordered[0].dep_ in ("punct", "cc", "mark") or ordered[0].lower_ in ("and", "but", "then")):
         ordered = ordered[1:]
-    while ordered and (ordered[-1].dep_ in ("punct", "cc", "mark") or ordered[-1].lower_ in ("and", "but", ",")):
+    while ordered and (
+        ordered[-1].dep_ in ("punct", "cc", "mark") or ordered[-1].lower_ in ("and", "but", ",", "so", "which")
+    ):
         if ordered[-1].text in ("'", "’", '"'):
             break
         ordered = ordered[:-1]
