@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, make_settings
 
-from assistant.coaching.matcher import OFF_TOPIC, SituationMatcher, gate_examples
+from assistant.coaching.matcher import OFF_TOPIC, SETBACK, SituationMatcher, gate_examples, reports_only_success
 from assistant.coaching.playbooks import load_playbooks
 from assistant.embedders import get_embedder
 from assistant.offline import prepare_offline
@@ -115,3 +115,26 @@ def test_gate_is_cached_and_reused(matcher: SituationMatcher, tmp_path: Path) ->
     again = SituationMatcher(few, matcher.embedder, cache_dir=tmp_path)
     question = OFF_TOPIC_QUESTIONS[0]
     assert first.match(question).off_topic == pytest.approx(again.match(question).off_topic)
+
+
+@pytest.mark.parametrize(
+    ("message", "good_news"),
+    [
+        ("My mentee got the role she wanted. How do we build on it?", True),
+        ("He was promoted on Friday!!", True),
+        ("She didn't get the role she wanted.", False),
+        ("He got passed over again and he's gutted.", False),
+        ("My mentee gets defensive when I give feedback.", False),  # no success reported
+        ("She landed the job after being laid off in March.", False),  # both: the setback may still matter
+    ],
+)
+def test_good_news_is_read_from_the_outcome_words(message: str, good_news: bool) -> None:
+    assert reports_only_success(message) is good_news
+
+
+def test_good_news_never_goes_to_a_setback_playbook(matcher: SituationMatcher) -> None:
+    """The encoder barely separates "got the promotion" from "missed the promotion"; the outcome words do."""
+    good = matcher.match("My mentee finally got the promotion we'd been working towards. What should we focus on now?")
+    assert all(SETBACK not in m.playbook.tags for m in good.ranked)
+    bad = matcher.match("My mentee missed out on the promotion we'd been working towards. What should we focus on now?")
+    assert SETBACK in bad.ranked[0].playbook.tags

@@ -19,8 +19,10 @@ Kubernetes question (0.31 to its nearest playbook) from a short mentoring one (0
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -54,6 +56,7 @@ SECOND_WITHIN = 0.04
 # 0.87-1.0, the 170 dev mentoring questions at most 0.39; the gate never overrides a close match.
 OFF_TOPIC = 0.7
 GATE_C = 3.0
+SETBACK = "setback"  # the tag of playbooks about something that went wrong (a missed promotion, a layoff)
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,9 @@ class SituationMatcher:
         for name, ranking in rankings.items():
             for rank, index in enumerate(ranking[:30]):
                 fused[index] += WEIGHTS[name] / (RRF_K + rank + 1)
-        order = list(np.argsort(-fused)[:limit])
+        # "She got the promotion" is not "she was passed over": good news never goes to a setback playbook.
+        setbacks_out = reports_only_success(question)
+        order = [i for i in np.argsort(-fused) if not (setbacks_out and SETBACK in self.playbooks[i].tags)][:limit]
         # When one of the leading candidates is far closer to how mentors phrase it than the fused winner is, the
         # other signals were misled by shared words ("turned down" is not "saying no"): the closer one leads.
         closest = max(order[:3], key=lambda i: similarity[i])
@@ -223,6 +228,22 @@ class SituationMatcher:
             return []
         documents, scores = self._bm25.retrieve(tokens, k=min(30, len(self.playbooks)), show_progress=False)
         return [int(d) for d, s in zip(documents[0], scores[0], strict=True) if s > 0]
+
+
+@cache
+def _outcome_cues() -> dict[str, re.Pattern[str]]:
+    text = resources.files(__package__).joinpath("outcomes.yaml").read_text(encoding="utf-8")
+    loaded = yaml.safe_load(text) or {}
+    return {
+        kind: re.compile("|".join(f"(?:{p})" for p in loaded[kind]), re.IGNORECASE) for kind in ("success", "setback")
+    }
+
+
+def reports_only_success(message: str) -> bool:
+    """The message tells of a success ("got the role", "was promoted", "she got it!!") and of nothing going
+    wrong: no negation, loss, rejection or upset (outcomes.yaml)."""
+    cues = _outcome_cues()
+    return bool(cues["success"].search(message)) and not cues["setback"].search(message)
 
 
 def gate_examples() -> dict[str, list[str]]:
