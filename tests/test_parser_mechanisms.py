@@ -213,3 +213,21 @@ def test_a_fronted_setting_opens_the_draft_whole_and_alone(text: str, opening: s
 def test_no_dangling_joiner_ends_the_behaviour() -> None:
     p = parse_fresh("Yara has been covering the phones at lunch so the receptionist can eat.")
     assert p.behavior is not None and not p.behavior.endswith(" so")
+
+
+@pytest.mark.parametrize(
+    ("text", "situation"),
+    [
+        ("Midway through the induction, Ciaran walked out to take a call.", "Midway through the induction"),
+        ("First thing Tuesday, Solveig rebooked every cancelled delivery.", "First thing Tuesday"),
+    ],
+)
+def test_a_word_before_the_fronted_time_keeps_it_the_setting(text: str, situation: str) -> None:
+    assert parse_fresh(text).situation == situation
+
+
+def test_what_follows_a_colon_spells_out_the_act_with_its_own_subject() -> None:
+    text = "Hinemoa was superb at the trade fair in May: she signed four distributors in a weekend."
+    p = parse_fresh(text)
+    assert p.behavior == "was superb: she signed four distributors in a weekend"
+    assert p.behavior_you == "you were superb: you signed four distributors in a weekend"

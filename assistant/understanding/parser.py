@@ -48,7 +48,7 @@ EVENT_NOUNS = {
 # fmt: on
 # fmt: off
 # Not "to": "late to the review", "show up to the briefing" name where someone went, which is the behaviour.
-_SITUATION_PREPS = {"during", "in", "at", "on", "after", "over", "since", "for", "before"}
+_SITUATION_PREPS = {"during", "in", "at", "on", "after", "over", "since", "for", "before", "throughout"}
 # fmt: on
 # fmt: off
 _TIME_WORDS = {
@@ -174,6 +174,7 @@ class _Reader:
         self.doc, self.people = doc, people
         self.possessed_subject = False
         self.which_first = False
+        self.spelled_out: set[Token] = set()
         self.behavior_verbs = self._behavior_verbs() or self._possessed_verbs()
         self.clause_tokens = {t.i for v in self.behavior_verbs for t in self._clause_tokens(v)}
         self.situation_tokens = self._situation_tokens()
@@ -340,7 +341,18 @@ class _Reader:
         first = (incident or acts or found)[:1]
         if not first:
             return []
-        return [first[0], *self._coordinated(first[0]), *self._note_lines(first[0])]
+        verb = first[0]
+        # "Ruta did brilliantly at the conference: she closed three new accounts": what follows the colon spells
+        # out the act
+        spelled_out = [
+            v
+            for v in acts
+            if v.i > verb.i
+            and v.sent.start == verb.sent.start
+            and any(t.text in (":", ";") for t in self.doc[verb.i : v.i])
+        ]
+        self.spelled_out = set(spelled_out[:1])  # keeps its own subject: "…: she closed" → "…: you closed"
+        return [verb, *self._coordinated(verb), *spelled_out[:1], *self._note_lines(verb)]
 
     def _note_lines(self, verb: Token) -> list[Token]:
         """ "- she skipped the rehearsal - couldn't get the projector working": in notes, the lines after the
@@ -551,14 +563,15 @@ class _Reader:
         return ordered
 
     def _behavior_subject_tokens(self) -> set[int]:
-        found = [c for v in self.behavior_verbs for c in v.children if c.dep_ in ("nsubj", "nsubjpass")]
+        verbs = [v for v in self.behavior_verbs if v not in self.spelled_out]
+        found = [c for v in verbs for c in v.children if c.dep_ in ("nsubj", "nsubjpass")]
         # "my mentee Ravi he not listen…": the name before a resumptive pronoun is the subject too
-        found += [c for v in self.behavior_verbs for c in v.children if c.dep_ == "dep" and self.people.of(c)]
+        found += [c for v in verbs for c in v.children if c.dep_ == "dep" and self.people.of(c)]
         tokens = {t.i for s in found for t in s.subtree}
-        for verb in self.behavior_verbs:  # "my mentee Ravi he not listen": the mentee named again before the verb
+        for verb in verbs:  # "my mentee Ravi he not listen": the mentee named again before the verb
             for child in (c for c in verb.children if c.i < verb.i and self.people.is_mentee(c)):
                 tokens |= {i for a, b in self.people.mentee.mentions if a <= child.i < b for i in range(a, b)}  # type: ignore[union-attr]
-        for verb in self.behavior_verbs:  # "during today's shift Abel refused…" parsed with Abel inside the shift
+        for verb in verbs:  # "during today's shift Abel refused…" parsed with Abel inside the shift
             for stray in (s for s in own_subjects(verb, self.people) if s.dep_ not in ("nsubj", "nsubjpass")):
                 person = self.people.of(stray)
                 tokens |= {i for a, b in (person.mentions if person else []) if a <= stray.i < b for i in range(a, b)}
@@ -820,9 +833,18 @@ class _Reader:
         return timed or noun.lemma_.lower() in EVENT_NOUNS or _is_time(noun)
 
     def _fronted_phrase(self, span: list[Token]) -> set[int]:
-        if not span or (
-            span[0].lower_ not in _SITUATION_PREPS | {"when", "while", "after", "before", "during"}
-            and not (_is_time(span[0]) or span[0].ent_type_ in ("DATE", "TIME"))
+        if not span:
+            return set()
+        # "Halfway through the workshop", "Right after lunch", "First thing Monday": a word before the preposition
+        # or the time does not stop the phrase from being the setting
+        modifier = span[0].pos_ in ("ADV", "ADJ") or span[0].dep_ in ("advmod", "amod")
+        lead = span[1:] if modifier and len(span) > 1 else span
+        timed_phrase = any(t.ent_type_ in ("DATE", "TIME") for t in span) and not any(
+            t.pos_ in ("VERB", "AUX") or self.people.of(t) is not None for t in span
+        )
+        if not timed_phrase and (
+            lead[0].lower_ not in _SITUATION_PREPS | {"when", "while", "after", "before", "during", "through"}
+            and not (_is_time(lead[0]) or lead[0].ent_type_ in ("DATE", "TIME"))
         ):
             return set()
         has_setting = any(
