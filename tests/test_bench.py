@@ -9,7 +9,9 @@ import os
 import random
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -75,7 +77,11 @@ def _playbooks(folder: Path) -> Path:
 
 def test_methods_are_timed_interleaved_query_by_query_in_rotating_order() -> None:
     calls: list[tuple[str, str]] = []
-    methods = {name: (lambda q, name=name: calls.append((name, q))) for name in ("a", "b", "c")}
+
+    def recorder(name: str) -> Callable[[str], Any]:
+        return lambda query: calls.append((name, query))
+
+    methods = {name: recorder(name) for name in ("a", "b", "c")}
     queries = [f"q{i}" for i in range(6)]
     result = time_interleaved(methods, queries, budgets={"c": 2})
     timed = calls[WARMUP * 3 :]
@@ -213,3 +219,25 @@ def test_sizes_past_the_ingestor_limit_get_calibrated_derived_vectors(
     assert abs(derived["derived_cosine_to_source"] - derived["cosine_to_source"]) < 0.05
     assert size["dense_recall_at_5_vs_exact"] >= 0.95  # the index over derived vectors searches like a real one
     assert all(lat["n"] == 4 for lat in size["latency"].values())
+
+
+def test_encoder_speed_times_both_ways_on_the_same_texts_and_they_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.benchmarks import encoder_speed
+
+    monkeypatch.setenv("MENTOR_KNOWLEDGE_DIR", str(_playbooks(tmp_path / "knowledge")))
+    args = ["--chunks", "7", "--step", "3", "--queries", "5", "--query-rounds", "1", "--ingest-rounds", "1"]
+    result = encoder_speed.run(encoder_speed.parse_args(args))
+    assert set(result["ways"]) == {"before", "after"}
+    # The same model run two ways: the vectors must not change.
+    assert result["agreement"]["batch_min_cosine"] >= 0.9999 and result["agreement"]["single_min_cosine"] >= 0.9999
+    assert result["chunks"]["texts"] == 7 and result["chunks"]["calls_per_way"] == 3  # 3 + 3 + 1 texts
+    for way in ("before", "after"):
+        assert result["chunks"][way]["cpu_s"] > 0 and result["queries"][way]["n"] == 5
+        runs = result["ingest"][way]["runs"]
+        assert len(runs) == 1 and runs[0]["chunks"] > len(PLAYBOOKS)
+    assert result["ingest"]["before"]["runs"][0]["chunks"] == result["ingest"]["after"]["runs"][0]["chunks"]
+    assert set(result["ratios_after_over_before"]) >= {"chunk encoding CPU", "query encoding p50 wall"}
+    assert all(r > 0 for r in result["ratios_after_over_before"].values())
+    assert len(result["load_average_start"]) == 3

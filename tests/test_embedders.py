@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -165,6 +166,65 @@ def test_minilm_reads_at_most_256_word_pieces(minilm: MiniLMEmbedder) -> None:
     np.testing.assert_allclose(same_start[0], same_start[1], atol=1e-6)
 
 
+# Texts of very different lengths, so one call to embed is split into several onnxruntime calls.
+MIXED = [
+    "Ask.",
+    "Set one goal for the quarter and write it down together.",
+    "A much longer passage about agreeing how often you meet and what each meeting is for. " * 8,
+    "Listen first, then summarise what you heard before you suggest anything.",
+    "She went quiet in our one-on-one.",
+    "Agree on one concrete next step and a date to review it together. " * 12,
+]
+
+
+def test_calls_side_by_side_give_the_vectors_of_one_call_at_a_time(minilm: MiniLMEmbedder) -> None:
+    parallel = MiniLMEmbedder(threads=2)
+    one_at_a_time = MiniLMEmbedder(threads=1, op_threads=2)  # the previous way: two threads inside each call
+    threads_used: set[str] = set()
+    run = parallel._run
+
+    def recording(pieces: list[list[int]]) -> np.ndarray:
+        threads_used.add(threading.current_thread().name)
+        return run(pieces)
+
+    parallel._run = recording  # type: ignore[method-assign]
+    side_by_side = parallel.embed(MIXED)
+    assert len(threads_used) >= 1 and all(name.startswith("minilm") for name in threads_used), threads_used
+    np.testing.assert_allclose(side_by_side, one_at_a_time.embed(MIXED), atol=2e-5)
+    np.testing.assert_allclose(side_by_side, minilm.embed(MIXED), atol=2e-5)
+    alone = np.stack([one_at_a_time.embed([t])[0] for t in MIXED])
+    np.testing.assert_allclose(side_by_side, alone, atol=2e-5)
+
+
+def test_a_text_repeated_in_one_call_is_encoded_once(minilm: MiniLMEmbedder) -> None:
+    encoded: list[int] = []
+    embedder = MiniLMEmbedder(threads=1)
+    run = embedder._run
+
+    def counting(pieces: list[list[int]]) -> np.ndarray:
+        encoded.append(len(pieces))
+        return run(pieces)
+
+    embedder._run = counting  # type: ignore[method-assign]
+    texts = [MIXED[1], MIXED[4], MIXED[1], MIXED[2], MIXED[4]]
+    vectors = embedder.embed(texts)
+    assert sum(encoded) == 3, "three distinct texts"
+    np.testing.assert_allclose(vectors, minilm.embed(texts), atol=2e-5)
+    np.testing.assert_array_equal(vectors[0], vectors[2])
+    np.testing.assert_array_equal(vectors[1], vectors[4])
+
+
+def test_a_failing_call_on_a_worker_thread_reaches_the_caller() -> None:
+    embedder = MiniLMEmbedder(threads=2)
+
+    def failing(pieces: list[list[int]]) -> np.ndarray:
+        raise RuntimeError("onnxruntime refused the batch")
+
+    embedder._run = failing  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="refused the batch"):
+        embedder.embed(MIXED)
+
+
 def test_length_batches_cover_every_text_once_within_the_token_budget() -> None:
     lengths = [5, 256, 17, 17, 120, 3, 256, 64, 200, 9]
     batches = length_batches(lengths, 300)
@@ -246,7 +306,9 @@ def test_switching_the_embedder_rebuilds_the_index_with_a_message(tmp_path: Path
     assert new.ingestor.run().rebuilt is False, "a second ingest with the same embedder changes nothing"
 
 
-def test_the_cli_prints_why_it_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_cli_prints_why_it_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from assistant.cli import main
     from assistant.settings import get_settings
 

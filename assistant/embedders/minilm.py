@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,6 +109,14 @@ def default_threads() -> int:
     return max(1, min(os.cpu_count() or 1, 4))  # beyond 4 threads a 6-layer model gains little
 
 
+# Threads inside one onnxruntime call. One: a call is about 280 small operators, and with two threads each operator
+# is split across them and joined again. Cores are used instead by running whole calls side by side (`workers`): a
+# batch of texts is split into calls that run at once, and concurrent chat turns each run their own call. Measured
+# side by side on 2 shared cores (python -m assistant.benchmarks.encoder_speed, docs/benchmarks.md): identical
+# vectors for 2-6% less CPU per chunk and 9-12% less per query; wall time under a load of 7-14 moved with the load.
+OP_THREADS = 1
+
+
 class MiniLMEmbedder:
     """Mean-pooled, L2-normalised all-MiniLM-L6-v2 vectors (384 dimensions)."""
 
@@ -119,7 +130,10 @@ class MiniLMEmbedder:
         threads: int | None = None,
         model_path: Path | None = None,
         tokenizer_path: Path | None = None,
+        op_threads: int = OP_THREADS,
     ) -> None:
+        """`threads`: calls run side by side on a batch (default: one per core, at most 4); `op_threads`: threads
+        inside one call."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -129,34 +143,75 @@ class MiniLMEmbedder:
         # The shipped file pads every text to 128 pieces; pad each batch to its own longest text instead.
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        # One session serves every thread: onnxruntime runs calls on it concurrently, and one copy of the
+        # weights (about 90 MB once expanded to float32) is all the process holds.
         self._session = ort.InferenceSession(
-            model_bytes, session_options(threads or default_threads()), providers=["CPUExecutionProvider"]
+            model_bytes, session_options(op_threads), providers=["CPUExecutionProvider"]
         )
+        self.workers = threads or default_threads()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if len(texts) == 1:  # a query: no batch bookkeeping, no padding
-            return self._run([self._tokenizer.encode(texts[0]).ids])
-        pieces = [e.ids for e in self._tokenizer.encode_batch(texts)]
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for batch in length_batches([len(p) for p in pieces], BATCH_TOKENS):
-            out[batch] = self._run([pieces[i] for i in batch])
-        return out
+            return self._run_one(self._tokenizer.encode(texts[0]).ids)
+        distinct = list(dict.fromkeys(texts))  # a text repeated in the call is encoded once
+        pieces = [e.ids for e in self._tokenizer.encode_batch(distinct)]
+        vectors = np.empty((len(distinct), self.dim), dtype=np.float32)
+        batches = length_batches([len(p) for p in pieces], BATCH_TOKENS)
+
+        def encode(batch: list[int]) -> None:
+            vectors[batch] = self._run([pieces[i] for i in batch])
+
+        # Longest batches first, so the last call to finish is a short one and no core idles at the end.
+        self._map(encode, batches[::-1])
+        if len(distinct) == len(texts):
+            return vectors
+        row = {text: i for i, text in enumerate(distinct)}
+        return vectors[[row[t] for t in texts]]
 
     def token_states(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
         """The last layer's vector of every word piece of `text` (start and end markers included, 256 pieces at
         most) and each piece's character span in `text` (markers: (0, 0)). The mean of the rows, normalised, is
         `embed([text])`; a caller can pool any part of the text read in context (the safety router's sentences)."""
         encoding = self._tokenizer.encode(text)
-        ids = np.asarray([encoding.ids], dtype=np.int64)
+        hidden = self._hidden(encoding.ids)
+        return np.asarray(hidden, dtype=np.float32), [(int(a), int(b)) for a, b in encoding.offsets]
+
+    def _map(self, encode: Callable[[list[int]], None], batches: list[list[int]]) -> None:
+        """Run `encode` on every batch: on this thread when there is one, else on the worker threads at once."""
+        if len(batches) == 1 or self.workers == 1:
+            for batch in batches:
+                encode(batch)
+            return
+        for _ in self._workers().map(encode, batches):  # iterating re-raises a worker's exception here
+            pass
+
+    def _workers(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="minilm")
+            return self._pool
+
+    def _hidden(self, ids: list[int]) -> np.ndarray:
+        """The last layer for one text: no padding, so the mask is all ones."""
+        row = np.asarray([ids], dtype=np.int64)
+        ones = np.ones_like(row)
         (hidden,) = self._session.run(
-            ["last_hidden_state"],
-            {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)},
+            ["last_hidden_state"], {"input_ids": row, "attention_mask": ones, "token_type_ids": np.zeros_like(row)}
         )
-        return np.asarray(hidden[0], dtype=np.float32), [(int(a), int(b)) for a, b in encoding.offsets]
+        return np.asarray(hidden[0])
+
+    def _run_one(self, ids: list[int]) -> np.ndarray:
+        """One text: every piece counts, so the mean needs no mask."""
+        pooled = self._hidden(ids).mean(axis=0, dtype=np.float32)
+        return (pooled / max(float(np.linalg.norm(pooled)), 1e-12))[None, :].astype(np.float32, copy=False)
 
     def _run(self, pieces: list[list[int]]) -> np.ndarray:
+        if len(pieces) == 1:
+            return self._run_one(pieces[0])
         longest = max(len(p) for p in pieces)
         ids = np.zeros((len(pieces), longest), dtype=np.int64)
         mask = np.zeros((len(pieces), longest), dtype=np.int64)
