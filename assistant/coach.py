@@ -144,7 +144,10 @@ class Coach:
         if safety.escalated and (practice or not coaching_follows(safety)):
             answer = self._escalate(question, "chat" if mode == "auto" else mode, safety)
         elif practice:
-            answer = self.practice.turn(question, turns)  # a running role-play goes on until the mentor ends it
+            try:  # a running role-play goes on until the mentor ends it
+                answer = self.practice.turn(question, turns, cancel)
+            except RequestCancelled:
+                return
         else:
             coaching = self._coach_after_escalation if safety.escalated else self._coach
             try:
@@ -171,7 +174,7 @@ class Coach:
     ) -> Generator[tuple[str, Answer | None], None, Answer]:  # the return value is the final Answer
         history = [(t.role, t.content) for t in turns if t.complete]
         user_turns = [t for r, t in history if r == "user"]
-        query = self._rewrite(question, user_turns)
+        query = self._rewrite(question, user_turns, cancel)
         # Another user's private uploads are never searched for this one.
         hidden = own_documents.hidden_sources(self.ingestor, owner)
         chunk_hits = own_documents.visible_hits(self.retriever.search(query, k=10), hidden)
@@ -241,11 +244,11 @@ class Coach:
             },
         )
 
-    def _rewrite(self, question: str, user_turns: list[str]) -> str:
+    def _rewrite(self, question: str, user_turns: list[str], cancel: threading.Event | None = None) -> str:
         if user_turns and self.backend.capabilities.completion:
             prompt = load_prompt("rewrite_query").format(history="\n".join(user_turns[-4:]), question=question)
             try:
-                rewritten = self.backend.complete(prompt).strip()
+                rewritten = self.backend.complete(prompt, cancel=cancel).strip()
                 if 3 <= len(rewritten) <= 400:
                     return rewritten
             except BackendError:

@@ -10,8 +10,10 @@ rebuilt from the request that started it.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from assistant.embedders import Embedder
@@ -170,12 +172,13 @@ class PracticeChat:
         self.prompts_dir = prompts_dir
         self.cache_dir = cache_dir
 
-    def turn(self, question: str, turns: Sequence[TurnRecord]) -> Answer:
-        """Start a role-play, answer the next line of a running one as the mentee, or debrief when it ends."""
+    def turn(self, question: str, turns: Sequence[TurnRecord], cancel: threading.Event | None = None) -> Answer:
+        """Start a role-play, answer the next line of a running one as the mentee, or debrief when it ends. When
+        `cancel` is set while the model voices the mentee, its request is closed and RequestCancelled raised."""
         running = active_practice(turns)
         if running is None:
             return self._start(question)
-        session = self._rebuild(running)
+        session = self._rebuild(running, cancel)
         if _END.match(question):
             return self._debrief(session, running)
         reply = session.reply(question)
@@ -187,17 +190,19 @@ class PracticeChat:
         answer.extras.update(tension=reply.tension, openness=reply.openness, move=reply.move)
         return answer
 
-    def _session(self, scenario_id: str, persona_id: str, request: str) -> PracticeSession:
+    def _session(
+        self, scenario_id: str, persona_id: str, request: str, cancel: threading.Event | None = None
+    ) -> PracticeSession:
         classifier = classifier_for(self.embedder, self.cache_dir)
-        voice = model_voice(self.backend, self.prompts_dir)
+        voice = model_voice(self.backend, self.prompts_dir, cancel)
         seed = f"chat:{request}"
         if scenario_id == OWN_ID:
             scenario, _ = build_scenario(request, self.embedder, persona_id)
             return PracticeSession(scenario, persona_id, seed, classifier=classifier, voice=voice)
         return PracticeSession(scenario_id, persona_id, seed, classifier=classifier, voice=voice)
 
-    def _rebuild(self, running: ActivePractice) -> PracticeSession:
-        session = self._session(running.scenario_id, running.persona_id, running.request)
+    def _rebuild(self, running: ActivePractice, cancel: threading.Event | None = None) -> PracticeSession:
+        session = self._session(running.scenario_id, running.persona_id, running.request, cancel)
         for n, line in enumerate(running.mentor_lines):
             session.reply(line, said=running.replies[n] if n < len(running.replies) else None)
         return session
@@ -233,12 +238,12 @@ class PracticeChat:
         return answer
 
 
-def model_voice(backend: ChatBackend, prompts_dir: Path) -> Voice | None:
+def model_voice(backend: ChatBackend, prompts_dir: Path, cancel: threading.Event | None = None) -> Voice | None:
     """The model plays the mentee when the backend can complete a prompt; otherwise (the offline coach) the
-    written bank does."""
+    written bank does. Each of its requests is withdrawn when `cancel` is set (Stop)."""
     if not backend.capabilities.completion:
         return None
-    return ModelVoice(backend.complete, prompts_dir=prompts_dir)
+    return ModelVoice(partial(backend.complete, cancel=cancel), prompts_dir=prompts_dir)
 
 
 def _speaker(session: PracticeSession) -> str:

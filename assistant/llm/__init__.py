@@ -95,9 +95,10 @@ class ChatBackend(Protocol):
         """The answer to `request`, written piece by piece; raise BackendError when the model fails."""
         ...
 
-    def complete(self, prompt: str) -> str:
+    def complete(self, prompt: str, cancel: threading.Event | None = None) -> str:
         """One answer to one prompt, not streamed; raise BackendError when the model fails, and always when
-        `capabilities.completion` is False."""
+        `capabilities.completion` is False. `cancel` is the same as a CoachRequest's: a backend that honours it
+        stops waiting when it is set and raises RequestCancelled; one that ignores it just finishes."""
         ...
 
 

@@ -7,6 +7,7 @@ who) arrives with the request; this backend only writes it out.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import lru_cache
@@ -51,7 +52,7 @@ class OfflineCoach:
         # Every passage it is given is one it may cite: the whole playbook, and uploads it points to.
         return Reply(self._paragraphs(self.compose(request)), sources_shown=len(request.hits))
 
-    def complete(self, prompt: str) -> str:
+    def complete(self, prompt: str, cancel: threading.Event | None = None) -> str:
         raise BackendError("The offline coach answers mentoring questions only; it cannot complete a prompt.")
 
     @staticmethod

@@ -115,15 +115,18 @@ class OpenAICompatibleBackend:
         if not started:
             raise BackendError("The language model sent an empty answer.")
 
-    def complete(self, prompt: str) -> str:
-        """One non-streamed completion (query rewriting, safety checks, judging), within the same deadline."""
+    def complete(self, prompt: str, cancel: threading.Event | None = None) -> str:
+        """One non-streamed completion (query rewriting, safety checks, judging), within the same deadline; when
+        `cancel` is set the request's connection is closed at once and RequestCancelled raised, as in `stream`."""
         message = [HumanMessage(self.clean(prompt))]
         try:
             (reply,) = within_deadline(
-                lambda: _one(self.chat.ainvoke(message, stream=False)), self.settings.llm_deadline
+                lambda: _one(self.chat.ainvoke(message, stream=False)), self.settings.llm_deadline, cancel
             )
         except DeadlineExceeded:
             raise BackendError(late_answer(self.settings.llm_deadline)) from None
+        except RequestCancelled:
+            raise  # not a failure: the caller stops, and nothing answers in the model's place
         except Exception as exc:
             raise BackendError(describe_failure(exc)) from exc
         text = reply.content if isinstance(reply.content, str) else ""

@@ -7,6 +7,7 @@ contract is a Protocol, so the class inherits nothing; it imports only the host'
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 
 from assistant.llm import Capabilities, CoachRequest, Reply
@@ -35,8 +36,8 @@ class ExtractiveBackend:
         for n, hit in enumerate(request.hits[:shown], start=1):
             yield f"- {_first_sentence(hit.chunk.text)} [{n}]\n"
 
-    def complete(self, prompt: str) -> str:
-        return _first_sentence(prompt)
+    def complete(self, prompt: str, cancel: threading.Event | None = None) -> str:
+        return _first_sentence(prompt)  # answers at once: nothing to stop
 
 
 def create(settings: object, embedder: object = None) -> ExtractiveBackend:
