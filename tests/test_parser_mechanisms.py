@@ -231,3 +231,20 @@ def test_what_follows_a_colon_spells_out_the_act_with_its_own_subject() -> None:
     p = parse_fresh(text)
     assert p.behavior == "was superb: she signed four distributors in a weekend"
     assert p.behavior_you == "you were superb: you signed four distributors in a weekend"
+
+
+def test_a_participle_of_effect_after_the_act_is_the_impact() -> None:
+    p = parse_fresh("Tiago cancelled the supplier visit on Monday, leaving Ruth to explain it to the buyer.")
+    assert p.behavior == "cancelled the supplier visit"
+    assert p.impact == "leaving Ruth to explain it to the buyer"
+
+
+@pytest.mark.parametrize(
+    ("text", "situation"),
+    [
+        ("Oskar restarted the router on a Sunday evening without warning anyone.", "on a Sunday evening"),
+        ("Lerato rebuilt the reading programme over the winter.", "over the winter"),
+    ],
+)
+def test_part_days_and_seasons_are_times(text: str, situation: str) -> None:
+    assert parse_fresh(text).situation == situation

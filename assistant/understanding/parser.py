@@ -55,7 +55,7 @@ _TIME_WORDS = {
     "yesterday", "today", "tonight", "tomorrow", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
     "sunday", "week", "month", "morning", "afternoon", "evening", "night", "weekend", "sprint", "quarter",
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
-    "december", "time",
+    "december", "time", "spring", "summer", "autumn", "winter", "term", "semester",
 }
 # fmt: on
 _CALENDAR_DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend"}
@@ -84,6 +84,7 @@ WISH_VERBS = {
 }
 # fmt: on
 NEWS_VERBS = {"tell", "inform", "break", "announce"}
+EFFECT_PARTICIPLES = {"leave", "cause", "force", "cost", "save", "result", "prompt", "delay", "put"}
 NOTE_PLAN_VERBS = {"talk", "speak", "meet", "see", "help", "give", "raise", "praise", "thank", "mention", "discuss"}
 # Verbs with which the mentor frames what they know or believe of the mentee in general, and words that label a
 # sentence as background: the incident itself is elsewhere.
@@ -517,6 +518,9 @@ class _Reader:
         subject = next((c for c in clause.children if c.dep_ == "nsubj"), None)
         if subject is None and clause.lemma_ == "mean" and clause.tag_ == "VBG" and clause.i > 0:
             return self.doc[clause.i - 1].text == "," and any(c.dep_ in ("ccomp", "xcomp") for c in clause.children)
+        if subject is None and clause.lemma_ in EFFECT_PARTICIPLES and clause.tag_ == "VBG" and clause.i > 0:
+            # ", leaving Priya to answer alone", ", costing us a day": a participle of effect after the act
+            return self.doc[clause.i - 1].text == "," and clause.dep_ in ("advcl", "xcomp", "conj")
         return (
             subject is not None and subject.lower_ == "which" and subject.i > 0 and self.doc[subject.i - 1].text == ","
         )
@@ -743,7 +747,10 @@ class _Reader:
         """Whether "prep obj" says when or where (the shared event), rather than how long or whose."""
         dets = {c.lower_ for c in obj.children if c.dep_ in ("det", "poss")}
         # "on a Friday" is when; so is "during his shift" (but "after his shift", "in a day" are how long or how)
-        a_day = prep == "on" and obj.lower_ in _CALENDAR_DAYS and dets <= {"a", "an", "every", "each"}
+        day = obj.lower_ in _CALENDAR_DAYS or any(
+            c.lower_ in _CALENDAR_DAYS for c in obj.children
+        )  # "a Friday evening"
+        a_day = prep == "on" and day and dets <= {"a", "an", "every", "each"}
         # "during his shift", "in their induction": an occasion is when, whoever's it is
         during = prep in ("during", "in") and obj.lemma_.lower() in EVENT_NOUNS and not dets & {"a", "an", "any"}
         if (
@@ -1062,7 +1069,9 @@ class _Reader:
     def _render_effects(self, verbs: list[Token]) -> list[Token]:
         tokens: list[Token] = []
         first = verbs[0]
-        self.which_first = self._is_which_effect(first) and first.lemma_ != "mean"
+        # ", which saved us a day" is said "that saved us a day"; ", meaning…", ", leaving…" carry no "which"
+        which = any(c.dep_ == "nsubj" and c.lower_ == "which" for c in first.children)
+        self.which_first = self._is_which_effect(first) and which and first.lemma_ != "mean"
         for verb in verbs:
             if self._is_which_effect(verb) and verb.lemma_ == "mean":
                 inner = [c for c in verb.children if c.dep_ in ("ccomp", "xcomp")]
