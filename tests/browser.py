@@ -8,7 +8,7 @@ the helpers are imported from here by name.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ class Served:
 
 def serve(
     rt: Runtime, prepare: Callable[[Runtime], None] | None = None, undo_seconds: float = UNDO_SECONDS
-) -> Iterator[Served]:
+) -> Generator[Served, None, None]:
     """Serve the workspace for `rt` until the generator is closed (a module fixture's body)."""
     if prepare:
         prepare(rt)

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from conftest import REPO, make_settings
@@ -113,14 +114,24 @@ print(json.dumps({"code": done.returncode, "out": done.stdout, "err": done.stder
 """
 
 
-def run_cli_measured(args: list[str], env: dict[str, str], cap_bytes: int) -> dict[str, object]:
+class Measured(TypedDict):
+    """What MEASURE prints about the child: its exit code, output and peak resident memory (bytes)."""
+
+    code: int
+    out: str
+    err: str
+    peak: int
+
+
+def run_cli_measured(args: list[str], env: dict[str, str], cap_bytes: int) -> Measured:
     """`mentor <args>` in a child with an address-space cap; its exit code, output and peak resident memory."""
     mentor = str(Path(sys.executable).with_name("mentor"))
     done = subprocess.run(
         [sys.executable, "-c", "import json\n" + MEASURE, str(cap_bytes), mentor, *args],
         capture_output=True, text=True, env=env, timeout=960, check=True,
     )  # fmt: skip
-    return json.loads(done.stdout)
+    measured: Measured = json.loads(done.stdout)
+    return measured
 
 
 def test_cli_ingest_of_an_alias_bomb_is_one_clear_line_and_costs_no_memory(tmp_path: Path) -> None:

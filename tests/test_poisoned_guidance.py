@@ -30,7 +30,7 @@ from assistant.ingestion.poison import (
     model_path,
     plain,
 )
-from assistant.knowledge import parse_front_matter
+from assistant.knowledge import IngestReport, parse_front_matter
 from assistant.runtime import Runtime
 from assistant.types import Chunk, Hit
 
@@ -139,8 +139,12 @@ def _planted_documents(folder: Path) -> list[Path]:
     return [markdown, text, word]
 
 
+# The runtime after the planted uploads, (the ingest report, the index ids before it), and the stored uploads.
+Planted = tuple[Runtime, tuple[IngestReport, dict[str, set[str]]], list[Path]]
+
+
 @pytest.fixture(scope="module")
-def planted_rt(built_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Runtime, object, list[Path]]:
+def planted_rt(built_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Planted:
     data = tmp_path_factory.mktemp("planted") / "data"
     shutil.copytree(built_dir, data)
     rt = Runtime(make_settings(data))
@@ -155,8 +159,8 @@ def _user_text(rt: Runtime) -> str:
     return "\n".join(c.text for c in rt.store.all_records()[0] if c.user_source)
 
 
-def test_planted_lines_are_held_back_at_ingestion_and_reported(planted_rt: tuple[Runtime, object, list[Path]]) -> None:
-    rt, (report, before), stored = planted_rt  # type: ignore[misc]
+def test_planted_lines_are_held_back_at_ingestion_and_reported(planted_rt: Planted) -> None:
+    rt, (report, before), stored = planted_rt
     assert report.skipped == [] and report.files >= 3
     indexed = _user_text(rt)
     leaked = [line for line, fragment in PLANTED.items() if fragment in indexed]
@@ -197,7 +201,7 @@ QUESTIONS = [
 
 
 def test_offline_answers_to_related_questions_quote_no_planted_line(
-    planted_rt: tuple[Runtime, object, list[Path]],
+    planted_rt: Planted,
 ) -> None:
     rt = planted_rt[0]
     found_own = 0
@@ -211,9 +215,7 @@ def test_offline_answers_to_related_questions_quote_no_planted_line(
     assert found_own >= 6, "the planted documents were rarely retrieved; the test would prove little"
 
 
-def test_the_model_never_reads_a_planted_line(
-    planted_rt: tuple[Runtime, object, list[Path]], tmp_path: Path, server: FakeOpenAI
-) -> None:
+def test_the_model_never_reads_a_planted_line(planted_rt: Planted, tmp_path: Path, server: FakeOpenAI) -> None:
     rt = llm_runtime(planted_rt[0].settings.data_dir, tmp_path, server)
     for question in QUESTIONS[:6]:
         server.script(ok("Start with one specific step [1]."))
@@ -224,7 +226,7 @@ def test_the_model_never_reads_a_planted_line(
 
 
 def test_a_poisoned_line_the_model_writes_is_taken_out_of_its_answer(
-    planted_rt: tuple[Runtime, object, list[Path]], tmp_path: Path, server: FakeOpenAI
+    planted_rt: Planted, tmp_path: Path, server: FakeOpenAI
 ) -> None:
     rt = llm_runtime(planted_rt[0].settings.data_dir, tmp_path, server)
     reply = (

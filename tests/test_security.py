@@ -142,7 +142,7 @@ def test_check_upload_accepts_small_files(tmp_path: Path) -> None:
 
     document = docx.Document()
     document.add_paragraph("A real Word document about mentoring. " * 50)
-    document.save(tmp_path / "real.docx")
+    document.save(str(tmp_path / "real.docx"))
     check_upload(tmp_path / "real.docx", 5 * 1024 * 1024)
 
 
