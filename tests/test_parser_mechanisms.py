@@ -248,3 +248,11 @@ def test_a_participle_of_effect_after_the_act_is_the_impact() -> None:
 )
 def test_part_days_and_seasons_are_times(text: str, situation: str) -> None:
     assert parse_fresh(text).situation == situation
+
+
+def test_the_mentor_and_a_post_are_not_other_people_in_the_story() -> None:
+    # "I mentor" read as a noun, "promoted to senior lecturer": neither is someone a pronoun could point at
+    p = parse_fresh("At the youth club the girl I mentor keeps asking me to buy her lunch.")
+    assert p.behavior_you == "you keep asking me to buy your lunch"
+    p = parse_fresh("Nilufar was moved to team lead last month and keeps rewriting her reports' code herself.")
+    assert p.behavior_you is not None and "keep rewriting your reports' code yourself" in p.behavior_you

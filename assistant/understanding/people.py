@@ -33,18 +33,19 @@ PERSON_NOUNS = {
     "lead", "cashier", "chef", "cook", "driver", "electrician", "technician", "consultant", "associate", "member",
     "worker", "supervisor", "officer", "agent", "rep", "founder", "ceo", "cfo", "cto", "head", "resident",
     # people met outside the team, whose "he" or "she" must not fall to the mentee by default
-    "landlord", "landlady", "tenant", "visitor", "guest", "sponsor", "buyer", "seller", "vendor", "contractor",
+    "landlord", "landlady", "tenant", "visitor", "guest", "sponsor", "buyer", "seller", "vendor",
     "candidate", "applicant", "passenger", "caller", "shopper", "relative", "friend", "neighbour", "neighbor",
     "partner", "stakeholder", "investor", "interviewer", "recruiter", "architect", "owner", "landowner", "pm",
     "receptionist", "secretary", "administrator", "admin", "warden", "inspector", "examiner", "judge", "lawyer",
     "accountant", "pharmacist", "surgeon", "physician", "paramedic", "carer", "therapist", "counsellor",
-    "counselor", "pupil", "graduate", "learner", "tutor", "lecturer", "professor", "coach", "trainer", "mentor",
+    "counselor", "pupil", "graduate", "learner", "tutor", "lecturer", "professor", "trainer",
     "chair", "chairman", "chairwoman", "president", "vp", "executive", "exec", "principal", "headteacher", "dean",
     "fitter", "plumber", "builder", "labourer", "laborer", "mechanic", "pilot", "courier", "cleaner", "waiter",
     "waitress", "bartender", "server", "host", "hostess", "clerk", "teller", "salesperson", "salesman",
     "journalist", "reporter", "researcher", "scientist", "programmer", "coder", "operator", "handler",
     "father", "mother", "dad", "mum", "mom", "son", "daughter", "brother", "sister", "husband", "wife", "child",
-    "kid", "baby", "grad", "joiner", "newcomer", "recruit", "hiree", "senior", "junior", "peer",
+    "kid", "baby", "grad", "lad", "lass", "youngster", "teenager", "teen", "joiner", "newcomer", "recruit", "hiree",
+    "senior", "junior", "peer",
     "coworker", "co-worker", "counterpart", "representative", "spokesperson", "translator", "interpreter",
 }
 # fmt: on
@@ -382,7 +383,7 @@ def _add_roles(doc: Doc, persons: list[Person], owner: dict[int, int]) -> None:
         singular_role = token.lemma_.lower() in PERSON_NOUNS and token.tag_ == "NN" and token.dep_ != "compound"
         # "Wren is the one I mentor": "one" with the mentor looking after them is a person
         singular_role = singular_role or (token.lower_ == "one" and _looked_after_by_mentor(token))
-        if not (one_of or singular_role):
+        if not (one_of or singular_role) or _names_a_post(token):
             continue
         start, end = (token.i, max(t.i for t in token.subtree) + 1) if one_of else _role_range(token)
         if one_of and token.dep_ not in ("nsubj", "nsubjpass", "appos", "dobj", "pobj"):
@@ -397,6 +398,14 @@ def _add_roles(doc: Doc, persons: list[Person], owner: dict[int, int]) -> None:
         mentee_role = any(doc[i].lemma_.lower() in MENTEE_ROLES for i in range(start, end))
         if named is not None and person.name and (mentee_role or _looked_after_by_mentor(token)):
             person.is_role = True  # "my mentee Kofi": the name and the role are one person
+
+
+def _names_a_post(noun: Token) -> bool:
+    """ "promoted to senior lecturer", "hired as a consultant": the post someone holds, not another person."""
+    prep = noun.head if noun.dep_ == "pobj" else None
+    verb = prep.head if prep is not None else None
+    posts = {"promote", "appoint", "hire", "employ", "move", "transfer", "work", "start", "join", "train", "qualify"}
+    return verb is not None and prep.lower_ in ("to", "as") and verb.lemma_.lower() in posts  # type: ignore[union-attr]
 
 
 def _same_role(doc: Doc, token: Token, start: int, persons: list[Person]) -> Person | None:
@@ -751,6 +760,8 @@ def _reports_on_someone(subject: Token, people: People) -> bool:
 
 # Verbs with which the mentor says someone is theirs to develop: "the registrar I mentor", "who I've coached".
 LOOK_AFTER_VERBS = {"mentor", "coach", "supervise", "train", "manage", "look", "support"}
+# the tagger sometimes reads "the lad I'm training" with "training" as a noun
+LOOK_AFTER_VERBS |= {"mentoring", "coaching", "supervising", "training", "managing", "supporting"}
 
 
 def _looked_after_by_mentor(noun: Token) -> bool:
