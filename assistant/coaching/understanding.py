@@ -75,9 +75,8 @@ OWN_CONVERSATION_NEEDS = ("conversation", "feedback", "praise")
 NEW_THREAD_WORDS = 12
 # Fused-score head start, for a follow-up, of the conversation's playbook and its related ones (a top fused
 # score is about 0.15).
-FOLLOW_UP_BOOST = (
-    0.02  # with CONTEXT_TURNS and OWN_WORDS_WEIGHT, tuned on the dev conversations: follow-up top-1 0.43 -> 0.57
-)
+FOLLOW_UP_BOOST = 0.05  # with the weights below, tuned on the dev conversations
+OPENING_WEIGHT = 0.5  # the follow-up read with the conversation's first message
 CONTEXT_TURNS = 2
 MIN_WORDS = 3  # a first message shorter than this ("Priya", "help") is answered with a question
 OWN_WORDS_WEIGHT = 0.25  # the follow-up read alone, against the follow-up read with the conversation
@@ -196,6 +195,8 @@ class Understanding:
         # loses its own point ("what if he gets angry?"); both readings count, and the conversation's own playbook
         # and the ones it names as related get a head start over the rest.
         context = self.matcher.match(" ".join([*state.user_turns[-CONTEXT_TURNS:], message]))
+        # The first message names the situation; later ones often only react to the answers.
+        opening = self.matcher.match(" ".join([state.user_turns[0], message])) if state.user_turns else alone
         near = {previous[0].id, *previous[0].related}
         scores: dict[str, float] = {}
         own_weight = 1.0 if _REACTION.search(message) else OWN_WORDS_WEIGHT
@@ -203,7 +204,7 @@ class Understanding:
         if reaction:
             # "What if he gets defensive and says the client has no taste?" is about defensiveness, not clients.
             alone = self.matcher.match(reaction)
-        for matches, weight in ((alone, own_weight), (context, 1.0)):
+        for matches, weight in ((alone, own_weight), (context, 1.0), (opening, OPENING_WEIGHT)):
             for match in matches.ranked:
                 scores[match.playbook.id] = scores.get(match.playbook.id, 0.0) + weight * match.score
         if own_conversation and _CLOSING.search(message) and CLOSING_PLAYBOOK in self.playbooks:
