@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 APT_PACKAGES := chromium postgresql
 
-.PHONY: run test install install-test system-deps lint typecheck format-check eval bench clean
+.PHONY: run test test-fast install install-test system-deps lint typecheck format-check eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ test: install-test system-deps
 	$(BIN)/ruff format --check assistant tests app.py bench
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The fast tier: the tests that need no model, on the in-memory store and the hashed embedder (tests/fast_tier.py
+# picks them and fails the run if one loads a model). A minute or so; `make test` still runs everything for real.
+test-fast: install-test
+	PYTHONPATH=tests $(BIN)/python -m pytest -q -p no:cacheprovider -p fast_tier
 
 lint: install-test format-check typecheck
 	$(BIN)/ruff check assistant tests app.py bench

@@ -2,8 +2,8 @@
 
 A name comes from one of two places, so adding one is one new file:
 
-- a module of the plugin package itself: `assistant/embedders/hashing.py` with
-  `@EMBEDDERS.register("hashing") def create(settings): ...`. The package's modules are imported on first use
+- a module of the plugin package itself: `assistant/embedders/hashed.py` with
+  `@EMBEDDERS.register("hashed") def create(settings): ...`. The package's modules are imported on first use
   (each imports its heavy libraries inside the factory, so listing the names stays cheap);
 - an entry point of an installed distribution, in the group the registry names (for example
   `mentor_assistant.embedders`): `hashing = "my_package.hashing:create"` in that package's pyproject.toml.

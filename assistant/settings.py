@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         "package adds.",
     )
     embedding_model: str = Field(default="text-embedding-3-small", description="Model for `openai` embeddings.")
+    vector_store: str = Field(
+        default="auto",
+        description="Vector store name: `chroma-embedded` (an index under the data directory), `chroma-http` (a "
+        "Chroma server), `memory` (this process only, nothing written to disk: the fast test tier), or one an "
+        "installed package adds; `auto` uses `chroma-http` when MENTOR_CHROMA_HOST is set, else `chroma-embedded`.",
+    )
     chroma_host: str | None = Field(default=None, description="Chroma server host; unset = embedded index.")
     chroma_port: int = Field(default=8000, description="Chroma server port.")
     chroma_timeout: float = Field(default=10.0, description="Seconds before a Chroma server request times out.")
@@ -124,6 +130,13 @@ class Settings(BaseSettings):
             "timeout": self.llm_timeout,
             "max_retries": self.llm_max_retries,
         }
+
+    @property
+    def store_name(self) -> str:
+        """The vector store actually in use."""
+        if self.vector_store != "auto":
+            return self.vector_store
+        return "chroma-http" if self.chroma_host else "chroma-embedded"
 
     @property
     def chat_concurrency(self) -> int:

@@ -14,6 +14,9 @@ from assistant.registry import Registry
 from assistant.settings import Settings
 from assistant.types import Chunk
 
+REBUILD_HINT = "Rebuild it with `mentor ingest --rebuild` (or the Rebuild button in the Knowledge tab)."
+NOT_BUILT = "The knowledge index has not been built yet. Build it with `mentor ingest`."
+
 
 class IndexError_(IndexUnusableError):
     """The index cannot be used as it is; the message says how to fix it."""
@@ -70,15 +73,37 @@ def write_lock(store: VectorStore) -> AbstractContextManager[None]:
     return store.write_lock() if isinstance(store, WriteLocking) else nullcontext()
 
 
-STORES: Registry[VectorStore] = Registry("vector store", sys.modules[__name__])
+INTEGRITY_SAMPLE = 5  # stored vectors checked to find themselves when an index is opened
+
+
+def check_finds_itself(store: VectorStore, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+    """A few stored vectors must find their own passage; a damaged vector index otherwise answers silently wrong."""
+    if len(chunks) == 0:
+        return
+    step = max(1, len(chunks) // INTEGRITY_SAMPLE)
+    for i in range(0, len(chunks), step)[:INTEGRITY_SAMPLE]:
+        found = [c.id for c, _ in store.query(vectors[i], 3)]
+        if chunks[i].id not in found:
+            raise IndexError_(
+                f"The knowledge index ({store.name}) is damaged: its vector search is missing stored passages. "
+                f"{REBUILD_HINT}"
+            )
+
+
+STORES: Registry[VectorStore] = Registry(
+    "vector store", sys.modules[__name__], entry_point_group="mentor_assistant.stores", setting="MENTOR_VECTOR_STORE"
+)
 
 
 def open_store(settings: Settings) -> VectorStore:
-    """The Chroma server when one is configured, else the embedded index under the data directory."""
-    return STORES.create("chroma-http" if settings.chroma_host else "chroma-embedded", settings)
+    """The store `MENTOR_VECTOR_STORE` names; by default the Chroma server when one is configured, else the
+    embedded index under the data directory."""
+    return STORES.create(settings.store_name, settings)
 
 
 __all__ = [
+    "NOT_BUILT",
+    "REBUILD_HINT",
     "STORES",
     "EmbedderMismatch",
     "IndexError_",
@@ -87,6 +112,7 @@ __all__ = [
     "StoreUnavailable",
     "VectorStore",
     "WriteLocking",
+    "check_finds_itself",
     "open_store",
     "write_lock",
 ]

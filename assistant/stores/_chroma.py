@@ -24,7 +24,14 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from assistant.stores import EmbedderMismatch, IndexError_, SchemaMismatch
+from assistant.stores import (
+    NOT_BUILT,
+    REBUILD_HINT,
+    EmbedderMismatch,
+    IndexError_,
+    SchemaMismatch,
+    check_finds_itself,
+)
 from assistant.types import Chunk
 
 # 2: chunks carry their document summary; 3: a wider HNSW search (repeatable results); 4: more links per node.
@@ -42,9 +49,6 @@ HNSW_CONFIGURATION = {
     "max_neighbors": HNSW_MAX_NEIGHBORS,
 }
 _BATCH = 2000
-INTEGRITY_SAMPLE = 5  # stored vectors checked to find themselves when an index is opened
-REBUILD_HINT = "Rebuild it with `mentor ingest --rebuild` (or the Rebuild button in the Knowledge tab)."
-NOT_BUILT = "The knowledge index has not been built yet. Build it with `mentor ingest`."
 POINTER_SUFFIX = "-live"  # the collection whose metadata names the live generation
 LIVE_CHECK_SECONDS = 2.0  # how stale a reader's idea of the live generation may get (a failed call checks at once)
 T = TypeVar("T")
@@ -306,17 +310,7 @@ class ChromaStore:
         )
 
     def check_integrity(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """A few stored vectors must find themselves; a damaged vector index otherwise answers silently wrong."""
-        if len(chunks) == 0:
-            return
-        step = max(1, len(chunks) // INTEGRITY_SAMPLE)
-        for i in range(0, len(chunks), step)[:INTEGRITY_SAMPLE]:
-            found = [c.id for c, _ in self.query(vectors[i], 3)]
-            if chunks[i].id not in found:
-                raise IndexError_(
-                    f"The knowledge index ({self.name}) is damaged: its vector search is missing "
-                    f"stored passages. {REBUILD_HINT}"
-                )
+        check_finds_itself(self, chunks, vectors)
 
     def count(self) -> int:
         return int(self._call(lambda: self._col().count()))

@@ -15,8 +15,8 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from assistant.settings import Settings
-from assistant.stores import STORES, IndexError_, IndexLocked, StoreUnavailable
-from assistant.stores._chroma import REBUILD_HINT, ChromaStore
+from assistant.stores import REBUILD_HINT, STORES, IndexError_, IndexLocked, StoreUnavailable
+from assistant.stores._chroma import ChromaStore
 
 MIN_FREE_BYTES = 50 * 1024 * 1024  # below this, writing an index risks a half-written segment
 _READ_ONLY = ("readonly", "read-only", "read only", "permission denied")
