@@ -256,3 +256,8 @@ def test_the_mentor_and_a_post_are_not_other_people_in_the_story() -> None:
     assert p.behavior_you == "you keep asking me to buy your lunch"
     p = parse_fresh("Nilufar was moved to team lead last month and keeps rewriting her reports' code herself.")
     assert p.behavior_you is not None and "keep rewriting your reports' code yourself" in p.behavior_you
+
+
+def test_a_lower_case_role_tagged_as_a_name_is_still_the_mentees_role() -> None:
+    p = parse_fresh("my apprentice joiner's cuts keep coming out short, third time this week. how do i tell him")
+    assert p.behavior_you is not None and p.behavior_you.startswith("your cuts keep coming out short")

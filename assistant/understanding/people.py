@@ -380,7 +380,9 @@ def _add_roles(doc: Doc, persons: list[Person], owner: dict[int, int]) -> None:
         if token.i in owner:
             continue
         one_of = token.lower_ == "one" and any(c.dep_ == "prep" and c.lower_ == "of" for c in token.children)
-        singular_role = token.lemma_.lower() in PERSON_NOUNS and token.tag_ == "NN" and token.dep_ != "compound"
+        # a lower-case role the tagger took for a name ("my apprentice plumber's joints") is still a role
+        tagged_as_noun = token.tag_ == "NN" or (token.tag_ == "NNP" and token.is_lower)
+        singular_role = token.lemma_.lower() in PERSON_NOUNS and tagged_as_noun and token.dep_ != "compound"
         # "Wren is the one I mentor": "one" with the mentor looking after them is a person
         singular_role = singular_role or (token.lower_ == "one" and _looked_after_by_mentor(token))
         if not (one_of or singular_role) or _names_a_post(token):
