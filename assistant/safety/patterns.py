@@ -45,6 +45,9 @@ class PatternSet:
     evidence: dict[str, tuple[Rule, ...]]
     request: re.Pattern[str]
     fiction: re.Pattern[str]
+    treatment: re.Pattern[str]
+    open_message: re.Pattern[str]
+    to_assistant: re.Pattern[str]
     idioms: tuple[tuple[re.Pattern[str], str], ...] = ()
 
     def plain(self, text: str) -> str:
@@ -105,6 +108,18 @@ class PatternSet:
     def asks_kind_wording(self, text: str) -> bool:
         """True when the message asks for help wording thanks, praise, recognition or a critique kindly."""
         return bool(self.kind_wording.search(text))
+
+    def tells_of_treatment(self, text: str) -> bool:
+        """True when the message tells of something someone did or said to the mentee (`context.treatment`)."""
+        return bool(self.treatment.search(text))
+
+    def asks_open_message(self, text: str) -> bool:
+        """True when the message asks how to say something openly to the person it concerns (`context.open_message`)."""
+        return bool(self.open_message.search(text))
+
+    def speaks_to_assistant(self, text: str) -> bool:
+        """True when the message addresses the assistant or how it works (`context.to_assistant`)."""
+        return bool(self.to_assistant.search(text))
 
     def _reported(self, text: str, start: int) -> bool:
         """True when, earlier in the sentence, someone else asked the mentor for it ("she asked me to...")."""
@@ -169,6 +184,9 @@ def load_patterns(path: Path = PATTERNS_PATH) -> PatternSet:
         evidence,
         context["request"],
         context["fiction"],
+        context["treatment"],
+        context["open_message"],
+        context["to_assistant"],
         tuple((re.compile(regex, re.IGNORECASE), meaning) for regex, meaning in data.get("idioms", [])),
     )
 
