@@ -47,13 +47,21 @@ def wants_practice(question: str) -> bool:
     return bool(_PRACTICE.search(question))
 
 
+# A legal question alone is coached only when a playbook is this close to it (mean cosine of its two closest
+# phrasings): a dismissal the mentee calls unfair has one (0.67); a non-compete clause (0.48, nearest "a
+# reference for a job at a competitor") or overtime pay (0.57, nearest "a mentee who has been dishonest") do not.
+LEGAL_COACHING_CLOSENESS = 0.60
+
+
 def coaching_follows(decision: SafetyDecision) -> bool:
-    """Harassment (with or without a legal question) and nothing graver: where to take it is not all a mentor
-    needs, and playbooks cover supporting a mentee through it. A legal question alone gets only the referral:
-    it is about a rule or a document no playbook covers, and the nearest playbook ("a reference for a job at a
-    competitor" for a non-compete clause) would answer another question."""
-    found = {c for c, level in getattr(decision, "levels", ()) if level == CLEAR} or {decision.category}
-    return "harassment" in found and found <= {"harassment", "legal"}
+    """Harassment or a legal question, and nothing graver: where to take it is not all a mentor needs, and
+    playbooks cover supporting a mentee through it."""
+    return bool(clear_categories(decision)) and clear_categories(decision) <= {"harassment", "legal"}
+
+
+def clear_categories(decision: SafetyDecision) -> set[str]:
+    found = {c for c, level in getattr(decision, "levels", ()) if level == CLEAR}
+    return found or ({decision.category} if decision.category else set())
 
 
 def valid_citations(text: str, n_sources: int) -> tuple[str, list[int]]:
@@ -288,8 +296,14 @@ class Coach:
         safety: SafetyDecision,
         cancel: threading.Event | None,
     ) -> Generator[tuple[str, Answer | None], None, Answer]:
-        """Harassment: where to take it comes first, then how to keep supporting the mentee from the playbook
-        for this situation ("I think she is being bullied" has one), never a bare referral."""
+        """Harassment or a legal question: where to take it comes first, then how to keep supporting the mentee
+        from the playbook for this situation ("I think she is being bullied" has one), never a bare referral. A
+        legal question alone is often about a rule or a document no playbook covers: it gets the referral only,
+        unless a playbook is close to it."""
+        if clear_categories(safety) == {"legal"}:
+            top = self.understanding.matcher.match(question).top
+            if top is None or top.similarity < LEGAL_COACHING_CLOSENESS:
+                return self._escalate(question, "chat" if mode == "auto" else mode, safety)
         referral = re.sub(r"\n{3,}", "\n\n", safety_response(safety).strip())
         lead = f"{referral}\n\n---\n\n{load_prompt('safety_meanwhile').body.strip()}\n\n"
         coaching = self._coach(question, mode, turns, mentee_id, owner, safety, cancel)

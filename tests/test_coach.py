@@ -171,12 +171,23 @@ def test_harassment_gets_the_referral_then_the_playbook_for_supporting_the_mente
     _assert_well_cited(answer)
 
 
-def test_a_legal_question_gets_only_the_referral_with_each_guide_once(rt) -> None:
+def test_a_legal_question_no_playbook_covers_gets_only_the_referral_with_each_guide_once(rt) -> None:
     answer = rt.coach.ask("Is the non-compete clause in my mentee's contract enforceable if he joins a rival?")
     assert answer.safety.category == "legal" and answer.backend == "safety"
     assert answer.answer.startswith("**This is a legal question") and "---" not in answer.answer
     titles = [s.title for s in answer.sources]
     assert titles and len(titles) == len(set(titles))
+
+
+def test_a_legal_question_a_playbook_covers_gets_the_referral_then_the_playbook(rt) -> None:
+    answer = rt.coach.ask(
+        "My mentee was dismissed last month for breaking the expenses policy, not made redundant. He says it was "
+        "unfair and is furious. How do I support him without taking his side?",
+        persist=False,
+    )
+    assert answer.safety.category == "legal" and answer.answer.startswith("**This is a legal question")
+    assert answer.extras["playbooks"][0] == "mentee-who-has-been-fired"
+    _assert_well_cited(answer)
 
 
 def test_unclear_question_names_the_closest_situations_and_asks(rt) -> None:
