@@ -262,7 +262,7 @@ class Composer:
         main = plan.playbooks[0]
         name = plan.mentee_name
         template = self.words["leads"][plan.need if plan.need in self.words["leads"] else "advice"]
-        when = f" {plan.details.when}" if plan.details.when and not _PAST.search(plan.details.when) else ""
+        when = f" {plan.details.when}" if _upcoming(plan.details.when) else ""
         lead = template["named" if name else "unnamed"].format(name=name, when=when)
         if plan.follow_up_of:
             lead = self.words["follow_up"].format(situation=plan.follow_up_of) + " " + lead[0].lower() + lead[1:]
@@ -340,6 +340,19 @@ _REPORTED_CLAUSE = re.compile(
     r"claims?|claimed|insists?|insisted|messaged|texted)(?: me)?(?: that)? ([^?.!;]{2,80})",
     re.IGNORECASE,
 )
+
+
+# When the conversation is: "tomorrow", "on Friday", "this afternoon"; not an adjective the parse took for a
+# time ("a second-year teacher" is not "with Kwame second-year").
+_UPCOMING = re.compile(
+    r"^(?:today|tonight|tomorrow|this|next|on|at|in|later|after|before|first thing|(?:mon|tues|wednes|thurs|fri"
+    r"|satur|sun)day)\b",
+    re.IGNORECASE,
+)
+
+
+def _upcoming(when: str | None) -> bool:
+    return bool(when) and bool(_UPCOMING.match(when or "")) and not _PAST.search(when or "")
 
 
 def asks_how_to_open(question: str) -> bool:
