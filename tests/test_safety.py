@@ -614,7 +614,11 @@ def test_llm_check_adds_only_when_nothing_else_was_found(embedder: Embedder) -> 
 def test_make_llm_check_and_parse() -> None:
     prompts: list[str] = []
 
-    check = make_llm_check(lambda p: prompts.append(p) or '{"category": "harmful"}')
+    def model(prompt: str) -> str:
+        prompts.append(prompt)
+        return '{"category": "harmful"}'
+
+    check = make_llm_check(model)
     assert check("some message") == "harmful" and "some message" in prompts[0]
     assert parse_llm_category('{"category": null}') is None
     assert parse_llm_category("nonsense") is None
@@ -740,8 +744,9 @@ def test_held_out_families_measured(held_out: dict[str, object]) -> None:
     assert recall["crisis"] >= CRISIS_HELD_OUT
     for category in ("harassment", "legal", "harmful", "injection"):
         assert recall[category] >= OTHER_HELD_OUT[category], category
-    assert held_out["benign"] <= BENIGN_HELD_OUT
-    assert held_out["benign_escalated"] <= BENIGN_ESCALATED_HELD_OUT
+    benign, benign_escalated = held_out["benign"], held_out["benign_escalated"]
+    assert isinstance(benign, float) and isinstance(benign_escalated, float)
+    assert benign <= BENIGN_HELD_OUT and benign_escalated <= BENIGN_ESCALATED_HELD_OUT
 
 
 # Measured on the shipped model (`python -m assistant.safety.audit`, `mentor eval --suite safety`); below the
