@@ -179,7 +179,9 @@ def test_harassment_gets_the_referral_then_the_playbook_for_supporting_the_mente
 
 
 def test_a_legal_question_no_playbook_covers_gets_only_the_referral_with_each_guide_once(rt) -> None:
-    answer = rt.coach.ask("Is the non-compete clause in my mentee's contract enforceable if he joins a rival?")
+    answer = rt.coach.ask(
+        "Is the non-compete clause in my mentee's contract enforceable if he joins a rival?", persist=False
+    )
     assert answer.safety.category == "legal" and answer.backend == "safety"
     assert answer.answer.startswith("**This is a legal question") and "---" not in answer.answer
     titles = [s.title for s in answer.sources]
