@@ -56,7 +56,8 @@ LEGAL_COACHING_CLOSENESS = 0.60
 def coaching_follows(decision: SafetyDecision) -> bool:
     """Harassment or a legal question, and nothing graver: where to take it is not all a mentor needs, and
     playbooks cover supporting a mentee through it."""
-    return bool(clear_categories(decision)) and clear_categories(decision) <= {"harassment", "legal"}
+    found = clear_categories(decision)
+    return bool(found) and found <= {"harassment", "legal"}
 
 
 def clear_categories(decision: SafetyDecision) -> set[str]:

@@ -262,9 +262,11 @@ def _opening(session: PracticeSession, scenario_id: str, persona_id: str) -> Ans
     label = persona.label.lower()
     article = "an" if label[:1] in "aeiou" else "a"
     who = f"**{scenario.mentee}**, {article} {label} mentee," if scenario.mentee else f"{article} **{label}** mentee"
+    # The mentor's own situation is already named in the title; its brief would only say it again.
+    brief = "" if scenario_id == OWN_ID else f"{scenario.brief}\n\n"
     text = (
         f"Let's practise. I'll play {who} in: **{scenario.title}**.\n\n"
-        f"{scenario.brief}\n\n"
+        f"{brief}"
         f"{_speaker(session)} {session.opening()}\n\n"
         '_Reply as you would in the real conversation. Say "end practice" for your debrief._'
     )

@@ -333,6 +333,12 @@ def test_practice_in_chat_starts_continues_and_debriefs(tmp_path: Path, built_di
     assert after.mode != "practice"
 
 
+def test_practising_your_own_situation_names_it_once(rt) -> None:
+    start = rt.coach.ask("Let me practise telling my mentee that he won't be on the new project.", persist=False)
+    assert start.mode == "practice"
+    assert start.answer.lower().count("won't be on the new project") == 1, start.answer
+
+
 def test_follow_ups_answer_the_new_question_not_the_first_one_again(tmp_path: Path, built_dir: Path) -> None:
     """ "How do I start?" gets ways to open; "give me the exact words" after praise gets the draft from the first
     message; neither repeats the first answer's background paragraph."""
