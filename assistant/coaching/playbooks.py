@@ -18,6 +18,7 @@ NEEDS: tuple[str, ...] = ("conversation", "prepare", "feedback", "praise", "advi
 # Body sections, by the heading a playbook uses for them.
 SECTION_BY_HEADING = {
     "why it matters": "why",
+    "quick answers": "answers",
     "how to do it": "steps",
     "what to say": "phrases",
     "questions to ask": "questions",
@@ -27,7 +28,18 @@ SECTION_BY_HEADING = {
 }
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+)(.+)$")
+# A quick answer is one list item: the mentor's direct question in bold, then the answer.
+_QUICK_ANSWER = re.compile(r"^\*\*(?P<question>[^*]+\?)\*\*\s+(?P<answer>\S.*)$")
 MIN_ASKED_AS = 8
+
+
+@dataclass(frozen=True)
+class QuickAnswer:
+    """A yes-or-no or either-or question mentors ask in a situation ("Should I cancel our session?") and the
+    playbook's direct answer to it, said before the steps when the mentor asks it."""
+
+    question: str
+    answer: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,7 @@ class Playbook:
     tags: tuple[str, ...] = ()
     step: int | None = None
     why: str = ""
+    answers: tuple[QuickAnswer, ...] = ()  # direct questions mentors ask in this situation, answered in a line
     steps: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()
     questions: tuple[str, ...] = ()
@@ -93,6 +106,12 @@ def list_items(text: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+def quick_answers(text: str) -> tuple[QuickAnswer, ...]:
+    """The "Quick answers" list: `- **Question?** Answer.` per item; items of another shape are left out."""
+    found = (_QUICK_ANSWER.match(item) for item in list_items(text))
+    return tuple(QuickAnswer(m["question"].strip(), m["answer"].strip()) for m in found if m)
+
+
 def _strings(value: object, name: str, path: Path) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -122,6 +141,7 @@ def parse_playbook(path: Path, source: str) -> Playbook | None:
         tags=_strings(meta.get("tags"), "tags", path),
         step=meta.get("step") if isinstance(meta.get("step"), int) else None,
         why=" ".join(sections.get("why", "").split()),
+        answers=quick_answers(sections.get("answers", "")),
         steps=list_items(sections.get("steps", "")),
         phrases=list_items(sections.get("phrases", "")),
         questions=list_items(sections.get("questions", "")),
