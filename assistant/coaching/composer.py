@@ -13,12 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.coaching.playbooks import Playbook
+from assistant.coaching.playbooks import Playbook, QuickAnswer
 from assistant.details import Details
 
 # Which playbook section a heading's chunk holds, so each line can cite the chunk it came from.
 _SECTION_HEADINGS = {
     "why": "why it matters",
+    "answers": "quick answers",
     "steps": "how to do it",
     "phrases": "what to say",
     "questions": "questions to ask",
@@ -76,6 +77,7 @@ class AnswerPlan:
     plain: bool = False
     tailoring: list[str] = field(default_factory=list)
     own_documents: list[tuple[str, int]] = field(default_factory=list)  # (title, citation) of uploaded documents
+    quick_answer: QuickAnswer | None = None  # the playbook's answer to the direct question the mentor asked
 
     def __post_init__(self) -> None:
         # A name is a proper noun; anything else the parse offered ("mentoring", "growth") is not used.
@@ -143,6 +145,12 @@ class Composer:
         if plan.tailoring:
             title = self.words["sections"]["tailoring"].format(name=plan.mentee_name or "your mentee")
             parts.insert(1, f"**{title}**\n" + "\n".join(f"- {line}" for line in plan.tailoring))
+        if plan.quick_answer:
+            # "Should I cancel?" is answered before the plan that explains it, under the question it answers, so a
+            # near miss ("Should I tell her manager?" for "Should I tell HR?") shows as one.
+            quick, cite = plan.quick_answer, plan.playbooks[0].cite("answers")
+            title = self.words["sections"]["quick_answer"].format(question=quick.question)
+            parts.insert(0, f"**{title}** {quick.answer}{cite}")
         parts += self._second(plan, lines)
         if plan.own_documents:
             # Uploaded text is data: pointed to, never quoted as advice.

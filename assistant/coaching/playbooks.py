@@ -159,6 +159,9 @@ def playbook_problems(book: Playbook, known_ids: set[str]) -> list[str]:
         problems.append(f"needs at least {MIN_ASKED_AS} `asked_as` phrasings, has {len(book.asked_as)}")
     if len(book.steps) < 3:
         problems.append("needs a 'How to do it' list of at least three steps")
+    written = list_items(book.sections.get("answers", ""))
+    if len(written) != len(book.answers):
+        problems.append("every 'Quick answers' item must read `**The question?** The answer.`")
     unknown = [r for r in book.related if r not in known_ids]
     if unknown:
         problems.append(f"`related` names unknown playbooks: {', '.join(unknown)}")
