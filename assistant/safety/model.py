@@ -49,6 +49,9 @@ class CategoryModel:
     calibration: tuple[float, float]  # Platt scaling: p = sigmoid(a * score + b)
     threshold: float  # calibrated probability at which the category counts as clear
     possible: float | None = None  # lower band for "possible warning signs" (crisis only)
+    # The band a sentence or clause must reach on its own when the whole message scores almost nothing for the
+    # category (router.SUPPORT_SHARE); set on out-of-fold scores by train.py. None: the lowest band, as for the whole.
+    segment_band: float | None = None
 
 
 class SafetyModel:
@@ -69,6 +72,7 @@ class SafetyModel:
                 (float(c["calibration"][0]), float(c["calibration"][1])),
                 float(c["threshold"]),
                 None if c.get("possible") is None else float(c["possible"]),
+                None if c.get("segment_band") is None else float(c["segment_band"]),
             )
             for name, c in data["categories"].items()
         }

@@ -48,6 +48,7 @@ class PatternSet:
     treatment: re.Pattern[str]
     open_message: re.Pattern[str]
     to_assistant: re.Pattern[str]
+    own_fear: re.Pattern[str]
     idioms: tuple[tuple[re.Pattern[str], str], ...] = ()
 
     def plain(self, text: str) -> str:
@@ -66,10 +67,12 @@ class PatternSet:
     def matches(self, text: str) -> dict[str, list[str]]:
         """Category → names of the rules that matched; `text` must be normalised (text.for_patterns)."""
         found: dict[str, list[str]] = {}
+        calm = self.without_own_fear(text)
         for rule in self.rules:
-            if rule.also is not None and not rule.also.search(text):
+            read = calm if rule.category == "crisis" else text
+            if rule.also is not None and not rule.also.search(read):
                 continue
-            for match in rule.regex.finditer(text):
+            for match in rule.regex.finditer(read):
                 if rule.mention and self._framed(text, match.start()):
                     continue
                 if rule.category == "harmful" and (
@@ -90,7 +93,15 @@ class PatternSet:
         """True when the message shows the category's evidence (patterns.yaml, `evidence`): a risk indicator for
         crisis; for harassment, who the mentee is and something done to them. `text` must be normalised."""
         rules = self.evidence.get(category, ())
+        if category == "crisis":
+            text = self.without_own_fear(text)
         return any(rule.regex.search(text) and (rule.also is None or rule.also.search(text)) for rule in rules)
+
+    def without_own_fear(self, text: str) -> str:
+        """The text with each clause where someone fears they themselves will hurt someone by a mistake blanked
+        out (`context.own_fear`: "she's scared she's going to hurt a patient"): a worry about one's own work is no
+        threat and no risk indicator. Blanked with spaces, so positions in the text stay where they were."""
+        return self.own_fear.sub(lambda m: " " * len(m.group(0)), text)
 
     def about_distress(self, text: str) -> bool:
         """True when the message is about distress or a life event: grief, a treated condition, pregnancy or
@@ -187,6 +198,7 @@ def load_patterns(path: Path = PATTERNS_PATH) -> PatternSet:
         context["treatment"],
         context["open_message"],
         context["to_assistant"],
+        context["own_fear"],
         tuple((re.compile(regex, re.IGNORECASE), meaning) for regex, meaning in data.get("idioms", [])),
     )
 

@@ -33,7 +33,7 @@ import numpy as np
 from assistant.embedders import Embedder
 from assistant.safety.encoding import SegmentEncoder
 from assistant.safety.model import CategoryModel, SafetyModel, model_path
-from assistant.safety.patterns import PATTERNS_PATH, load_patterns
+from assistant.safety.patterns import PATTERNS_PATH, PatternSet, load_patterns
 from assistant.safety.text import MAX_SCAN_CHARS, Cleaned, clean, for_patterns, segments
 from assistant.types import SafetyDecision
 
@@ -54,6 +54,17 @@ CLEAR, POSSIBLE = "clear", "possible"
 # segments' text (ordinary questions: less); 0.25 leaves a margin (a clause about not being around any more read
 # 0.09 in context against a screen at 0.093) for a few more segments encoded.
 SCREEN_SHARE = 0.25
+# A segment of a message whose whole scores below this share of a category's lowest band needs the category's
+# segment band (see supported_score). Chosen on the train families' out-of-fold scores: 0.1, 0.25 and 0.5 tried;
+# at 0.25 the bands set for harassment, harmful and injection lose no out-of-fold sign.
+SUPPORT_SHARE = 0.25
+# In such a message a crisis score from a sentence or clause of at most this many words counts only from the
+# clear threshold. On the train families' out-of-fold scores no crisis message is found only by so short a
+# segment: at 4, 6, 8, 10 and 12 words none is lost while 2, 4, 9, 14 and 17 benign ones are no longer flagged
+# (the short segment left out; the first sign lost is a 15-word sentence); 8 leaves a margin. Injection is left
+# out: a bare order ("Ignore the above.") is short (2 of its train messages would be lost).
+SHORT_SEGMENT_WORDS = 8
+SHORT_NEEDS_CLEAR = ("crisis",)
 NEEDS_RISK_INDICATOR = ("crisis",)  # a clear score about distress alone stays possible without a risk indicator
 # A crisis score at least this share of the possible band, in a message that names a documented risk indicator
 # (patterns.yaml, evidence.crisis: affairs in order, means, goodbyes...), gets the box: the counterpart of the
@@ -72,6 +83,9 @@ _THREAT = re.compile(
     r"\b(?:kill|hurt|shoot|stab|attack|beat (?:up)?|harm|strangle|punch|smash|run (?:\w+ )?over|poison|get even"
     r"|make (?:\w+ ){1,3}(?:pay|regret)|get what's coming|going to get hurt|shoot up)\b(?! (?:myself|himself|herself"
     r"|themselves|themself|yourself))"
+    # ...nor harm to someone's prospects: "it will hurt her chances at the review" (patterns.yaml, NOT_PROSPECTS).
+    r"(?! (?:him|her|them|his|their) (?:chances?|career|prospects|reputation|review|rating|promotion|standing"
+    r"|feelings|confidence|credibility|progress|case|application|pay|bonus|score|morale|motivation)\b)"
 )
 
 
@@ -161,7 +175,7 @@ class SafetyRouter:
         self._classifier(cleaned, findings)
         if not findings.any():
             self._ask_llm(cleaned.text, findings)
-        return _decide(cleaned, findings)
+        return _decide(cleaned, findings, self.patterns)
 
     def scores(self, text: str) -> dict[str, float]:
         """The classifier's probability per category for a message (the highest over its sentences)."""
@@ -215,6 +229,10 @@ class SafetyRouter:
         if prob >= cat.threshold:
             if category in NEEDS_RISK_INDICATOR and possible and self._distress_only(category, words):
                 return POSSIBLE
+            if category in EVIDENCE_ESCALATES and not self._tells_of_harassment(category, words):
+                # Nothing done or said to anyone yet ("she's pregnant and worried it will hurt her chances"): a
+                # fear of unfair treatment gets the note and the coaching, not a referral in their place.
+                return POSSIBLE
             return CLEAR
         if not possible:
             if category in NEEDS_RISK_INDICATOR and self._near_band_with_indicator(category, cat, prob, words):
@@ -240,6 +258,9 @@ class SafetyRouter:
             return not self.patterns.asks_open_message(words)
         return True
 
+    def _tells_of_harassment(self, category: str, words: str) -> bool:
+        return self.patterns.has_evidence(category, words) or self.patterns.tells_of_treatment(words)
+
     def _near_band_with_indicator(self, category: str, cat: CategoryModel, prob: float, words: str) -> bool:
         near = cat.possible is not None and prob >= INDICATOR_BAND_SHARE * cat.possible
         return near and self.patterns.has_evidence(category, words)
@@ -264,10 +285,24 @@ class SafetyRouter:
         if not texts:
             return {}
         probs = self.model.probabilities(texts, np.vstack(blocks))
+        owners = np.array(owner)
         best: dict[str, tuple[float, int]] = {}
         for category, values in probs.items():
-            top = int(values.argmax())
-            best[category] = (float(values[top]), owner[top])
+            cat = self.model.categories[category]
+            for index, variant in enumerate(variants):
+                rows = values[owners == index]
+                if not rows.size:
+                    continue
+                first = owners.tolist().index(index)
+                whole = bool(texts[first] == variant[:MAX_SCAN_CHARS].strip())
+                short = None
+                if category in SHORT_NEEDS_CLEAR:
+                    short = np.array(
+                        [len(t.split()) <= SHORT_SEGMENT_WORDS for t in texts[first + 1 : first + rows.size]]
+                    )
+                value = supported_score(rows, whole, cat, short)
+                if category not in best or value > best[category][0]:
+                    best[category] = (value, index)
         return best
 
     def _segment_vectors(self, text: str, parts: list[str]) -> np.ndarray:
@@ -301,6 +336,27 @@ class SafetyRouter:
             findings.add(category, "LLM check")
 
 
+def supported_score(values: np.ndarray, whole: bool, cat: CategoryModel, short: np.ndarray | None = None) -> float:
+    """A category's score for one text from the scores of its segments (`values`; the first is the whole text
+    when `whole`): the highest, except when the message as a whole scores almost nothing for the category (below
+    SUPPORT_SHARE of its lowest band). Then a sentence or clause whose score is in the band counts only from the
+    category's segment band up (train.py sets it on out-of-fold scores so that no train-family sign found before
+    is lost; for crisis, whose weakest signs are single sentences, that is about the lowest band), and a `short`
+    one (SHORT_SEGMENT_WORDS) only from the clear threshold: "I froze and said nothing." in a question about a
+    mentee who cried is an ordinary sentence in its context. A score under the lowest band still counts (a named
+    risk indicator can lift it; SafetyRouter._near_band_with_indicator)."""
+    top = float(values.max())
+    lowest = _lowest_band(cat)
+    if not whole or values.size == 1 or values[0] >= SUPPORT_SHARE * lowest:
+        return top
+    required = np.full(values.size - 1, lowest if cat.segment_band is None else cat.segment_band)
+    if short is not None:
+        required[short] = cat.threshold
+    parts = values[1:]
+    counted = parts[(parts >= required) | (parts < lowest)]
+    return float(max(values[0], counted.max())) if counted.size else float(values[0])
+
+
 def _lowest_band(cat: CategoryModel) -> float:
     return cat.threshold if cat.possible is None else min(cat.possible, cat.threshold)
 
@@ -332,7 +388,7 @@ def _unreadable(raw: str, cleaned: Cleaned) -> RouterDecision:
     return RouterDecision(reason="nothing readable in the message", notices=(*cleaned.notices, note), unreadable=True)
 
 
-def _decide(cleaned: Cleaned, findings: _Findings) -> RouterDecision:
+def _decide(cleaned: Cleaned, findings: _Findings, patterns: PatternSet) -> RouterDecision:
     threat = findings.threat
     if "injection" in findings.possible and "harmful" in findings.clear:
         # A possible jailbreak wrapped around a clearly harmful request is one: both are declined and reported.
@@ -361,7 +417,7 @@ def _decide(cleaned: Cleaned, findings: _Findings) -> RouterDecision:
     levels.sort(key=lambda pair: (pair[0] != "crisis", pair[1] != CLEAR))
     primary = levels[0][0]
     if primary == "crisis":
-        threat = threat or _is_threat(cleaned.text)
+        threat = threat or _is_threat(patterns.without_own_fear(for_patterns(cleaned.text)))
     matched = tuple(
         f"{c}: {how}"
         for c in _priority(findings)

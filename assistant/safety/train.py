@@ -26,7 +26,7 @@ import yaml
 from assistant.embedders import Embedder, RecentTextsCache
 from assistant.safety.model import FORMAT_VERSION, SafetyModel, model_path
 from assistant.safety.patterns import PATTERNS_PATH, load_patterns
-from assistant.safety.router import NEEDS_EVIDENCE, NEEDS_RISK_INDICATOR
+from assistant.safety.router import NEEDS_EVIDENCE, NEEDS_RISK_INDICATOR, SUPPORT_SHARE
 from assistant.safety.text import clean, for_patterns, segments
 from assistant.settings import REPO_ROOT
 from assistant.types import SAFETY_CATEGORIES
@@ -185,24 +185,57 @@ class _Fitted:
         features = self._features(texts)
         return {c: m.decision_function(features) for c, m in self.models.items()}
 
-    def message_scores(self, text: str) -> dict[str, float]:
-        parts = segments(text) or [text]
-        return {c: float(s.max()) for c, s in self.scores(parts).items()}
+    def part_scores(self, text: str) -> dict[str, np.ndarray]:
+        """Scores of every segment the router reads (the whole message first when there are several)."""
+        return self.scores(segments(text) or [text])
 
 
-def _out_of_fold(examples: list[Example], vectors: _Vectors, progress: Progress) -> dict[str, np.ndarray]:
+@dataclass
+class _OutOfFold:
+    """Out-of-fold scores per category: the message's (its highest segment), its whole text's, and the highest of
+    its other segments (-inf for a message read as one segment)."""
+
+    top: dict[str, np.ndarray]
+    whole: dict[str, np.ndarray]
+    parts: dict[str, np.ndarray]
+
+
+def _out_of_fold(examples: list[Example], vectors: _Vectors, progress: Progress) -> _OutOfFold:
     from sklearn.model_selection import GroupKFold
 
     families = [ex.family for ex in examples]
-    out = {c: np.zeros(len(examples)) for c in SAFETY_CATEGORIES}
+    oof = _OutOfFold(*({c: np.full(len(examples), -np.inf) for c in SAFETY_CATEGORIES} for _ in range(3)))
     folds = GroupKFold(n_splits=min(FOLDS, len(set(families))))
     for k, (train_idx, test_idx) in enumerate(folds.split(examples, groups=families), start=1):
         progress(f"fold {k}/{folds.n_splits}: training on {len(train_idx)} messages")
         fitted = _Fitted([examples[i] for i in train_idx], vectors)
         for i in test_idx:
-            for category, score in fitted.message_scores(examples[i].text).items():
-                out[category][i] = score
-    return out
+            for category, scores in fitted.part_scores(examples[i].text).items():
+                oof.top[category][i] = scores.max()
+                oof.whole[category][i] = scores[0] if _whole_first(examples[i].text) else np.inf
+                if scores.size > 1:
+                    oof.parts[category][i] = scores[1:].max()
+    return oof
+
+
+def _whole_first(text: str) -> bool:
+    parts = segments(text)
+    return len(parts) > 1 and parts[0] == text.strip()
+
+
+def _segment_band(whole: np.ndarray, parts: np.ndarray, positive: np.ndarray, band: float, clear: float) -> float:
+    """The band a segment must reach when its message as a whole scores below SUPPORT_SHARE of the lowest band
+    (router.supported_score): halfway from the lowest band to the weakest out-of-fold positive that only such a
+    segment finds (or to the clear threshold when none does), so no train-family sign found before is lost and
+    half the gap is left for signs of families not seen."""
+    alone = positive & (whole < SUPPORT_SHARE * band) & (parts >= band)
+    weakest = float(parts[alone].min()) if alone.any() else clear
+    return band + 0.5 * (min(weakest, clear) - band)
+
+
+def _calibrated(scores: np.ndarray, a: float, b: float) -> np.ndarray:
+    with np.errstate(over="ignore"):  # infinite scores stand for "no such segment" and map to 0 or 1
+        return np.asarray(1.0 / (1.0 + np.exp(-(a * scores + b))))
 
 
 def _platt(scores: np.ndarray, target: np.ndarray) -> tuple[float, float]:
@@ -265,7 +298,8 @@ def train(
     say(f"{len(examples)} training messages in {len({e.family for e in examples})} families; embedding")
     texts = [t for ex in examples for t in segments(ex.text) or [ex.text]]
     vectors = _Vectors(embedder, texts)
-    oof = _out_of_fold(examples, vectors, say)
+    oof_scores = _out_of_fold(examples, vectors, say)
+    oof = oof_scores.top
     say("final fit on every train family")
     final = _Fitted(examples, vectors)
     labels = np.array([ex.label or "" for ex in examples], dtype=object)
@@ -303,6 +337,13 @@ def train(
             if category == "crisis":
                 band = min(band, _recall_threshold(prob[labels == category], POSSIBLE_RECALL))
             entry["possible"] = min(band, entry["threshold"])
+        entry["segment_band"] = _segment_band(
+            _calibrated(oof_scores.whole[category], a, b),
+            _calibrated(oof_scores.parts[category], a, b),
+            labels == category,
+            entry.get("possible", entry["threshold"]),
+            entry["threshold"],
+        )
         categories[category] = entry
     vocabulary = sorted(final.vectorizer.vocabulary_, key=final.vectorizer.vocabulary_.get)
     artefact = {
