@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import nh3
 
+from assistant.coaching.followups import FollowUpChooser, asks_how_to_open, blended_scores
 from assistant.coaching.matcher import SURE, Matches, SituationMatcher
 from assistant.coaching.needs import NeedClassifier
 from assistant.coaching.playbooks import Playbook
@@ -75,11 +76,9 @@ OWN_CONVERSATION_NEEDS = ("conversation", "feedback", "praise")
 NEW_THREAD_WORDS = 12
 # Fused-score head start, for a follow-up, of the conversation's playbook and its related ones (a top fused
 # score is about 0.15).
-FOLLOW_UP_BOOST = 0.05  # with the weights below, tuned on the dev conversations
-OPENING_WEIGHT = 0.5  # the follow-up read with the conversation's first message
+FOLLOW_UP_BOOST = 0.05  # with followups.blended_scores' weights, tuned on the dev conversations
 CONTEXT_TURNS = 2
 MIN_WORDS = 3  # a first message shorter than this ("Priya", "help") is answered with a question
-OWN_WORDS_WEIGHT = 0.25  # the follow-up read alone, against the follow-up read with the conversation
 NEED_BY_MODE = {"feedback": "feedback", "prepare": "conversation"}
 MODE_BY_NEED = {"conversation": "prepare", "feedback": "feedback", "praise": "feedback", "practice": "practice"}
 
@@ -129,6 +128,7 @@ class Understanding:
         self.matcher = matcher
         self.needs = needs
         self._by_source = {b.source: b for b in playbooks.values()}
+        self.chooser = FollowUpChooser.load()
 
     def state_from(self, turns: Sequence[TurnRecord]) -> ConversationState:
         """What the conversation is about, from its stored turns: the playbooks the last answer drew on, the
@@ -191,28 +191,17 @@ class Understanding:
         if top and alone.confidence == "sure" and long_and_new and top.playbook not in previous:
             # A long message that clearly names another situation starts a new thread.
             return self._reading(message, [m.playbook for m in alone.chosen()], details, name, alone, mode)
-        # A short follow-up means little alone ("how do I wrap it up?"), and read only with what came before it
-        # loses its own point ("what if he gets angry?"); both readings count, and the conversation's own playbook
-        # and the ones it names as related get a head start over the rest.
-        context = self.matcher.match(" ".join([*state.user_turns[-CONTEXT_TURNS:], message]))
-        # The first message names the situation; later ones often only react to the answers.
-        opening = self.matcher.match(" ".join([state.user_turns[0], message])) if state.user_turns else alone
-        near = {previous[0].id, *previous[0].related}
-        scores: dict[str, float] = {}
-        own_weight = 1.0 if _REACTION.search(message) else OWN_WORDS_WEIGHT
-        reaction = _first_reaction(message)
-        if reaction:
-            # "What if he gets defensive and says the client has no taste?" is about defensiveness, not clients.
-            alone = self.matcher.match(reaction)
-        for matches, weight in ((alone, own_weight), (context, 1.0), (opening, OPENING_WEIGHT)):
-            for match in matches.ranked:
-                scores[match.playbook.id] = scores.get(match.playbook.id, 0.0) + weight * match.score
+        readings = self.follow_up_readings(message, state, alone)
+        alone, context = readings["reaction"] or alone, readings["context"] or alone
+        scores = self._follow_up_scores(message, readings, previous)
+        if previous[0].need == "conversation" and asks_how_to_open(message):
+            scores = {}  # the plan for this conversation already holds its opening line: the answer starts from it
         if own_conversation and _CLOSING.search(message) and CLOSING_PLAYBOOK in self.playbooks:
             scores[CLOSING_PLAYBOOK] = max(scores.values(), default=0.0) + 1.0  # the close of this conversation
         if own_conversation and not _MENTEE_PREPARES.search(message):
             scores = {i: v for i, v in scores.items() if self.playbooks[i].need != "prepare"}
         if scores and (alone.confidence != "unsure" or context.confidence != "unsure"):
-            best = max(scores, key=lambda i: scores[i] + (FOLLOW_UP_BOOST if i in near else 0.0))
+            best = max(scores, key=lambda i: scores[i])
             if self.playbooks[best] not in previous:
                 moved = self.playbooks[best]
                 moved_need = self._follow_up_need(moved)
@@ -224,6 +213,34 @@ class Understanding:
         return self._reading(
             message, previous, details, name, alone, mode, follow_up_of=thread, need=same_need, focus=message
         )
+
+    def follow_up_readings(
+        self, message: str, state: ConversationState, alone: Matches | None = None
+    ) -> dict[str, Matches | None]:
+        """A follow-up read alone, with the last turns, with the conversation's first message, and by the
+        reaction it asks about. A short follow-up means little alone ("how do I wrap it up?"), read only with what
+        came before it loses its own point ("what if he gets angry?"), and the first message names the situation
+        while later ones often only react to the answers."""
+        reaction = _first_reaction(message)
+        return {
+            "alone": alone or self.matcher.match(message),
+            "context": self.matcher.match(" ".join([*state.user_turns[-CONTEXT_TURNS:], message])),
+            "opening": self.matcher.match(" ".join([state.user_turns[0], message])) if state.user_turns else None,
+            # "What if he gets defensive and says the client has no taste?" is about defensiveness, not clients.
+            "reaction": self.matcher.match(reaction) if reaction else None,
+        }
+
+    def _follow_up_scores(
+        self, message: str, readings: dict[str, Matches | None], previous: list[Playbook]
+    ) -> dict[str, float]:
+        """Per candidate playbook, how well it answers the follow-up: the trained chooser when its weights are
+        there, else the readings' fused scores with a head start for the conversation's playbook and its related
+        ones."""
+        if self.chooser is not None:
+            return self.chooser.scores(message, readings, previous, self.playbooks)
+        near = {previous[0].id, *previous[0].related}
+        scores = blended_scores(message, readings)
+        return {i: v + (FOLLOW_UP_BOOST if i in near else 0.0) for i, v in scores.items()}
 
     def _reading(
         self,

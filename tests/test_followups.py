@@ -1,0 +1,114 @@
+"""Follow-up routing: the kind of turn a follow-up is, the candidates the chooser weighs, and where real
+follow-ups go on the shipped playbooks and the trained weights.
+
+The follow-ups here are written for these tests; none is in evals/datasets/conversations.jsonl, whose dev split
+the chooser is trained on.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.coaching.followups import (
+    FollowUpChooser,
+    candidate_ids,
+    feature_names,
+    outcome,
+    turn_cues,
+)
+from assistant.coaching.matcher import SETBACK
+from assistant.coaching.train_followups import dev_conversations, next_state
+from assistant.coaching.understanding import ConversationState, Understanding, readable_text
+from assistant.runtime import Runtime
+
+
+@pytest.mark.parametrize(
+    ("message", "cue"),
+    [
+        ("update: the panel picked him", "news"),
+        ("they offered the contract to another agency", "news"),
+        ("ok so how should I raise it on Monday?", "how_to"),
+        ("what do I say when she walks in?", "how_to"),
+        ("he told me he's already got another offer", "mentee_reported"),
+        ("honestly I'm not sure I'm the right person for this", "mentor_self"),
+        ("and what if he storms out?", "reaction"),
+    ],
+)
+def test_a_follow_up_shows_what_kind_of_turn_it_is(message: str, cue: str) -> None:
+    assert turn_cues(message)[cue] == 1.0
+
+
+@pytest.mark.parametrize("message", ["how long should our sessions be?", "can you make it warmer"])
+def test_a_plain_question_reports_no_news(message: str) -> None:
+    assert turn_cues(message)["news"] == 0.0 and outcome(message) is None
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("update: she passed her probation!!", "success"),
+        ("news: they didn't take him on after the trial", "setback"),
+        ("she asked whether she should apply", None),
+    ],
+)
+def test_news_tells_of_a_success_or_a_setback(message: str, kind: str | None) -> None:
+    assert outcome(message) == kind
+
+
+def test_the_shipped_weights_fit_the_features() -> None:
+    """Changing a feature without retraining would score candidates with weights meant for other columns."""
+    chooser = FollowUpChooser.load()
+    assert chooser is not None and chooser.weights.shape == (len(feature_names()),)
+
+
+def test_training_reads_only_the_dev_conversations(tmp_path: Path) -> None:
+    rows = [{"turns": ["a", "b"], "split": split} for split in ("dev", "test", "dev")]
+    path = tmp_path / "conversations.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    assert [r["split"] for r in dev_conversations(path)] == ["dev", "dev"]
+
+
+def _route(understanding: Understanding, turns: list[str]) -> list[str | None]:
+    """The first playbook each turn is answered from, the state carried as the coach carries it."""
+    state, routed = ConversationState(), []
+    for message in turns:
+        reading = understanding.read(message, state)
+        routed.append(reading.playbooks[0].id if reading.understood else None)
+        state = next_state(understanding, state, message, reading)
+    return routed
+
+
+def test_news_of_a_setback_brings_a_setback_playbook_among_the_candidates(rt: Runtime) -> None:
+    understanding = rt.understanding
+    first = "My mentee Tanvir has been shortlisted for a team lead post in our Leeds office."
+    state = next_state(understanding, ConversationState(), first, understanding.read(first, ConversationState()))
+    message = readable_text("update: the post went to someone from another region")
+    readings = understanding.follow_up_readings(message, state)
+    previous = [understanding.playbooks[i] for i in state.playbook_ids]
+    ids = candidate_ids(message, readings, previous, understanding.playbooks)
+    assert any(SETBACK in understanding.playbooks[i].tags for i in ids)
+
+
+def test_follow_ups_move_for_news_and_reactions_and_stay_otherwise(rt: Runtime) -> None:
+    understanding = rt.understanding
+    news = _route(
+        understanding,
+        [
+            "My mentee Priya applied for the head of design role last month.",
+            "update: they gave the role to someone from outside",
+        ],
+    )
+    assert news[1] in ("when-a-mentee-is-passed-over-for-promotion", "supporting-a-mentee-through-setbacks")
+    reaction = _route(
+        understanding,
+        ["I have to tell my mentee Sam that his project is being cancelled.", "how do I open it?", "what if he cries?"],
+    )
+    assert reaction[0] == "delivering-bad-news" and reaction[2] == "when-your-mentee-cries-or-gets-upset"
+    stays = _route(
+        understanding,
+        ["My mentee Ada keeps missing the deadlines on her weekly reports.", "what else should I keep in mind?"],
+    )
+    assert stays == ["feedback-on-missed-deadlines", "feedback-on-missed-deadlines"]
