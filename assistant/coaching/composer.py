@@ -13,18 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.coaching.playbooks import Playbook, QuickAnswer
+from assistant.coaching.playbooks import SECTION_BY_HEADING, Playbook, QuickAnswer
 from assistant.details import Details
 
 # Which playbook section a heading's chunk holds, so each line can cite the chunk it came from.
-_SECTION_HEADINGS = {
-    "why": "why it matters",
-    "answers": "quick answers",
-    "steps": "how to do it",
-    "phrases": "what to say",
-    "questions": "questions to ask",
-    "dos_and_donts": "do and don't",
-}
+_SECTION_HEADINGS = {section: heading for heading, section in SECTION_BY_HEADING.items()}
 _WORD = re.compile(r"[a-z']+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
 # A time in the past is when the incident happened, not when the conversation is.
