@@ -147,7 +147,7 @@ class Coach:
         workspace) the model's request is abandoned, nothing is stored and the stream ends without an Answer."""
         question = check_message(question, self.settings.max_message_chars)
         turns = self.sessions.history(session_id, owner=owner) if session_id else []
-        safety = self.safety.classify(question)
+        safety = self.safety.classify(question, context=[t.content for t in turns if t.role == "user"])
         require_readable(safety)  # only invisible characters: a clear reply, not a guess
         practice = mode == "practice" or (mode == "auto" and (wants_practice(question) or active_practice(turns)))
         if safety.escalated and (practice or not coaching_follows(safety)):

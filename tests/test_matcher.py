@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 from conftest import REPO, make_settings
 
-from assistant.coaching.matcher import OFF_TOPIC, SETBACK, SituationMatcher, gate_examples, reports_only_success
+from assistant.coaching.matcher import (
+    BEFORE_THE_EVENT,
+    OFF_TOPIC,
+    SETBACK,
+    SituationMatcher,
+    gate_examples,
+    reports_event_gone_wrong,
+    reports_only_success,
+)
 from assistant.coaching.playbooks import load_playbooks
 from assistant.embedders import get_embedder
 from assistant.offline import prepare_offline
@@ -138,3 +146,26 @@ def test_good_news_never_goes_to_a_setback_playbook(matcher: SituationMatcher) -
     assert all(SETBACK not in m.playbook.tags for m in good.ranked)
     bad = matcher.match("My mentee missed out on the promotion we'd been working towards. What should we focus on now?")
     assert SETBACK in bad.ranked[0].playbook.tags
+
+
+@pytest.mark.parametrize(
+    ("message", "gone_wrong"),
+    [
+        ("Her pitch to the investors went really badly on Tuesday.", True),
+        ("The panel turned him down after the second round.", True),
+        ("She didn't get the fellowship she applied for.", True),
+        ("His first interview went badly and the next one is tomorrow.", False),  # another round ahead
+        ("She doesn't know how to structure her slides.", False),  # a negation is not an outcome
+        ("He has a big interview on Friday.", False),
+    ],
+)
+def test_an_event_gone_wrong_is_read_from_the_outcome_words(message: str, gone_wrong: bool) -> None:
+    assert reports_event_gone_wrong(message) is gone_wrong
+
+
+def test_after_an_event_went_wrong_its_preparation_does_not_lead(matcher: SituationMatcher) -> None:
+    """Preparing a presentation and debriefing one that bombed share every content word."""
+    before = matcher.match("My mentee has a big presentation to the board next month. How do I help her prepare?")
+    assert BEFORE_THE_EVENT in before.ranked[0].playbook.tags
+    after = matcher.match("My mentee's board presentation went badly this morning. What do I say to her?")
+    assert BEFORE_THE_EVENT not in after.ranked[0].playbook.tags

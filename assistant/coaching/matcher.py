@@ -57,6 +57,7 @@ SECOND_WITHIN = 0.04
 OFF_TOPIC = 0.7
 GATE_C = 3.0
 SETBACK = "setback"  # the tag of playbooks about something that went wrong (a missed promotion, a layoff)
+BEFORE_THE_EVENT = "before-the-event"  # the tag of playbooks that prepare a mentee for an event still to come
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,10 @@ class SituationMatcher:
         # "She got the promotion" is not "she was passed over": good news never goes to a setback playbook.
         setbacks_out = reports_only_success(question)
         order = [i for i in np.argsort(-fused) if not (setbacks_out and SETBACK in self.playbooks[i].tags)][:limit]
+        if order and reports_event_gone_wrong(question) and BEFORE_THE_EVENT in self.playbooks[order[0]].tags:
+            # "The presentation went badly yesterday" shares every word with preparing one; what is needed now is
+            # the debrief or the recovery, so the preparation playbook steps back behind the others.
+            order.append(order.pop(0))
         # When one of the leading candidates is far closer to how mentors phrase it than the fused winner is, the
         # other signals were misled by shared words ("turned down" is not "saying no"): the closer one leads.
         closest = max(order[:3], key=lambda i: similarity[i])
@@ -235,7 +240,8 @@ def _outcome_cues() -> dict[str, re.Pattern[str]]:
     text = resources.files(__package__).joinpath("outcomes.yaml").read_text(encoding="utf-8")
     loaded = yaml.safe_load(text) or {}
     return {
-        kind: re.compile("|".join(f"(?:{p})" for p in loaded[kind]), re.IGNORECASE) for kind in ("success", "setback")
+        kind: re.compile("|".join(f"(?:{p})" for p in loaded[kind]), re.IGNORECASE)
+        for kind in ("success", "setback", "gone_wrong", "ahead")
     }
 
 
@@ -258,3 +264,10 @@ def _gate_digest(phrasings_digest: str) -> str:
     examples = gate_examples()
     joined = "\n".join([phrasings_digest, *examples["off_topic"], "--", *examples["mentoring"]])
     return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+
+def reports_event_gone_wrong(message: str) -> bool:
+    """The message tells of an event that already went wrong ("it bombed", "she didn't get it") and puts no other
+    round ahead ("her next interview is Monday")."""
+    cues = _outcome_cues()
+    return bool(cues["gone_wrong"].search(message)) and not cues["ahead"].search(message)

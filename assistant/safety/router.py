@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,7 @@ SUPPORT_SHARE = 0.25
 # (the short segment left out; the first sign lost is a 15-word sentence); 8 leaves a margin. Injection is left
 # out: a bare order ("Ignore the above.") is short (2 of its train messages would be lost).
 SHORT_SEGMENT_WORDS = 8
+CLASSIFIER_NOTE = "classifier"  # how a finding by the trained classifier is recorded
 SHORT_NEEDS_CLEAR = ("crisis",)
 NEEDS_RISK_INDICATOR = ("crisis",)  # a clear score about distress alone stays possible without a risk indicator
 # A crisis score at least this share of the possible band, in a message that names a documented risk indicator
@@ -163,19 +164,50 @@ class SafetyRouter:
         self.encoder = SegmentEncoder(embedder) if embedder is not None else None
 
     # --- public ---------------------------------------------------------------------------------------------
-    def classify(self, text: str) -> RouterDecision:
+    def classify(self, text: str, context: Sequence[str] = ()) -> RouterDecision:
+        """`context`: the mentor's earlier messages in the same conversation, oldest first. They can only take
+        away a possible sign the classifier alone read into a short follow-up; they never add one."""
         cleaned = clean(text or "")
         if cleaned.empty and not cleaned.hidden:
             return _unreadable(text or "", cleaned)
+        findings = self._findings(cleaned)
+        self._patterns(cleaned, findings)
+        self._classifier(cleaned, findings)
+        if context and len(cleaned.text.split()) <= SHORT_SEGMENT_WORDS:
+            self._read_in_context(cleaned, findings, context)
+        if not findings.any():
+            self._ask_llm(cleaned.text, findings)
+        return _decide(cleaned, findings, self.patterns)
+
+    def _findings(self, cleaned: Cleaned) -> _Findings:
         words = for_patterns(cleaned.text)
         findings = _Findings(request=self.patterns.is_request(words), fiction=self.patterns.in_fiction(words))
         if cleaned.hidden:  # text nobody can see on screen is there to steer the assistant
             findings.add("injection", "text hidden in invisible characters")
-        self._patterns(cleaned, findings)
-        self._classifier(cleaned, findings)
-        if not findings.any():
-            self._ask_llm(cleaned.text, findings)
-        return _decide(cleaned, findings, self.patterns)
+        return findings
+
+    def _read_in_context(self, cleaned: Cleaned, findings: _Findings, context: Sequence[str]) -> None:
+        """Drop a possible sign the classifier alone read into a short follow-up that names no risk indicator,
+        when the follow-up read after the conversation's last message shows none: "he took it! starts in May"
+        after a question about a job offer is good news, while the same words alone scored in the crisis band.
+        Clear findings, pattern findings and longer messages stay: read after four ordinary questions, none of
+        the 614 crisis messages in the safety sets lost its finding (a longer message loses 27 that way)."""
+        words = for_patterns(cleaned.text)
+        only_classifier = [
+            category
+            for category, hows in findings.possible.items()
+            if category not in findings.clear
+            and all(how.startswith(CLASSIFIER_NOTE) for how in hows)
+            and not self.patterns.has_evidence(category, words)  # a named sign ("gave her things away") stays
+        ]
+        if not only_classifier:
+            return
+        joined = clean(f"{context[-1]}\n\n{cleaned.text}")
+        in_context = self._findings(joined)
+        self._classifier(joined, in_context)
+        for category in only_classifier:
+            if not in_context.any() or category not in {*in_context.clear, *in_context.possible}:
+                del findings.possible[category]
 
     def scores(self, text: str) -> dict[str, float]:
         """The classifier's probability per category for a message (the highest over its sentences)."""
@@ -213,7 +245,7 @@ class SafetyRouter:
             level = self._level(category, self.model.categories[category], prob, words)
             if level is None:
                 continue
-            findings.add(category, f"classifier {prob:.2f}", level)
+            findings.add(category, f"{CLASSIFIER_NOTE} {prob:.2f}", level)
             if source > 0 and level == CLEAR:
                 findings.add("injection", f"hidden or encoded text carrying {category}")
 
