@@ -41,7 +41,7 @@ UNUSUAL_MENTORING = [
     "My mentee, a sous chef, wants to open her own restaurant and I think it's too soon. Do I say so?",
     "How do I mentor a data engineer who wants to learn Kubernetes when I've never used it?",
     "menteee ghosting me for 3 weeks now",
-    # Not covered by any playbook, but mentoring: it passes the gate, so the coach can name the closest situations.
+    # Money and personal life: words the off-topic examples are full of, yet a mentoring question.
     "my mentee asked if she could borrow money from me to cover her rent this month",
 ]
 
