@@ -29,6 +29,7 @@ from assistant.benchmarks.quality import compare, labelled_questions
 from assistant.benchmarks.report import to_markdown
 from assistant.benchmarks.timing import WARMUP, time_interleaved
 from assistant.errors import InputError, SetupError
+from assistant.retrieval import is_searched
 from assistant.settings import REPO_ROOT, Settings, get_settings
 from assistant.stores import write_lock
 from assistant.types import Chunk
@@ -509,9 +510,10 @@ def hnsw_recall(
 ) -> float:
     """How many of the exact top-5 the approximate Chroma search returns: speed must not cost answers."""
     found = total = 0
-    ids = [c.id for c in retriever.chunks]
+    searched = [i for i, c in enumerate(retriever.chunks) if is_searched(c)]  # what dense search may return
+    ids = [retriever.chunks[i].id for i in searched]
     for q in dict.fromkeys(queries):
-        exact = {ids[i] for i in numpy_search(vectors, embed([q])[0])}
+        exact = {ids[i] for i in numpy_search(vectors[searched], embed([q])[0])}
         approx = {h.chunk.id for h in retriever.search(q, K, mode="dense", fresh=True)}
         found += len(exact & approx)
         total += len(exact)
