@@ -23,7 +23,7 @@ from importlib import resources
 import numpy as np
 import yaml
 
-from assistant.coaching.matcher import SETBACK, Matches, reports_only_success
+from assistant.coaching.matcher import SETBACK, Matches, reports_only_success, reports_setback
 from assistant.coaching.playbooks import Playbook
 
 # The follow-up's own point: the reaction it asks about when it asks about one ("what if he gets defensive and
@@ -55,20 +55,13 @@ def _opening_pattern() -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in (yaml.safe_load(text) or {})["opening"]), re.IGNORECASE)
 
 
-@cache
-def _setback_pattern() -> re.Pattern[str]:
-    """The setback cues of outcomes.yaml, shared with the matcher's good-news rule."""
-    text = resources.files(__package__).joinpath("outcomes.yaml").read_text(encoding="utf-8")
-    return re.compile("|".join(f"(?:{p})" for p in (yaml.safe_load(text) or {})["setback"]), re.IGNORECASE)
-
-
 def outcome(message: str) -> str | None:
     """A follow-up that reports news tells of a success or a setback; anything else reports no outcome."""
     if not _cue_patterns()["news"].search(message):
         return None
     if reports_only_success(message):
         return "success"
-    return "setback" if _setback_pattern().search(message) else None
+    return "setback" if reports_setback(message) else None
 
 
 def fits_outcome(book: Playbook, kind: str | None) -> bool:

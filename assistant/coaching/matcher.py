@@ -245,11 +245,15 @@ def _outcome_cues() -> dict[str, re.Pattern[str]]:
     }
 
 
+def reports_setback(message: str) -> bool:
+    """The message names something going wrong: a negation, loss, rejection or upset (outcomes.yaml)."""
+    return bool(_outcome_cues()["setback"].search(message))
+
+
 def reports_only_success(message: str) -> bool:
     """The message tells of a success ("got the role", "was promoted", "she got it!!") and of nothing going
     wrong: no negation, loss, rejection or upset (outcomes.yaml)."""
-    cues = _outcome_cues()
-    return bool(cues["success"].search(message)) and not cues["setback"].search(message)
+    return bool(_outcome_cues()["success"].search(message)) and not reports_setback(message)
 
 
 def gate_examples() -> dict[str, list[str]]:

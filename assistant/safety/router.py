@@ -206,7 +206,7 @@ class SafetyRouter:
         in_context = self._findings(joined)
         self._classifier(joined, in_context)
         for category in only_classifier:
-            if not in_context.any() or category not in {*in_context.clear, *in_context.possible}:
+            if category not in in_context.clear and category not in in_context.possible:
                 del findings.possible[category]
 
     def scores(self, text: str) -> dict[str, float]:
