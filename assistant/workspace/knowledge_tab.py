@@ -18,6 +18,10 @@ from assistant.workspace.common import CANCELLED, _confirm, _friendly, banner, m
 from assistant.workspace.labels import topic_label
 from assistant.workspace.render import documents_of, html_table, rebuild_summary, upload_summary
 
+# Gradio lists 100 choices and loads the rest only on scrolling, which hid half the guidance from a reader scanning
+# the list; None ("all") is dropped from the page's config as an unset value, so a count above any library's size.
+ALL_DOCUMENTS_SHOWN = 5000
+
 
 class KnowledgeCallbacks(Base):
     """The Knowledge tab's callbacks."""
@@ -194,7 +198,9 @@ def layout(ws: KnowledgeCallbacks, header: gr.HTML) -> dict[str, Any]:
             with gr.Column(scale=6):
                 table = gr.HTML(elem_id="knowledge-list")
             with gr.Column(scale=6):
-                doc = gr.Dropdown([], label="Read a document", elem_id="knowledge-doc")
+                doc = gr.Dropdown(
+                    [], label="Read a document", elem_id="knowledge-doc", num_choices_shown=ALL_DOCUMENTS_SHOWN
+                )
                 viewer = gr.HTML(elem_id="knowledge-viewer")
         with gr.Accordion("Add your own documents", open=False):
             gr.Markdown(
@@ -221,7 +227,9 @@ def layout(ws: KnowledgeCallbacks, header: gr.HTML) -> dict[str, Any]:
             ingest_status = gr.HTML(elem_id="knowledge-status")
         with gr.Accordion("Remove one of your documents", open=False, elem_id="knowledge-remove-box"):
             with gr.Row(equal_height=True):
-                mine = gr.Dropdown([], label="Your documents", scale=3, elem_id="knowledge-mine")
+                mine = gr.Dropdown(
+                    [], label="Your documents", scale=3, elem_id="knowledge-mine", num_choices_shown=ALL_DOCUMENTS_SHOWN
+                )
                 remove = gr.Button("Remove from knowledge", scale=1, elem_id="knowledge-remove")
             remove_status = gr.HTML(elem_id="knowledge-remove-status")
 
