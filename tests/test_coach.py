@@ -275,13 +275,17 @@ def test_follow_up_stays_with_the_conversation_and_its_people(tmp_path: Path, bu
     plain = rt.coach.ask("less formal please, we're pretty casual with each other", session_id=first.session)
     assert plain.extras["playbooks"] == follow.extras["playbooks"]
     assert plain.answer.startswith("The same guidance, shorter and plainer") and "Dana" in plain.answer
+    # The situation is quoted back once; a later follow-up says only how it connects.
+    later = rt.coach.ask("and what if she gets angry with me?", session_id=first.session)
+    assert later.answer.startswith("If Dana gets angry with you, this is what helps.")
+    assert "staying with what you described" not in later.answer.lower()
     assert first.session is not None
     turns = rt.sessions.history(first.session)
-    assert [t.role for t in turns] == ["user", "assistant"] * 4
+    assert [t.role for t in turns] == ["user", "assistant"] * 5
     # The state lives in the database: a new process reads the same situation from the stored turns.
     again = Runtime(make_settings(data))
     state = again.understanding.state_from(again.sessions.history(first.session))
-    assert state.playbook_ids == ("when-your-mentee-cries-or-gets-upset",) and state.mentee_name == "Dana"
+    assert state.playbook_ids == tuple(later.extras["playbooks"]) and state.mentee_name == "Dana"
 
 
 def test_sessions_survive_a_new_process(tmp_path: Path, built_dir: Path) -> None:

@@ -41,6 +41,12 @@ def test_details_the_coach_reuses() -> None:
     assert d.who == "Sam" and extract("how do I run a good one-on-one?").who == "your mentee"
 
 
+def test_a_bare_weekday_reads_as_a_day_in_the_lead() -> None:
+    # The lead says "your conversation with Dana on Thursday", not "with Dana Thursday".
+    assert extract("I have to tell Dana her promotion was not approved. We meet Thursday.").when == "on Thursday"
+    assert extract("I meet Priya next week about her review.").when == "next week"
+
+
 def test_a_request_is_said_to_the_mentee_and_never_guessed() -> None:
     d = extract(
         "In Monday's sprint planning, Tendai committed the team to three features without checking with anyone. "

@@ -65,6 +65,7 @@ class AnswerPlan:
     playbooks: list[CitedPlaybook]
     details: Details = field(default_factory=Details)
     follow_up_of: str | None = None  # the situation a follow-up continues, in the mentor's terms
+    restate: bool = True  # a follow-up's lead quotes that situation (only the first time it is continued)
     mentee_name: str | None = None
     shorter: bool = False
     plain: bool = False
@@ -178,7 +179,7 @@ class Composer:
     def _words_again(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
         """ "Give me the exact words", later in a conversation: the draft and lines to say, nothing else."""
         main = plan.playbooks[0]
-        lead = self.words["follow_up_leads"]["words"].format(situation=plan.follow_up_of or "")
+        lead = self._follow_up_leads(plan)["words"].format(situation=plan.follow_up_of or "")
         return [
             lead,
             self._draft(plan, praise=plan.need == "praise"),
@@ -192,7 +193,7 @@ class Composer:
         s = self.words["sections"]
         who = plan.mentee_name or "your mentee"
         situation = plan.follow_up_of or ""
-        leads = self.words["follow_up_leads"]
+        leads = self._follow_up_leads(plan)
         if asks_how_to_open(plan.question):
             return [
                 leads["opening"].format(who=who, situation=situation),
@@ -259,13 +260,16 @@ class Composer:
         return f"{w['lead']}\n\n> {subject}\n>\n{body}\n\n{self.words['sections']['email_source']} {cite}"
 
     # --- pieces ------------------------------------------------------------------------------
+    def _follow_up_leads(self, plan: AnswerPlan) -> dict[str, str]:
+        return self.words["follow_up_leads" if plan.restate else "follow_up_leads_again"]
+
     def _lead(self, plan: AnswerPlan) -> str:
         main = plan.playbooks[0]
         name = plan.mentee_name
         template = self.words["leads"][plan.need if plan.need in self.words["leads"] else "advice"]
         when = f" {plan.details.when}" if _upcoming(plan.details.when) else ""
         lead = template["named" if name else "unnamed"].format(name=name, when=when)
-        if plan.follow_up_of:
+        if plan.follow_up_of and plan.restate:
             lead = self.words["follow_up"].format(situation=plan.follow_up_of) + " " + lead[0].lower() + lead[1:]
         why = first_sentences(main.playbook.why, 2)
         return f"{lead} {why}{main.cite('why')}".strip() if why else lead
@@ -365,7 +369,7 @@ def _reaction(question: str, name: str | None) -> str | None:
     found = _REACTION_CLAUSE.search(question)
     if not found:
         return None
-    return f"{_who(found.group(1), name)} {found.group(2).strip()}"
+    return f"{_who(found.group(1), name)} {_mentor_as_you(found.group(2).strip())}"
 
 
 def _reported(question: str, name: str | None) -> str | None:
@@ -375,7 +379,26 @@ def _reported(question: str, name: str | None) -> str | None:
         return None
     pronoun = found.group(1)
     verb = "say" if pronoun.lower() == "they" else "says"
-    return f"{_who(pronoun, name)} {verb} {found.group(2).strip()}"
+    return f"{_who(pronoun, name)} {verb} {_mentor_as_you(found.group(2).strip())}"
+
+
+# The mentor's words about themselves, said back to them: "if she gets angry with me" -> "with you". Quoted words
+# are the mentee's own and stay as they are.
+_MENTOR_WORDS = {
+    **{"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself"},
+    **{"am": "are", "was": "were"},
+}
+_MENTOR_WORD = re.compile(r"[\"“][^\"”]*[\"”]|\b(?:I (?:am|was)\b|I\b|me\b|my\b|mine\b|myself\b)")
+
+
+def _mentor_as_you(text: str) -> str:
+    def swap(found: re.Match[str]) -> str:
+        word = found.group(0)
+        if word[0] in '"“':
+            return word
+        return " ".join(_MENTOR_WORDS[w.lower()] for w in word.split())
+
+    return re.sub(r"(?<=\byou)(['’])m\b", r"\1re", _MENTOR_WORD.sub(swap, text))
 
 
 def _who(pronoun: str, name: str | None) -> str:

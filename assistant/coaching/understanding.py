@@ -112,6 +112,7 @@ class Reading:
     alternatives: list[Playbook] = field(default_factory=list)
     plain: bool = False  # "less formal please": the previous answer, shorter and in everyday words
     focus: str | None = None  # a follow-up on the same playbook: the lines that answer it come first
+    restate: bool = True  # quote the mentor's situation in the lead (the first follow-up, or a move to a new one)
 
     @property
     def understood(self) -> bool:
@@ -169,6 +170,8 @@ class Understanding:
             chosen = [m.playbook for m in alone.chosen()] if len(message.split()) >= MIN_WORDS else []
             return self._reading(message, _praise_first(chosen, alone, details), details, name, alone, mode)
         thread = _quoted_start(state.user_turns[0]) if state.user_turns else previous[0].title
+        # The situation is quoted back once; after that the answers say only how they connect ("If Dana cries").
+        restate = len(state.user_turns) <= 1
         if not details.behavior:
             # "Give me the exact words": the act to draft from is in what the mentor said earlier.
             details = _first_with_act(state.user_turns) or details
@@ -205,14 +208,16 @@ class Understanding:
             if self.playbooks[best] not in previous:
                 moved = self.playbooks[best]
                 moved_need = self._follow_up_need(moved)
-                return self._reading(
+                reading = self._reading(
                     message, [moved], details, name, alone, mode, follow_up_of=thread, need=moved_need, focus=message
                 )
+                return replace(reading, restate=restate)
         # A question about the moment ("in public or private?") gets advice; only an ask for words gets a draft.
         same_need = "advice" if state.need in ("praise", "feedback") else state.need
-        return self._reading(
+        reading = self._reading(
             message, previous, details, name, alone, mode, follow_up_of=thread, need=same_need, focus=message
         )
+        return replace(reading, restate=restate)
 
     def follow_up_readings(
         self, message: str, state: ConversationState, alone: Matches | None = None

@@ -104,6 +104,7 @@ class OfflineCoach:
             playbooks=books,
             details=_in_second_person(reading.details, name),
             follow_up_of=reading.follow_up_of,
+            restate=reading.restate,
             mentee_name=name,
             shorter=reading.shorter,
             plain=reading.plain,

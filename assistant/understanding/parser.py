@@ -1184,6 +1184,8 @@ class _Reader:
             if planned and self._is_mentor_clause(verb):
                 prep = ent.root.head if ent.root.dep_ == "pobj" else None
                 words = f"{prep.text} {ent.text}" if prep is not None else ent.text
+                if prep is None and ent[0].lower_ in _CALENDAR_DAYS - {"weekend"}:
+                    words = f"on {words}"  # "We meet Thursday" -> "your conversation with Dana on Thursday"
                 return words if any(t.pos_ == "PROPN" for t in ent) else words.lower()
         return None
 
