@@ -385,8 +385,13 @@ def _reported(question: str, name: str | None) -> str | None:
 # The mentor's words about themselves, said back to them: "if she gets angry with me" -> "with you". Quoted words
 # are the mentee's own and stay as they are.
 _MENTOR_WORDS = {
-    **{"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself"},
-    **{"am": "are", "was": "were"},
+    "i": "you",
+    "me": "you",
+    "my": "your",
+    "mine": "yours",
+    "myself": "yourself",
+    "am": "are",
+    "was": "were",
 }
 _MENTOR_WORD = re.compile(r"[\"“][^\"”]*[\"”]|\b(?:I (?:am|was)\b|I\b|me\b|my\b|mine\b|myself\b)")
 

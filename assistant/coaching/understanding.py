@@ -112,7 +112,7 @@ class Reading:
     alternatives: list[Playbook] = field(default_factory=list)
     plain: bool = False  # "less formal please": the previous answer, shorter and in everyday words
     focus: str | None = None  # a follow-up on the same playbook: the lines that answer it come first
-    restate: bool = True  # quote the mentor's situation in the lead (the first follow-up, or a move to a new one)
+    restate: bool = True  # a follow-up's lead quotes the mentor's situation (only the first follow-up does)
 
     @property
     def understood(self) -> bool:
@@ -208,16 +208,32 @@ class Understanding:
             if self.playbooks[best] not in previous:
                 moved = self.playbooks[best]
                 moved_need = self._follow_up_need(moved)
-                reading = self._reading(
-                    message, [moved], details, name, alone, mode, follow_up_of=thread, need=moved_need, focus=message
+                return self._reading(
+                    message,
+                    [moved],
+                    details,
+                    name,
+                    alone,
+                    mode,
+                    follow_up_of=thread,
+                    need=moved_need,
+                    focus=message,
+                    restate=restate,
                 )
-                return replace(reading, restate=restate)
         # A question about the moment ("in public or private?") gets advice; only an ask for words gets a draft.
         same_need = "advice" if state.need in ("praise", "feedback") else state.need
-        reading = self._reading(
-            message, previous, details, name, alone, mode, follow_up_of=thread, need=same_need, focus=message
+        return self._reading(
+            message,
+            previous,
+            details,
+            name,
+            alone,
+            mode,
+            follow_up_of=thread,
+            need=same_need,
+            focus=message,
+            restate=restate,
         )
-        return replace(reading, restate=restate)
 
     def follow_up_readings(
         self, message: str, state: ConversationState, alone: Matches | None = None
@@ -259,6 +275,7 @@ class Understanding:
         shorter: bool = False,
         need: str | None = None,
         focus: str | None = None,
+        restate: bool = True,
     ) -> Reading:
         if mode in NEED_BY_MODE:
             need = NEED_BY_MODE[mode]
@@ -266,7 +283,16 @@ class Understanding:
             need = self._need(message, chosen, details, explicit_chat=mode == "chat")
         alternatives = [m.playbook for m in matches.ranked[:3] if m.similarity >= SURE * 0.6]
         return Reading(
-            chosen, need, details, name, matches, follow_up_of, shorter, alternatives=alternatives, focus=focus
+            chosen,
+            need,
+            details,
+            name,
+            matches,
+            follow_up_of,
+            shorter,
+            alternatives=alternatives,
+            focus=focus,
+            restate=restate,
         )
 
     @staticmethod

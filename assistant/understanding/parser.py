@@ -58,7 +58,8 @@ _TIME_WORDS = {
     "december", "time", "spring", "summer", "autumn", "winter", "term", "semester",
 }
 # fmt: on
-_CALENDAR_DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend"}
+_WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+_CALENDAR_DAYS = _WEEKDAYS | {"weekend"}
 _CLOCK = {"am", "pm", "a.m.", "p.m.", "noon", "midnight", "midday", "o'clock"}
 # Verbs with which the mentor states a plan, a wish or a question rather than something that happened.
 # fmt: off
@@ -1184,7 +1185,7 @@ class _Reader:
             if planned and self._is_mentor_clause(verb):
                 prep = ent.root.head if ent.root.dep_ == "pobj" else None
                 words = f"{prep.text} {ent.text}" if prep is not None else ent.text
-                if prep is None and ent[0].lower_ in _CALENDAR_DAYS - {"weekend"}:
+                if prep is None and ent[0].lower_ in _WEEKDAYS:
                     words = f"on {words}"  # "We meet Thursday" -> "your conversation with Dana on Thursday"
                 return words if any(t.pos_ == "PROPN" for t in ent) else words.lower()
         return None
