@@ -24,6 +24,7 @@ from gradio_client.exceptions import AppError
 from assistant import ui
 from assistant.runtime import Runtime
 from assistant.types import Answer, SafetyDecision
+from assistant.workspace.coach_tab import STOPPED_NOTICE
 
 QUESTION = "How do I give feedback to a mentee who gets defensive?"
 CITATION = re.compile(r"\[\d+\]")
@@ -254,6 +255,15 @@ def test_stop_keeps_the_words_so_far_marked_and_unsaved(ws: ui.Workspace) -> Non
     assert kept == chatbot and len(kept) == 4 and turns == [None, 7, None, None]  # the stopped answer is not rateable
     assert "Start with one" in kept[3]["content"] and "not saved" in kept[3]["content"] and "Stopped" in notice
     assert send["visible"] is True and stop["visible"] is False
+
+
+def test_a_stopped_step_never_brings_stop_back(ws: ui.Workspace) -> None:
+    # The turn's stopped step may reach the page after Stop's own output; it must leave Ask shown and Stop hidden.
+    steps = iter([("…", "", None, "", [], [], ""), ("kept", "", None, STOPPED_NOTICE, [], [], "")])
+    shown = list(ws.answering(steps))
+    assert len(shown) == 2 and shown[0][-1]["visible"] is True  # Stop while the answer is written
+    send, stop = shown[-1][-2:]
+    assert shown[-1][3] == STOPPED_NOTICE and send["visible"] is True and stop["visible"] is False
 
 
 def test_conversations_are_searched_by_title_and_told_apart(ws: ui.Workspace, wrt: Runtime) -> None:

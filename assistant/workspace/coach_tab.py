@@ -260,6 +260,12 @@ class CoachCallbacks(Base):
         idle = (gr.update(visible=True), gr.update(visible=False))
         last: tuple[Any, ...] | None = None
         for step in steps:
+            if step[3] == STOPPED_NOTICE:
+                # The stopped step can reach the page after Stop's own output (Gradio may still deliver a step
+                # that was on its way when it cancelled the turn, and then drops the rest): it must not bring
+                # Stop back, since no later step would hide it again.
+                yield (*step, *idle)
+                return
             yield (*step, *busy)
             last = step
         if last is not None:  # the finished turn once more, with Ask back in place of Stop
