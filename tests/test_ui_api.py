@@ -259,7 +259,9 @@ def test_stop_keeps_the_words_so_far_marked_and_unsaved(ws: ui.Workspace) -> Non
 
 def test_a_stopped_step_never_brings_stop_back(ws: ui.Workspace) -> None:
     # The turn's stopped step may reach the page after Stop's own output; it must leave Ask shown and Stop hidden.
-    steps = iter([("…", "", None, "", [], [], ""), ("kept", "", None, STOPPED_NOTICE, [], [], "")])
+    steps: Iterator[tuple[Any, ...]] = iter(
+        [("…", "", None, "", [], [], ""), ("kept", "", None, STOPPED_NOTICE, [], [], "")]
+    )
     shown = list(ws.answering(steps))
     assert len(shown) == 2 and shown[0][-1]["visible"] is True  # Stop while the answer is written
     send, stop = shown[-1][-2:]
