@@ -24,6 +24,7 @@ class Details:
     is_news: bool = False
     people: tuple[str, ...] = ()
     is_praise: bool | None = None
+    on_receiving_end: bool = False  # someone else acted on the mentee ("a surgeon shouted at her")
     # The same, said to the mentee; None where the parse is unsure.
     situation_you: str | None = None
     behavior_you: str | None = None  # with its subject: "you kept cutting off the junior engineers"
@@ -54,6 +55,7 @@ def _details(p: MessageParse) -> Details:
         is_news=p.is_news,
         people=p.people,
         is_praise=p.is_praise,
+        on_receiving_end=p.on_receiving_end,
         situation_you=p.situation_you,
         behavior_you=p.behavior_you,
         impact_you=p.impact_you,

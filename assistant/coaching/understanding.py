@@ -64,6 +64,8 @@ _CLOSING = re.compile(
     re.I,
 )
 CLOSING_PLAYBOOK = "closing-a-hard-conversation-with-next-steps"
+# Playbook tags: the mentee's own conduct to address, and the mentee mistreated by someone else.
+CONDUCT, MISTREATMENT = "conduct", "mistreatment"
 # "How would he open that conversation?", "help her practise": the mentee's own conversation, where playbooks on
 # helping a mentee prepare apply; otherwise a thread about the mentor's own conversation never moves to them.
 _MENTEE_PREPARES = re.compile(
@@ -168,7 +170,8 @@ class Understanding:
         if not previous:
             # A name or a word or two carries no situation; asking beats guessing.
             chosen = [m.playbook for m in alone.chosen()] if len(message.split()) >= MIN_WORDS else []
-            return self._reading(message, _praise_first(chosen, alone, details), details, name, alone, mode)
+            chosen = _who_acted(_praise_first(chosen, alone, details), alone, details)
+            return self._reading(message, chosen, details, name, alone, mode)
         thread = _quoted_start(state.user_turns[0]) if state.user_turns else previous[0].title
         # The situation is quoted back once; after that the answers say only how they connect ("If Dana cries").
         restate = len(state.user_turns) <= 1
@@ -193,7 +196,8 @@ class Understanding:
         long_and_new = len(message.split()) >= NEW_THREAD_WORDS and not _refers_back(message)
         if top and alone.confidence == "sure" and long_and_new and top.playbook not in previous:
             # A long message that clearly names another situation starts a new thread.
-            return self._reading(message, [m.playbook for m in alone.chosen()], details, name, alone, mode)
+            chosen = _who_acted([m.playbook for m in alone.chosen()], alone, details)
+            return self._reading(message, chosen, details, name, alone, mode)
         readings = self.follow_up_readings(message, state, alone)
         alone, context = readings["reaction"] or alone, readings["context"] or alone
         scores = self._follow_up_scores(message, readings, previous)
@@ -312,6 +316,9 @@ class Understanding:
         ):
             default = "advice"  # "how do I give feedback to my boss?" asks how, not for a draft
         guess = self.needs.classify(message, default).need
+        if guess == "feedback" and default == "praise" and details.is_praise:
+            # The situation and the parse both read the act as praiseworthy: the words wanted are recognition.
+            guess = "praise"
         wants_words = default in ("feedback", "praise") or _WORDING.search(message)
         if guess in ("praise", "feedback") and _done_by_mentee(details.behavior) and wants_words:
             need = guess
@@ -342,6 +349,17 @@ def _praise_first(chosen: list[Playbook], matches: Matches, details: Details) ->
         return chosen
     praise = next((m.playbook for m in matches.ranked if m.playbook.need == "praise"), None)
     return [praise] if praise else chosen
+
+
+def _who_acted(chosen: list[Playbook], matches: Matches, details: Details) -> list[Playbook]:
+    """The encoder hears "shouted" or "belittled" and cannot tell who did it to whom; the parse can. When someone
+    else acted on the mentee and the message tells of nothing the mentee did, a playbook on the mentee's own conduct
+    gives way to the leading one on being mistreated (else to the first that is not about their conduct).
+    The other direction is not applied: the parse counts "she says her supervisor keeps…" as the mentee's act."""
+    if not chosen or CONDUCT not in chosen[0].tags or not details.on_receiving_end or details.behavior:
+        return chosen
+    others = [m.playbook for m in matches.ranked if CONDUCT not in m.playbook.tags]
+    return ([b for b in others if MISTREATMENT in b.tags] or others or chosen)[:1]
 
 
 def _done_by_mentee(behaviour: str | None) -> bool:

@@ -91,6 +91,11 @@ NOTE_PLAN_VERBS = {"talk", "speak", "meet", "see", "help", "give", "raise", "pra
 # sentence as background: the incident itself is elsewhere.
 BELIEF_VERBS = {"know", "think", "believe", "feel", "guess", "understand", "realise", "realize", "appreciate"}
 CONTEXT_WORDS = {"background", "context", "history", "backstory"}
+# "shouted at her", "complained about him", "talks down to her": prepositions that make the mentee the target.
+TARGET_PREPOSITIONS = {"at", "to", "about", "over", "against", "on"}
+THIRD_PERSON_PRONOUNS = {"she", "he", "her", "him", "they", "them"}
+# Phrasal participles that name a state of mind, not an act: "fed up", "worked up", "stressed out".
+STATE_PHRASALS = {"feed", "fed", "work", "stress", "burn", "freak", "wind", "psych", "chill", "cheer", "tire"}
 # fmt: off
 PRAISE_WORDS = {
     "praise", "thank", "recognise", "recognize", "brilliant", "great", "excellent", "well", "impressed", "proud",
@@ -128,6 +133,7 @@ class MessageParse:
     impact_you: str | None = None
     request_you: str | None = None
     topic_you: str | None = None
+    on_receiving_end: bool = False  # someone else acted on the mentee: "a surgeon shouted at her"
 
 
 def parse(text: str) -> MessageParse:
@@ -205,6 +211,7 @@ class _Reader:
             topic=_text(topic),
             is_news=is_news,
             is_praise=self._is_praise() if behavior else (True if thanked_for else None),
+            on_receiving_end=self._on_receiving_end(),
             situation_you=self._you(situation),
             behavior_you=self._with_next_acts(self._behavior_you(behavior) or self._thanks_you(thanked_for)),
             impact_you=self._as_sentence(self._you(impact)),
@@ -330,6 +337,57 @@ class _Reader:
         near = [t for c in verb.children if c.pos_ not in ("VERB", "AUX") for t in c.subtree]
         future = any(t.lower_ in ("tomorrow", "next", "tonight", "later") for t in near)
         return bool(lemmas & PLAN_VERBS) or future or (verb.tag_ in ("VBG",) and verb.lemma_ in ("meet", "see"))
+
+    def _on_receiving_end(self) -> bool:
+        """Someone other than the mentor or the mentee acted on the mentee: "she was shouted at by a surgeon", "she
+        keeps getting talked over" (a passive), "a senior engineer keeps belittling my mentee", "her manager yelled
+        at her". Questions are plans, not acts."""
+        for verb in self._clause_heads():
+            if verb.sent.text.rstrip().endswith("?"):
+                continue
+            agents = [p for c in verb.children if c.dep_ == "agent" for p in c.children if p.dep_ == "pobj"]
+            passive = any(c.dep_ == "auxpass" for c in verb.children)  # also "keeps getting talked over"
+            undergoer = self._subject(verb) if passive else None
+            if undergoer is not None and self._acted_on_by_another(verb, undergoer, agents):
+                return True
+            actor = self._subject(verb)
+            if actor is None or actor.lower_ in MENTOR_WORDS or self._refers_to_mentee(actor):
+                continue
+            if actor.pos_ not in ("NOUN", "PROPN", "PRON"):
+                continue
+            targets = [c for c in verb.children if c.dep_ == "dobj"]
+            targets += [
+                p
+                for c in verb.children
+                if c.dep_ == "prep" and c.lower_ in TARGET_PREPOSITIONS
+                for p in c.children
+                if p.dep_ == "pobj"
+            ]
+            if any(self._refers_to_mentee(t) for t in targets):
+                return True
+        return False
+
+    def _acted_on_by_another(self, verb: Token, undergoer: Token, agents: list[Token]) -> bool:
+        """A passive with the mentee as its subject: "mocked by his lead" (someone other than the mentor or the
+        mentee), or, with no one named, a phrasal act on the mentee ("she keeps getting talked over"). A bare
+        participle is usually a state ("she gets flustered", "they are fed up"), not something done to them."""
+        if agents:
+            return self._refers_to_mentee(undergoer) and not any(
+                a.lower_ in MENTOR_WORDS or self._refers_to_mentee(a) for a in agents
+            )
+        phrasal = any(c.dep_ == "prt" for c in verb.children)
+        return phrasal and self.people.is_mentee(undergoer) and verb.lemma_ not in STATE_PHRASALS
+
+    def _refers_to_mentee(self, token: Token) -> bool:
+        """The mentee, a "who" hung on the mentee, or, when no one is marked as the mentee, someone named or a
+        third-person pronoun (the message is about someone the mentor mentors; "her manager" is not them)."""
+        if token.lower_ == "who" and token.head.dep_ == "relcl":
+            token = token.head.head
+        if self.people.is_mentee(token):
+            return True
+        person = self.people.of(token)
+        named = (person is not None and person.name is not None) or token.ent_type_ == "PERSON"
+        return self.people.mentee is None and (named or token.lower_ in THIRD_PERSON_PRONOUNS)
 
     def _clause_heads(self) -> list[Token]:
         return [t for t in self.doc if t.pos_ in ("VERB", "AUX") and t.dep_ not in ("aux", "auxpass")]
@@ -1191,9 +1249,10 @@ class _Reader:
         return None
 
     def _is_praise(self) -> bool | None:
-        lemmas = [t.lemma_.lower() for t in self.doc] + [t.lower_ for t in self.doc]
-        praise = sum(w in PRAISE_WORDS for w in lemmas)
-        problem = sum(w in PROBLEM_WORDS for w in lemmas)
+        # A word counts once, by its lemma or its own form ("interrupting" by "interrupt", "great" by itself).
+        forms = [{t.lemma_.lower(), t.lower_} for t in self.doc]
+        praise = sum(bool(f & PRAISE_WORDS) for f in forms)
+        problem = sum(bool(f & PROBLEM_WORDS) for f in forms)
         return None if praise == problem else praise > problem
 
 

@@ -1,0 +1,87 @@
+"""Who did what to whom: the parse's reading of the act steers the situation and the kind of help.
+
+The encoder hears "shouted" or "belittled" and cannot tell whether the mentee did it or had it done to them; the
+parse can. The messages here are written for these tests and appear in no playbook's `asked_as`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.coaching.understanding import CONDUCT, MISTREATMENT, ConversationState
+from assistant.runtime import Runtime
+from assistant.understanding import parse
+
+ON_THE_RECEIVING_END = [
+    "I mentor a nurse who was just shouted at by a surgeon in front of a patient. She wants to let it go.",
+    "A senior engineer keeps belittling my mentee in code reviews.",
+    "Her manager yelled at her in front of the whole team yesterday.",
+    "Jonas, my mentee, was ridiculed by two colleagues in the planning meeting.",
+    "My apprentice says the site foreman picks on him every single day.",
+    "My mentee keeps getting talked over whenever the directors are in the room.",
+]
+DOING_IT_THEMSELVES = [
+    "My mentee shouted at a junior colleague in the sprint review.",
+    "Ravi snapped at the client during the demo.",
+    "I mentor a graduate who keeps talking over the quieter people on her team.",
+    "I raised my voice at my mentee yesterday and I regret it.",
+    "My mentee gets flustered whenever the directors ask her a question.",
+    "Two of the analysts I mentor told me they are fed up with the rota.",
+]
+
+
+@pytest.mark.parametrize("message", ON_THE_RECEIVING_END)
+def test_an_act_done_to_the_mentee_is_read_as_such(message: str) -> None:
+    assert parse(message).on_receiving_end
+
+
+@pytest.mark.parametrize("message", DOING_IT_THEMSELVES)
+def test_the_mentees_own_acts_and_the_mentors_are_not(message: str) -> None:
+    assert not parse(message).on_receiving_end
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I mentor a nurse who was just shouted at by a surgeon in front of a patient. Should I push her to report it?",
+        "A senior engineer keeps belittling my mentee in code reviews. What can I do?",
+        "Her manager yelled at her in front of the whole team yesterday. How do I support her?",
+    ],
+)
+def test_a_mistreated_mentee_is_not_coached_on_their_own_conduct(rt: Runtime, message: str) -> None:
+    reading = rt.understanding.read(message, ConversationState())
+    assert reading.playbooks and CONDUCT not in reading.playbooks[0].tags
+    assert MISTREATMENT in reading.playbooks[0].tags
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "My mentee shouted at a junior colleague in the sprint review. How do I raise it?",
+        "I mentor an analyst who interrupts everyone and dominates meetings. How do I raise it?",
+    ],
+)
+def test_the_mentees_own_conduct_keeps_its_playbook(rt: Runtime, message: str) -> None:
+    reading = rt.understanding.read(message, ConversationState())
+    assert reading.playbooks and CONDUCT in reading.playbooks[0].tags
+
+
+def test_a_word_counts_once_when_praise_and_a_problem_are_weighed() -> None:
+    # "great" is its own lemma; counted as lemma and as word it used to outweigh "interrupting".
+    assert parse("Priya did a great demo but kept interrupting the client.").is_praise is not True
+
+
+def test_praise_read_by_the_situation_and_the_parse_gets_praise(rt: Runtime) -> None:
+    message = (
+        "Gabriel presented our quarterly numbers to the exec team and fielded tough questions really calmly. "
+        "I want to tell him it was great."
+    )
+    reading = rt.understanding.read(message, ConversationState())
+    assert reading.need == "praise" and reading.playbooks[0].need == "praise"
+
+
+def test_mixed_praise_and_a_problem_gets_feedback(rt: Runtime) -> None:
+    reading = rt.understanding.read(
+        "Priya did a great demo but kept interrupting the client. I want to give her feedback.", ConversationState()
+    )
+    assert reading.need == "feedback" and reading.playbooks[0].need != "praise"
