@@ -19,6 +19,7 @@ ON_THE_RECEIVING_END = [
     "Jonas, my mentee, was ridiculed by two colleagues in the planning meeting.",
     "My apprentice says the site foreman picks on him every single day.",
     "My mentee keeps getting talked over whenever the directors are in the room.",
+    "Her team lead rewrites her slides and presents them as his own work.",
 ]
 DOING_IT_THEMSELVES = [
     "My mentee shouted at a junior colleague in the sprint review.",
@@ -46,6 +47,7 @@ def test_the_mentees_own_acts_and_the_mentors_are_not(message: str) -> None:
         "I mentor a nurse who was just shouted at by a surgeon in front of a patient. Should I push her to report it?",
         "A senior engineer keeps belittling my mentee in code reviews. What can I do?",
         "Her manager yelled at her in front of the whole team yesterday. How do I support her?",
+        "My mentee's new manager takes all her ideas and presents them as his own. How can I help?",
     ],
 )
 def test_a_mistreated_mentee_is_not_coached_on_their_own_conduct(rt: Runtime, message: str) -> None:

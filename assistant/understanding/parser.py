@@ -363,7 +363,9 @@ class _Reader:
                 for p in c.children
                 if p.dep_ == "pobj"
             ]
-            if any(self._refers_to_mentee(t) for t in targets):
+            # "takes her ideas and presents them as his own": an act on what is the mentee's counts too
+            owners = [c for t in targets for c in t.children if c.dep_ == "poss"]
+            if any(self._refers_to_mentee(t) for t in targets + owners):
                 return True
         return False
 
