@@ -25,6 +25,7 @@ class Details:
     people: tuple[str, ...] = ()
     is_praise: bool | None = None
     on_receiving_end: bool = False  # someone else acted on the mentee ("a surgeon shouted at her")
+    acted_on_others: bool = False  # the mentee acted on other people ("keeps cutting people off")
     # The same, said to the mentee; None where the parse is unsure.
     situation_you: str | None = None
     behavior_you: str | None = None  # with its subject: "you kept cutting off the junior engineers"
@@ -56,6 +57,7 @@ def _details(p: MessageParse) -> Details:
         people=p.people,
         is_praise=p.is_praise,
         on_receiving_end=p.on_receiving_end,
+        acted_on_others=p.acted_on_others,
         situation_you=p.situation_you,
         behavior_you=p.behavior_you,
         impact_you=p.impact_you,

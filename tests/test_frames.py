@@ -61,11 +61,26 @@ def test_a_mistreated_mentee_is_not_coached_on_their_own_conduct(rt: Runtime, me
     [
         "My mentee shouted at a junior colleague in the sprint review. How do I raise it?",
         "I mentor an analyst who interrupts everyone and dominates meetings. How do I raise it?",
+        "My mentee keeps cutting people off in stand-ups. How do I bring it up?",
     ],
 )
 def test_the_mentees_own_conduct_keeps_its_playbook(rt: Runtime, message: str) -> None:
     reading = rt.understanding.read(message, ConversationState())
     assert reading.playbooks and CONDUCT in reading.playbooks[0].tags
+
+
+@pytest.mark.parametrize(
+    ("message", "acted"),
+    [
+        ("My mentee keeps cutting people off in stand-ups.", True),
+        ("Ana snapped at a customer during the handover.", True),
+        ("My mentee says her supervisor keeps calling her 'sweetheart'.", False),  # she reports, he acts
+        ("My mentee keeps getting talked over in meetings.", False),
+        ("My mentee finished the migration a week early.", False),  # an act, but on no one
+    ],
+)
+def test_an_act_of_the_mentee_on_other_people_is_read_as_such(message: str, acted: bool) -> None:
+    assert parse(message).acted_on_others is acted
 
 
 def test_a_word_counts_once_when_praise_and_a_problem_are_weighed() -> None:

@@ -354,12 +354,18 @@ def _praise_first(chosen: list[Playbook], matches: Matches, details: Details) ->
 def _who_acted(chosen: list[Playbook], matches: Matches, details: Details) -> list[Playbook]:
     """The encoder hears "shouted" or "belittled" and cannot tell who did it to whom; the parse can. When someone
     else acted on the mentee and the message tells of nothing the mentee did, a playbook on the mentee's own conduct
-    gives way to the leading one on being mistreated (else to the first that is not about their conduct).
-    The other direction is not applied: the parse counts "she says her supervisor keeps…" as the mentee's act."""
-    if not chosen or CONDUCT not in chosen[0].tags or not details.on_receiving_end or details.behavior:
+    gives way to the leading one on being mistreated (else to the first that is not about their conduct). When the
+    mentee acted on other people ("keeps cutting people off") and nobody acted on them, a playbook on being
+    mistreated gives way to the leading one on conduct."""
+    if not chosen:
         return chosen
-    others = [m.playbook for m in matches.ranked if CONDUCT not in m.playbook.tags]
-    return ([b for b in others if MISTREATMENT in b.tags] or others or chosen)[:1]
+    top, ranked = chosen[0], [m.playbook for m in matches.ranked]
+    if CONDUCT in top.tags and details.on_receiving_end and not details.behavior:
+        others = [b for b in ranked if CONDUCT not in b.tags]
+        return ([b for b in others if MISTREATMENT in b.tags] or others or chosen)[:1]
+    if MISTREATMENT in top.tags and details.acted_on_others and not details.on_receiving_end:
+        return ([b for b in ranked if CONDUCT in b.tags] or chosen)[:1]
+    return chosen
 
 
 def _done_by_mentee(behaviour: str | None) -> bool:

@@ -94,6 +94,7 @@ CONTEXT_WORDS = {"background", "context", "history", "backstory"}
 # "shouted at her", "complained about him", "talks down to her": prepositions that make the mentee the target.
 TARGET_PREPOSITIONS = {"at", "to", "about", "over", "against", "on"}
 THIRD_PERSON_PRONOUNS = {"she", "he", "her", "him", "they", "them"}
+GROUP_NOUNS = {"people", "everyone", "everybody", "others", "team", "junior", "colleague", "staff", "peer"}
 # Phrasal participles that name a state of mind, not an act: "fed up", "worked up", "stressed out".
 STATE_PHRASALS = {"feed", "fed", "work", "stress", "burn", "freak", "wind", "psych", "chill", "cheer", "tire"}
 # fmt: off
@@ -134,6 +135,7 @@ class MessageParse:
     request_you: str | None = None
     topic_you: str | None = None
     on_receiving_end: bool = False  # someone else acted on the mentee: "a surgeon shouted at her"
+    acted_on_others: bool = False  # the mentee acted on other people: "keeps cutting people off"
 
 
 def parse(text: str) -> MessageParse:
@@ -212,6 +214,7 @@ class _Reader:
             is_news=is_news,
             is_praise=self._is_praise() if behavior else (True if thanked_for else None),
             on_receiving_end=self._on_receiving_end(),
+            acted_on_others=self._acted_on_others(),
             situation_you=self._you(situation),
             behavior_you=self._with_next_acts(self._behavior_you(behavior) or self._thanks_you(thanked_for)),
             impact_you=self._as_sentence(self._you(impact)),
@@ -355,19 +358,45 @@ class _Reader:
                 continue
             if actor.pos_ not in ("NOUN", "PROPN", "PRON"):
                 continue
-            targets = [c for c in verb.children if c.dep_ == "dobj"]
-            targets += [
-                p
-                for c in verb.children
-                if c.dep_ == "prep" and c.lower_ in TARGET_PREPOSITIONS
-                for p in c.children
-                if p.dep_ == "pobj"
-            ]
+            targets = self._targets(verb)
             # "takes her ideas and presents them as his own": an act on what is the mentee's counts too
             owners = [c for t in targets for c in t.children if c.dep_ == "poss"]
             if any(self._refers_to_mentee(t) for t in targets + owners):
                 return True
         return False
+
+    def _acted_on_others(self) -> bool:
+        """The mentee, by name or role, did something to other people: "keeps cutting people off in stand-ups",
+        "talks over the juniors". Speech and belief verbs report ("she says her lead…"), they do not act."""
+        for verb in self._clause_heads():
+            if verb.sent.text.rstrip().endswith("?") or verb.lemma_ in SPEECH_VERBS | BELIEF_VERBS:
+                continue
+            if any(c.dep_ == "auxpass" for c in verb.children):
+                continue
+            actor = self._subject(verb)
+            if actor is None or not self.people.is_mentee(actor) or actor.i in self.people.unsure:
+                continue
+            if any(self._is_other_people(t) for t in self._targets(verb)):
+                return True
+        return False
+
+    def _is_other_people(self, token: Token) -> bool:
+        if self.people.is_mentee(token) or token.lower_ in MENTOR_WORDS:
+            return False
+        return token.lemma_.lower() in PERSON_NOUNS | GROUP_NOUNS or self.people.of(token) is not None
+
+    @staticmethod
+    def _targets(verb: Token) -> list[Token]:
+        """What a verb acts on: its object, or the object of "at", "to", "over"… ("shouted at her")."""
+        found = [c for c in verb.children if c.dep_ == "dobj"]
+        found += [
+            p
+            for c in verb.children
+            if c.dep_ == "prep" and c.lower_ in TARGET_PREPOSITIONS
+            for p in c.children
+            if p.dep_ == "pobj"
+        ]
+        return found
 
     def _acted_on_by_another(self, verb: Token, undergoer: Token, agents: list[Token]) -> bool:
         """A passive with the mentee as its subject: "mocked by his lead" (someone other than the mentor or the
