@@ -349,11 +349,12 @@ class _Reader:
             if verb.sent.text.rstrip().endswith("?"):
                 continue
             agents = [p for c in verb.children if c.dep_ == "agent" for p in c.children if p.dep_ == "pobj"]
-            passive = any(c.dep_ == "auxpass" for c in verb.children)  # also "keeps getting talked over"
-            undergoer = self._subject(verb) if passive else None
-            if undergoer is not None and self._acted_on_by_another(verb, undergoer, agents):
-                return True
-            actor = self._subject(verb)
+            subject = self._subject(verb)
+            if any(c.dep_ == "auxpass" for c in verb.children):  # also "keeps getting talked over"
+                if subject is not None and self._acted_on_by_another(verb, subject, agents):
+                    return True
+                continue
+            actor = subject
             if actor is None or actor.lower_ in MENTOR_WORDS or self._refers_to_mentee(actor):
                 continue
             if actor.pos_ not in ("NOUN", "PROPN", "PRON"):
@@ -367,7 +368,7 @@ class _Reader:
 
     def _acted_on_others(self) -> bool:
         """The mentee, by name or role, did something to other people: "keeps cutting people off in stand-ups",
-        "talks over the juniors". Speech and belief verbs report ("she says her lead…"), they do not act."""
+        "snapped at a customer". Speech and belief verbs report ("she says her lead…"), they do not act."""
         for verb in self._clause_heads():
             if verb.sent.text.rstrip().endswith("?") or verb.lemma_ in SPEECH_VERBS | BELIEF_VERBS:
                 continue
