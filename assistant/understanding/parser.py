@@ -95,6 +95,8 @@ CONTEXT_WORDS = {"background", "context", "history", "backstory"}
 TARGET_PREPOSITIONS = {"at", "to", "about", "over", "against", "on"}
 THIRD_PERSON_PRONOUNS = {"she", "he", "her", "him", "they", "them"}
 GROUP_NOUNS = {"people", "everyone", "everybody", "others", "team", "junior", "colleague", "staff", "peer"}
+OTHER_PEOPLE = PERSON_NOUNS | GROUP_NOUNS
+REPORTING_VERBS = SPEECH_VERBS | BELIEF_VERBS  # they report what someone did; they are not the act
 # Phrasal participles that name a state of mind, not an act: "fed up", "worked up", "stressed out".
 STATE_PHRASALS = {"feed", "fed", "work", "stress", "burn", "freak", "wind", "psych", "chill", "cheer", "tire"}
 # fmt: off
@@ -370,7 +372,7 @@ class _Reader:
         """The mentee, by name or role, did something to other people: "keeps cutting people off in stand-ups",
         "snapped at a customer". Speech and belief verbs report ("she says her lead…"), they do not act."""
         for verb in self._clause_heads():
-            if verb.sent.text.rstrip().endswith("?") or verb.lemma_ in SPEECH_VERBS | BELIEF_VERBS:
+            if verb.sent.text.rstrip().endswith("?") or verb.lemma_ in REPORTING_VERBS:
                 continue
             if any(c.dep_ == "auxpass" for c in verb.children):
                 continue
@@ -384,7 +386,7 @@ class _Reader:
     def _is_other_people(self, token: Token) -> bool:
         if self.people.is_mentee(token) or token.lower_ in MENTOR_WORDS:
             return False
-        return token.lemma_.lower() in PERSON_NOUNS | GROUP_NOUNS or self.people.of(token) is not None
+        return token.lemma_.lower() in OTHER_PEOPLE or self.people.of(token) is not None
 
     @staticmethod
     def _targets(verb: Token) -> list[Token]:
