@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 APT_PACKAGES := chromium postgresql
 
-.PHONY: run test test-fast install install-test system-deps lint typecheck format-check eval bench clean
+.PHONY: run test test-fast install install-test system-deps lint typecheck format-check eval bench vectors clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,12 @@ eval: install
 
 bench: install-test
 	$(BIN)/mentor bench
+
+# After editing knowledge/ or the classifiers' examples: refresh the vectors and weights shipped with the package
+# (assistant/embedders/precomputed.py), so a fresh install does not encode them. A minute or so; only the files
+# of what changed are rewritten.
+vectors: install
+	$(BIN)/python -m assistant.embedders.precomputed
 
 clean:
 	rm -rf $(VENV) data reports test-artifacts

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         "fastest on very large corpora), `openai` (any OpenAI-compatible embeddings server), or one an installed "
         "package adds.",
     )
+    precomputed_vectors: bool = Field(
+        default=True,
+        description="Take the vectors of the shipped knowledge and examples from the table that ships with the "
+        "package instead of encoding them (only for the encoder that built it; any other text is encoded).",
+    )
     embedding_model: str = Field(default="text-embedding-3-small", description="Model for `openai` embeddings.")
     vector_store: str = Field(
         default="auto",

@@ -152,7 +152,8 @@ def ingestion_lines(data: dict[str, Any]) -> list[str]:
         f"Curated knowledge base ({s['files']} files): {s['chunks']} chunks indexed in {s['ingest_seconds']} s "
         f"({_fmt(s.get('ingest_cpu_seconds'), 1)} CPU-seconds over all threads) = {s['ingest_chunks_per_s']} "
         "chunks/s, the embedder's first load included; peak memory "
-        f"{s['memory']['peak_rss_mb']} MB.",
+        f"{s['memory']['peak_rss_mb']} MB. {s.get('vectors_from_shipped_table', 0)} of the vectors came from the "
+        "table shipped with the package (`assistant/embedders/precomputed.py`); the sizes below encode every chunk.",
     ]
     return lines
 

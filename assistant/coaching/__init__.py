@@ -27,5 +27,7 @@ __all__ = [
 def build_understanding(settings: Settings, embedder: Embedder) -> Understanding:
     files = sorted(settings.knowledge_dir.glob("*.md"))
     playbooks = load_playbooks((path, source_name(path, settings)) for path in files)
-    matcher = SituationMatcher(playbooks, embedder, cache_dir=settings.data_dir / "cache")
+    matcher = SituationMatcher(
+        playbooks, embedder, cache_dir=settings.data_dir / "cache", shipped=settings.precomputed_vectors
+    )
     return Understanding(playbooks, matcher, NeedClassifier(embedder))

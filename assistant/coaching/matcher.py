@@ -35,6 +35,7 @@ from sklearn.linear_model import LogisticRegression
 
 from assistant.coaching.playbooks import Playbook
 from assistant.embedders import Embedder
+from assistant.embedders.precomputed import shipped_file
 from assistant.retrieval import tokenize
 
 # Fusion and classifier settings, chosen on 1,620 forum-style phrasings held out of training (top-1 0.65 with the
@@ -103,9 +104,13 @@ class Matches:
 class SituationMatcher:
     """Ranks playbooks for a question. Built once per process; the phrasing vectors are cached on disk."""
 
-    def __init__(self, playbooks: dict[str, Playbook], embedder: Embedder, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, playbooks: dict[str, Playbook], embedder: Embedder, cache_dir: Path | None = None, shipped: bool = True
+    ) -> None:
+        """`shipped`: use the weights that ship with the package when they were trained from these very texts."""
         self.playbooks = list(playbooks.values())
         self.embedder = embedder
+        self._shipped = shipped
         self._owners: list[int] = []
         texts: list[str] = []
         for index, book in enumerate(self.playbooks):
@@ -162,13 +167,14 @@ class SituationMatcher:
         logit = float(np.asarray(features @ self._gate[:-1]).ravel()[0] + self._gate[-1])
         return float(1.0 / (1.0 + np.exp(-logit)))
 
-    @staticmethod
-    def _cached(cache_dir: Path | None, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    def _cached(self, cache_dir: Path | None, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """Encoding every phrasing and training take seconds; both depend only on the texts and the encoder."""
         path = cache_dir / name if cache_dir else None
-        if path and path.exists():
-            with np.load(path) as stored:
-                return stored["array"]
+        # The name is a digest of the inputs, so a copy shipped with the package is the same result.
+        for found in (path, shipped_file(name) if self._shipped else None):
+            if found and found.exists():
+                with np.load(found) as stored:
+                    return stored["array"]
         array = compute()
         if path:
             try:
