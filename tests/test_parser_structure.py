@@ -294,6 +294,24 @@ def test_the_mentees_own_role_is_not_their_work() -> None:
     assert parse_fresh("Gabriela's comments in the review were harsh.").behavior_you == "your comments were harsh"
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("Every email she sends to clients is full of typos.", "Every email you send to clients is full of typos"),
+        ("The reports he writes are always late.", "The reports you write are always late"),
+    ],
+)
+def test_what_is_said_of_the_mentees_work_keeps_the_work_as_its_subject(text: str, said: str) -> None:
+    """The mentee's clause only picks out the work; the act is what the clause above says of it (not "you send")."""
+    assert parse_fresh(text).behavior_you == said
+
+
+def test_a_label_on_the_mentees_work_gives_no_draft() -> None:
+    p = parse_fresh("Every code review he leaves is blunt to the point of rude. Juniors have started avoiding him.")
+    assert p.behavior_you is None  # "rude" is a label: the words ask for what was seen instead
+    assert p.impact_you == "Juniors have started avoiding you"
+
+
 def test_how_the_mentor_came_to_know_is_not_the_impact() -> None:
     p = parse_fresh(
         "I overheard Beth tell a customer that our product 'basically doesn't work' at the stand on Saturday."

@@ -436,6 +436,10 @@ class _Reader:
         if not first:
             return []
         verb = first[0]
+        work = self._said_of_their_work(verb)
+        if work is not None:
+            self.possessed_subject = True
+            return [work]
         # "Ruta did brilliantly at the conference: she closed three new accounts": what follows the colon spells
         # out the act
         spelled_out = [
@@ -447,6 +451,17 @@ class _Reader:
         ]
         self.spelled_out = set(spelled_out[:1])  # keeps its own subject: "…: she closed" → "…: you closed"
         return [verb, *self._coordinated(verb), *spelled_out[:1], *self._note_lines(verb)]
+
+    def _said_of_their_work(self, verb: Token) -> Token | None:
+        """ "every code review he leaves is blunt": the mentee's clause only picks out their work, and what the
+        mentor says is said of that work, in the clause above; its subject stays ("every code review you leave is
+        blunt"), as for "Gabriela's comments were harsh"."""
+        noun = verb.head
+        if verb.dep_ != "relcl" or noun.dep_ not in ("nsubj", "nsubjpass") or self.people.of(noun) is not None:
+            return None
+        if noun.pos_ in ("PROPN", "PRON") or self.doc[verb.left_edge.i - 1].text == ",":
+            return None  # a person, or an aside (", which he wrote last week,")
+        return noun.head
 
     def _note_lines(self, verb: Token) -> list[Token]:
         """ "- she skipped the rehearsal - couldn't get the projector working": in notes, the lines after the
