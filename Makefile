@@ -73,10 +73,10 @@ bench: install-test
 	$(BIN)/mentor bench
 
 # After editing knowledge/ or the classifiers' examples: refresh the vectors and weights shipped with the package
-# (assistant/embedders/precomputed.py), so a fresh install does not encode them. A minute or so; only the files
+# (assistant/precompute.py writes assistant/embedders/shipped/), so a fresh install does not encode them. A minute or so; only the files
 # of what changed are rewritten.
 vectors: install
-	$(BIN)/python -m assistant.embedders.precomputed
+	$(BIN)/python -m assistant.precompute
 
 clean:
 	rm -rf $(VENV) data reports test-artifacts

@@ -150,6 +150,16 @@ def _string_list(meta: dict[str, Any], name: str) -> tuple[str, ...]:
     raise DocumentError(f"`{name}` in the front matter must be a list of words")
 
 
+# A playbook's quick answer may list other wordings of its question (`- **Should I own up? / Do I admit it?** Yes…`).
+# They help the coach recognise the question (coaching/playbooks.py); the index and the sources keep the first.
+OTHER_WORDINGS = " / "
+_OTHER_WORDINGS = re.compile(r"^(- \*\*[^*?\n]+\?)(?: / [^*\n]+\?)(\*\*)", re.MULTILINE)
+
+
+def first_wordings(body: str) -> str:
+    return _OTHER_WORDINGS.sub(r"\1\2", body)
+
+
 def load_document(path: Path, settings: Settings, user_source: bool) -> Document:
     text = _read_text(path, int(settings.max_upload_mb * 1_000_000))
     meta, body = parse_front_matter(text)
@@ -167,7 +177,7 @@ def load_document(path: Path, settings: Settings, user_source: bool) -> Document
         source=source_name(path, settings),
         title=title.strip(),
         topic=topic if topic in TOPICS or user_source else USER_TOPIC,
-        body=body,
+        body=body if user_source else first_wordings(body),
         content_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
         tags=_string_list(meta, "tags"),
         summary=str(meta.get("summary") or ""),

@@ -102,3 +102,14 @@ def test_mixed_praise_and_a_problem_gets_feedback(rt: Runtime) -> None:
         "Priya did a great demo but kept interrupting the client. I want to give her feedback.", ConversationState()
     )
     assert reading.need == "feedback" and reading.playbooks[0].need != "praise"
+
+
+def test_news_the_mentor_must_give_is_a_conversation_not_praise(rt: Runtime) -> None:
+    """The encoder hears a setback and leans to recognising the effort; the parse reads news still to be told."""
+    message = (
+        "I need to tell Marco, a junior designer I mentor, that the client rejected his logo concept and we're "
+        "going with another designer's. He was really proud of it."
+    )
+    assert parse(message).is_news
+    reading = rt.understanding.read(message, ConversationState())
+    assert reading.playbooks[0].need == "conversation", reading.playbooks[0].id

@@ -10,6 +10,7 @@ import pytest
 from conftest import REPO
 
 from assistant.coaching.playbooks import parse_playbook, playbook_problems, quick_answers
+from assistant.knowledge import first_wordings
 from assistant.runtime import Runtime
 from assistant.understanding.questions import direct_questions
 
@@ -22,6 +23,19 @@ def test_quick_answers_are_read_as_question_and_answer() -> None:
         ("Should I cancel?", "Not on their behalf: ask them."),
         ("Is it OK to wait?", "Yes."),
     ]
+
+
+def test_other_wordings_of_a_quick_answer_are_kept_for_matching_and_not_shown() -> None:
+    (found,) = quick_answers("- **Should I own up? / Do I admit I got it wrong?** Yes, and soon.\n")
+    assert found.question == "Should I own up?" and found.answer == "Yes, and soon."
+    assert found.phrasings == ("Should I own up?", "Do I admit I got it wrong?")
+
+
+def test_the_index_and_the_sources_show_only_the_first_wording(rt: Runtime) -> None:
+    assert first_wordings("- **Should I own up? / Do I admit it?** Yes / no?") == "- **Should I own up?** Yes / no?"
+    chunks, _, _ = rt.store.all_records()
+    shown = [line for c in chunks for line in c.text.splitlines() if re.match(r"- \*\*[^*]+\? / ", line)]
+    assert not shown, shown[:3]
 
 
 def test_a_quick_answer_in_another_shape_is_a_problem_not_silently_dropped(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.knowledge import DocumentError, parse_front_matter
+from assistant.knowledge import OTHER_WORDINGS, DocumentError, parse_front_matter
 
 NEEDS: tuple[str, ...] = ("conversation", "prepare", "feedback", "praise", "advice")
 # Body sections, by the heading a playbook uses for them.
@@ -40,6 +40,12 @@ class QuickAnswer:
 
     question: str
     answer: str
+    # Other ways mentors word the same question (`**Q? / Q2? / Q3?**` in the file): matched, never shown.
+    also_asked: tuple[str, ...] = ()
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        return (self.question, *self.also_asked)
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,12 @@ def list_items(text: str) -> tuple[str, ...]:
 def quick_answers(text: str) -> tuple[QuickAnswer, ...]:
     """The "Quick answers" list: `- **Question?** Answer.` per item; items of another shape are left out."""
     found = (_QUICK_ANSWER.match(item) for item in list_items(text))
-    return tuple(QuickAnswer(m["question"].strip(), m["answer"].strip()) for m in found if m)
+    return tuple(_quick_answer(m["question"], m["answer"]) for m in found if m)
+
+
+def _quick_answer(questions: str, answer: str) -> QuickAnswer:
+    first, *others = (q.strip() for q in questions.split(OTHER_WORDINGS) if q.strip())
+    return QuickAnswer(first, answer.strip(), tuple(others))
 
 
 def _strings(value: object, name: str, path: Path) -> tuple[str, ...]:

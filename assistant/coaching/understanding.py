@@ -170,7 +170,7 @@ class Understanding:
         if not previous:
             # A name or a word or two carries no situation; asking beats guessing.
             chosen = [m.playbook for m in alone.chosen()] if len(message.split()) >= MIN_WORDS else []
-            chosen = _who_acted(_praise_first(chosen, alone, details), alone, details)
+            chosen = _steered(chosen, alone, details)
             return self._reading(message, chosen, details, name, alone, mode)
         thread = _quoted_start(state.user_turns[0]) if state.user_turns else previous[0].title
         # The situation is quoted back once; after that the answers say only how they connect ("If Dana cries").
@@ -341,6 +341,13 @@ _HAPPENED_TO = re.compile(
 )
 
 
+def _steered(chosen: list[Playbook], matches: Matches, details: Details) -> list[Playbook]:
+    """The encoder's choice, corrected where the parse reads what it cannot: praise, news to give, who acted."""
+    for steer in (_praise_first, _news_first, _who_acted):
+        chosen = steer(chosen, matches, details)
+    return chosen
+
+
 def _praise_first(chosen: list[Playbook], matches: Matches, details: Details) -> list[Playbook]:
     """The parse reads praise ("it went really well", "he handled it calmly") where the encoder only sees the
     topic ("presented to the leadership team… I want to tell him" is closest to delivering news): a praise
@@ -349,6 +356,16 @@ def _praise_first(chosen: list[Playbook], matches: Matches, details: Details) ->
         return chosen
     praise = next((m.playbook for m in matches.ranked if m.playbook.need == "praise"), None)
     return [praise] if praise else chosen
+
+
+def _news_first(chosen: list[Playbook], matches: Matches, details: Details) -> list[Playbook]:
+    """The parse reads news the mentor has to give ("I need to tell Marco that the client rejected his concept")
+    where the encoder hears only a setback and leans to recognising the effort behind it: a playbook on having
+    the conversation, among the leading candidates, answers it."""
+    if not chosen or not details.is_news or details.is_praise or chosen[0].need != "praise":
+        return chosen
+    talk = next((m.playbook for m in matches.ranked if m.playbook.need == "conversation"), None)
+    return [talk] if talk else chosen
 
 
 def _who_acted(chosen: list[Playbook], matches: Matches, details: Details) -> list[Playbook]:

@@ -131,18 +131,19 @@ class OfflineCoach:
         asked = direct_questions(message) if book.answers else []
         if not asked:
             return None
-        known = book.answers
+        # Every wording of every quick answer, each pointing back to its answer.
+        known = [(answer, wording) for answer in book.answers for wording in answer.phrasings]
         # Each question is read alone and with the sentence before it; the closer reading counts.
-        entries = self.embedder.embed([a.question for a in known])
+        entries = self.embedder.embed([wording for _, wording in known])
         in_context = self.embedder.embed([q.context for q in asked])
         alone = self.embedder.embed([q.text for q in asked])
         closeness = np.maximum(entries @ in_context.T, entries @ alone.T)
-        for i, answer in enumerate(known):
+        for i, (_, wording) in enumerate(known):
             for j, question in enumerate(asked):
-                if not (question.closed or question.opens_like(answer.question)):
+                if not (question.closed or question.opens_like(wording)):
                     closeness[i, j] = -1.0
         best, _ = np.unravel_index(int(np.argmax(closeness)), closeness.shape)
-        return known[best] if closeness.max() >= QUICK_ANSWER_CLOSENESS else None
+        return known[best][0] if closeness.max() >= QUICK_ANSWER_CLOSENESS else None
 
     def _focused(self, book: Playbook, focus: str, steps: int | None) -> Playbook:
         """The playbook's lines closest to the question, kept in authored order; cautions mix its do's and don'ts."""
