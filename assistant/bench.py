@@ -374,12 +374,11 @@ def build_seed(
 
 
 def shipped_share(rt: Any, chunks: list[Chunk]) -> int:
-    """How many of these chunks the table shipped with the package holds (their vectors were looked up, not
-    encoded), when the runtime uses it."""
-    from assistant.embedders.precomputed import PrecomputedVectors
+    """How many of these chunks the runtime's table of shipped vectors holds (their vectors were looked up, not
+    encoded); none when it runs without one."""
     from assistant.knowledge import embedding_text
 
-    table = PrecomputedVectors.load(rt.embedder.name) if rt.settings.precomputed_vectors else None
+    table = getattr(rt.embedder, "known", None)
     return len(table.find([embedding_text(c) for c in chunks])) if table else 0
 
 

@@ -153,7 +153,7 @@ def _string_list(meta: dict[str, Any], name: str) -> tuple[str, ...]:
 # A playbook's quick answer may list other wordings of its question (`- **Should I own up? / Do I admit it?** Yes…`).
 # They help the coach recognise the question (coaching/playbooks.py); the index and the sources keep the first.
 OTHER_WORDINGS = " / "
-_OTHER_WORDINGS = re.compile(r"^(- \*\*[^*?\n]+\?)(?: / [^*\n]+\?)(\*\*)", re.MULTILINE)
+_OTHER_WORDINGS = re.compile(rf"^(- \*\*[^*?\n]+\?)(?:{re.escape(OTHER_WORDINGS)}[^*\n]+\?)(\*\*)", re.MULTILINE)
 
 
 def first_wordings(body: str) -> str:

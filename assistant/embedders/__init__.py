@@ -45,17 +45,22 @@ class TokenStates(Protocol):
 EMBEDDERS: Registry[Embedder] = Registry(
     "embedder", sys.modules[__name__], entry_point_group="mentor_assistant.embedders", setting="MENTOR_EMBEDDER"
 )
+_models: dict[tuple[str, str], Embedder] = {}
 _cache: dict[tuple[str, str, bool], Embedder] = {}
 
 
 def get_embedder(settings: Settings) -> Embedder:
     """The configured embedder, built once per process (loading weights is the slow part), with the vectors
-    shipped for the curated knowledge unless `settings.precomputed_vectors` is off."""
-    key = (settings.embedder, settings.embedding_model, settings.precomputed_vectors)
+    shipped for the curated knowledge unless `settings.precomputed_vectors` is off. With and without them it
+    is the same loaded model."""
+    model = (settings.embedder, settings.embedding_model)
+    key = (*model, settings.precomputed_vectors)
     if key not in _cache:
         from assistant.embedders.precomputed import PrecomputedVectors
 
-        inner = EMBEDDERS.create(settings.embedder, settings)
+        if model not in _models:
+            _models[model] = EMBEDDERS.create(settings.embedder, settings)
+        inner = _models[model]
         known = PrecomputedVectors.load(inner.name) if settings.precomputed_vectors else None
         _cache[key] = RecentTextsCache(inner, known)
     return _cache[key]

@@ -95,9 +95,9 @@ def write_table(embedder_name: str, shards: dict[str, dict[str, np.ndarray]], fo
         rows = np.empty(len(keyed), dtype=_row_type(len(keyed[0][1]) if keyed else 0))
         for row, (key, vector) in enumerate(keyed):
             rows[row] = (np.frombuffer(key, dtype=np.uint8), vector)
-        path = target / f"{shard}.npy"
-        if not path.exists() or path.read_bytes() != _npy_bytes(rows):
-            np.save(path, rows, allow_pickle=False)
+        path, data = target / f"{shard}.npy", _npy_bytes(rows)
+        if not path.exists() or path.read_bytes() != data:
+            path.write_bytes(data)
     return target
 
 

@@ -459,7 +459,8 @@ class _Reader:
         noun = verb.head
         if verb.dep_ != "relcl" or noun.dep_ not in ("nsubj", "nsubjpass") or self.people.of(noun) is not None:
             return None
-        if noun.pos_ in ("PROPN", "PRON") or self.doc[verb.left_edge.i - 1].text == ",":
+        aside = verb.left_edge.i > 0 and self.doc[verb.left_edge.i - 1].text == ","
+        if noun.pos_ in ("PROPN", "PRON") or aside:
             return None  # a person, or an aside (", which he wrote last week,")
         return noun.head
 
