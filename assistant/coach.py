@@ -25,17 +25,11 @@ from assistant.sessions import MenteeProfile, SessionStore, TurnRecord
 from assistant.settings import Settings
 from assistant.types import Answer, Hit, SafetyDecision, Source
 from assistant.understanding.language import is_english
+from assistant.understanding.practice_ask import asks_to_practise
 
 log = logging.getLogger(__name__)
 
 _CITATION = re.compile(r"\[(\d{1,3})\]")
-# "Practice" is also a noun: a private, GP or legal practice, best practice, "in practice".
-_PRACTICE = re.compile(
-    r"(?<!private )(?<!best )(?<!in )(?<!medical )(?<!dental )(?<!legal )(?<!law )(?<!gp )(?<!general )"
-    r"(?<!clinical )(?<!own )(?<!good )(?<!vet )"
-    r"\b(practi[cs]e|role[- ]?play|rehearse|simulate)\b(?! (?:manager|area|nurse|owner)s?\b)",
-    re.IGNORECASE,
-)
 # Below this cosine between a question and its best chunk, nothing in the knowledge is near it: off-topic
 # questions scored 0.04-0.25 and mentoring questions 0.20 and up on evals/datasets/answers.jsonl.
 RELEVANCE_FLOOR = 0.19
@@ -44,7 +38,7 @@ OWN_DOCUMENT_HITS = 5  # how far down the chunk search an uploaded document may 
 
 def wants_practice(question: str) -> bool:
     """Role-play is asked for by name ("let me practise telling him"); everything else is read by meaning."""
-    return bool(_PRACTICE.search(question))
+    return asks_to_practise(question)
 
 
 # A legal question alone is coached only when a playbook is this close to it (mean cosine of its two closest

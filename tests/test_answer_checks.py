@@ -26,6 +26,7 @@ def test_badly_joined_lines_are_found(line: str) -> None:
         "\"My time is tighter than I'd like and I don't want to keep cancelling on you.\"",
         "It went better than I would like but worse than I hoped.",
         "I had had enough of the delays.",
+        "Decline anything valuable, cash-like or offered near a decision you influence.",
     ],
 )
 def test_ordinary_english_is_not_flagged(line: str) -> None:

@@ -30,6 +30,11 @@ CITE = re.compile(r"\[(\d+)\]")
         ("How do I give feedback to a mentee who gets defensive?", False),
         ("My mentee is leaving the NHS to start a private practice. What should I help her think about?", False),
         ("What is best practice for a first mentoring session?", False),
+        ("Can we do a practice run first?", True),
+        ("I'd like to practise giving Sam feedback before Friday.", True),
+        ("My mentee keeps asking me for the answers to her exam practice questions. What do I do?", False),
+        ("She wants to practise her interview answers with me. How should I run it?", False),
+        ("My mentee runs a dental practice and is burning out.", False),
     ],
 )
 def test_practice_is_asked_for_by_name(question: str, practice: bool) -> None:
@@ -345,7 +350,7 @@ def test_practising_your_own_situation_names_it_once(rt) -> None:
 
 def test_follow_ups_answer_the_new_question_not_the_first_one_again(tmp_path: Path, built_dir: Path) -> None:
     """ "How do I start?" gets ways to open; "give me the exact words" after praise gets the draft from the first
-    message; neither repeats the first answer's background paragraph."""
+    message; neither repeats the first answer's bottom line."""
     import shutil
 
     data = tmp_path / "data"
@@ -355,8 +360,8 @@ def test_follow_ups_answer_the_new_question_not_the_first_one_again(tmp_path: Pa
     start = rt.coach.ask("how do I start the conversation?", session_id=first.session)
     assert start.answer.startswith("To open the conversation with Lucia")
     assert "**Ways to open**" in start.answer and "**What to do**" not in start.answer
-    background = first.answer.split("\n\n")[0].split(". ", 1)[1][:60]
-    assert background not in start.answer
+    bottom_line = next(p for p in first.answer.split("\n\n") if p.startswith("**In short:**"))
+    assert bottom_line[len("**In short:**") :][:60] not in start.answer
 
     praise = rt.coach.ask(
         "I want to praise my mentee Kofi for how he ran his first team retrospective yesterday. "

@@ -90,6 +90,8 @@ def test_every_document_is_a_complete_playbook(path: Path) -> None:
     assert book.why and book.phrases and book.questions and book.donts, f"{path.name}: a section is empty"
     assert len(set(book.asked_as)) == len(book.asked_as), f"{path.name}: repeated asked_as"
     assert 5 <= len(book.answers) <= 7, f"{path.name}: needs 5 to 7 quick answers, has {len(book.answers)}"
+    # The bottom line is read first, ten minutes before a meeting: a few sentences, not a second essay.
+    assert 20 <= len(book.in_short.split()) <= 70, f"{path.name}: 'In short' should be 20 to 70 words"
     # No template gap may reach a mentor through a playbook.
     body = _front_matter(path)[1]
     assert not re.search(r"\[(?! \]|x\])[^\]]*\]", body), f"{path.name}: placeholder in brackets"

@@ -93,3 +93,18 @@ def test_a_how_to_question_gets_the_plan_without_a_verdict(rt: Runtime, question
     book_id = "supporting-a-grieving-mentee"
     assert answer.extras["playbooks"] == [book_id]
     assert not any(f"**{a.question}**" in answer.answer for a in rt.understanding.playbooks[book_id].answers)
+
+
+def test_a_new_answer_opens_with_the_playbooks_bottom_line_cited(rt: Runtime) -> None:
+    """ "How do I respond?" is answered first with what to do, not with a formula or background."""
+    answer = rt.coach.ask(
+        "My mentee says she has imposter syndrome and wants to turn down a stretch project. How do I respond?",
+        persist=False,
+    )
+    book = rt.understanding.playbooks[answer.extras["playbooks"][0]]
+    assert book.id == "mentee-with-imposter-syndrome"
+    first = answer.answer.split("\n\n")[0]
+    assert first.startswith(f"**In short:** {book.in_short}")
+    cited = int(re.findall(r"\[(\d+)\]", first)[-1])
+    assert answer.sources[cited - 1].heading.endswith("In short")
+    assert "Here is how I would approach this" not in answer.answer

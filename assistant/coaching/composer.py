@@ -17,6 +17,9 @@ from assistant.coaching.playbooks import SECTION_BY_HEADING, Playbook, QuickAnsw
 from assistant.details import Details
 
 # Which playbook section a heading's chunk holds, so each line can cite the chunk it came from.
+# Leads that only announce the answer's shape; a playbook's bottom line replaces them ("Here is a plan for your
+# conversation with Noor on Thursday" stays: it says who and when).
+FORMULA_NEEDS = ("advice", "prepare", "conversation")
 _SECTION_HEADINGS = {section: heading for heading, section in SECTION_BY_HEADING.items()}
 _WORD = re.compile(r"[a-z']+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
@@ -66,6 +69,7 @@ class AnswerPlan:
     details: Details = field(default_factory=Details)
     follow_up_of: str | None = None  # the situation a follow-up continues, in the mentor's terms
     restate: bool = True  # a follow-up's lead quotes that situation (only the first time it is continued)
+    new_playbook: bool = False  # a follow-up answered from other guidance than the last answer: its bottom line leads
     mentee_name: str | None = None
     shorter: bool = False
     plain: bool = False
@@ -207,6 +211,7 @@ class Composer:
         lead = leads[kind].format(reaction=reaction or reported, situation=situation)
         return [
             lead,
+            self._bottom_line(main) if plan.new_playbook else "",
             self._numbered(s["steps"], main, "steps", main.playbook.steps[:4], lines),
             self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[:2], lines),
             "" if reaction else self._questions(plan, lines, 2),
@@ -269,10 +274,20 @@ class Composer:
         template = self.words["leads"][plan.need if plan.need in self.words["leads"] else "advice"]
         when = f" {plan.details.when}" if _upcoming(plan.details.when) else ""
         lead = template["named" if name else "unnamed"].format(name=name, when=when)
+        gist = main.playbook.in_short
+        if gist and plan.need in FORMULA_NEEDS and not (plan.need == "conversation" and (name or when)):
+            lead = ""  # the bottom line says more than "Here is how I would approach this"
         if plan.follow_up_of and plan.restate:
-            lead = self.words["follow_up"].format(situation=plan.follow_up_of) + " " + lead[0].lower() + lead[1:]
+            situation = self.words["follow_up"].format(situation=plan.follow_up_of)
+            lead = f"{situation} {lead[0].lower()}{lead[1:]}" if lead else situation
+        if gist:
+            return f"{lead}\n\n{self._bottom_line(main)}" if lead else self._bottom_line(main)
         why = first_sentences(main.playbook.why, 2)
         return f"{lead} {why}{main.cite('why')}".strip() if why else lead
+
+    def _bottom_line(self, book: CitedPlaybook) -> str:
+        gist = book.playbook.in_short
+        return f"**{self.words['sections']['in_short']}** {gist}{book.cite('short')}" if gist else ""
 
     def _questions(self, plan: AnswerPlan, lines: _Lines, keep: int = 4) -> str:
         main = plan.playbooks[0]

@@ -3,7 +3,6 @@ general advice, or practice. Compared by encoder with the examples in needs.yaml
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -11,9 +10,8 @@ import numpy as np
 import yaml
 
 from assistant.embedders import Embedder
+from assistant.understanding.practice_ask import asks_to_practise
 
-# Practice is asked for by name; the wording is unambiguous enough for a pattern.
-_PRACTICE = re.compile(r"\b(practi[cs]e|role[- ]?play|rehearse (?:it|this|with me)|simulate|pretend to be)\b", re.I)
 # The matched playbook's own need wins when another need is only this much closer.
 PLAYBOOK_PRIOR = 0.04
 TOP_EXAMPLES = 3
@@ -33,7 +31,7 @@ class NeedClassifier:
         self._vectors = {need: np.asarray(embedder.embed(texts), dtype=np.float32) for need, texts in examples.items()}
 
     def classify(self, message: str, playbook_need: str | None = None) -> NeedGuess:
-        if _PRACTICE.search(message):
+        if asks_to_practise(message):
             return NeedGuess("practice", {})
         query = np.asarray(self.embedder.embed([message]), dtype=np.float32)[0]
         scores = {

@@ -17,6 +17,7 @@ from assistant.knowledge import OTHER_WORDINGS, DocumentError, parse_front_matte
 NEEDS: tuple[str, ...] = ("conversation", "prepare", "feedback", "praise", "advice")
 # Body sections, by the heading a playbook uses for them.
 SECTION_BY_HEADING = {
+    "in short": "short",
     "why it matters": "why",
     "quick answers": "answers",
     "how to do it": "steps",
@@ -63,6 +64,7 @@ class Playbook:
     related: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     step: int | None = None
+    in_short: str = ""  # the bottom line for this situation, said first in a new answer
     why: str = ""
     answers: tuple[QuickAnswer, ...] = ()  # direct questions mentors ask in this situation, answered in a line
     steps: tuple[str, ...] = ()
@@ -151,6 +153,7 @@ def parse_playbook(path: Path, source: str) -> Playbook | None:
         related=_strings(meta.get("related"), "related", path),
         tags=_strings(meta.get("tags"), "tags", path),
         step=meta.get("step") if isinstance(meta.get("step"), int) else None,
+        in_short=" ".join(sections.get("short", "").split()),
         why=" ".join(sections.get("why", "").split()),
         answers=quick_answers(sections.get("answers", "")),
         steps=list_items(sections.get("steps", "")),
@@ -168,6 +171,8 @@ def playbook_problems(book: Playbook, known_ids: set[str]) -> list[str]:
     problems = []
     if len(book.asked_as) < MIN_ASKED_AS:
         problems.append(f"needs at least {MIN_ASKED_AS} `asked_as` phrasings, has {len(book.asked_as)}")
+    if not book.in_short:
+        problems.append("needs an 'In short' paragraph: the bottom line, said first")
     if len(book.steps) < 3:
         problems.append("needs a 'How to do it' list of at least three steps")
     written = list_items(book.sections.get("answers", ""))

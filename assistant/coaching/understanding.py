@@ -115,6 +115,7 @@ class Reading:
     plain: bool = False  # "less formal please": the previous answer, shorter and in everyday words
     focus: str | None = None  # a follow-up on the same playbook: the lines that answer it come first
     restate: bool = True  # a follow-up's lead quotes the mentor's situation (only the first follow-up does)
+    new_playbook: bool = False  # a follow-up moved away from the guidance the last answer drew on
 
     @property
     def understood(self) -> bool:
@@ -212,7 +213,7 @@ class Understanding:
             if self.playbooks[best] not in previous:
                 moved = self.playbooks[best]
                 moved_need = self._follow_up_need(moved)
-                return self._reading(
+                reading = self._reading(
                     message,
                     [moved],
                     details,
@@ -224,6 +225,7 @@ class Understanding:
                     focus=message,
                     restate=restate,
                 )
+                return replace(reading, new_playbook=True)
         # A question about the moment ("in public or private?") gets advice; only an ask for words gets a draft.
         same_need = "advice" if state.need in ("praise", "feedback") else state.need
         return self._reading(

@@ -50,7 +50,7 @@ POINT_OVERLAP = 0.6
 # and"; "your before"),
 # a doubled word, or quotation marks left open.
 _BROKEN = re.compile(
-    r"(?<!'d )(?<!would )\blike (?:and|but|or)\b"
+    r"(?<!'d )(?<!would )(?<!-)\blike (?:and|but|or)\b"
     r"|\byour (?:before|after|and|but|or|the|a|an)\b|\b(?:the|a|an) (?:the|a|an|and|but|or)\b"
     r"|\b(?!(?:that|had)\b)(\w+) \1\b(?!')",
     re.IGNORECASE,

@@ -105,6 +105,7 @@ class OfflineCoach:
             details=_in_second_person(reading.details, name),
             follow_up_of=reading.follow_up_of,
             restate=reading.restate,
+            new_playbook=reading.new_playbook,
             mentee_name=name,
             shorter=reading.shorter,
             plain=reading.plain,
