@@ -24,6 +24,7 @@ class Details:
     is_news: bool = False
     people: tuple[str, ...] = ()
     is_praise: bool | None = None
+    praise_balance: int = 0  # words of praise minus words of trouble in the message
     on_receiving_end: bool = False  # someone else acted on the mentee ("a surgeon shouted at her")
     acted_on_others: bool = False  # the mentee acted on other people ("keeps cutting people off")
     # The same, said to the mentee; None where the parse is unsure.
@@ -56,6 +57,7 @@ def _details(p: MessageParse) -> Details:
         is_news=p.is_news,
         people=p.people,
         is_praise=p.is_praise,
+        praise_balance=p.praise_balance,
         on_receiving_end=p.on_receiving_end,
         acted_on_others=p.acted_on_others,
         situation_you=p.situation_you,

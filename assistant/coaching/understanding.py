@@ -20,6 +20,7 @@ from assistant.coaching.needs import NeedClassifier
 from assistant.coaching.playbooks import Playbook
 from assistant.details import Details, extract
 from assistant.sessions import TurnRecord
+from assistant.understanding.tone import ToneClassifier
 
 _SHORTER = re.compile(
     r"\b(shorter|shorten|too long|briefer|in brief|tl;?dr|summari[sz]e|just the (?:key|main))\b", re.I
@@ -133,6 +134,13 @@ class Understanding:
         self.needs = needs
         self._by_source = {b.source: b for b in playbooks.values()}
         self.chooser = FollowUpChooser.load()
+        self.tone = ToneClassifier.load(matcher.embedder)
+
+    def details(self, message: str) -> Details:
+        """Who did what, when and to what effect; praise or a problem read by the tone classifier when it has
+        weights for this encoder."""
+        details = extract(message)
+        return self.tone.judge(message, details) if self.tone else details
 
     def state_from(self, turns: Sequence[TurnRecord]) -> ConversationState:
         """What the conversation is about, from its stored turns: the playbooks the last answer drew on, the
@@ -164,7 +172,7 @@ class Understanding:
 
     def read(self, message: str, state: ConversationState, mode: str = "auto") -> Reading:
         message = readable_text(message)
-        details = extract(message)
+        details = self.details(message)
         name = details.name or state.mentee_name
         alone = self.matcher.match(message)
         previous = [self.playbooks[i] for i in state.playbook_ids if i in self.playbooks]

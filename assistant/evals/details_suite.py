@@ -146,7 +146,8 @@ def register() -> None:
 
 
 def run(rt: Runtime, dataset: Dataset, progress: Progress | None = None) -> SuiteOutput:
-    del rt  # the parser needs no index, model server or session store
+    # The parser needs no index or model server; praise or problem is read as the coach reads it.
+    tone = rt.understanding.tone
     extract("warm-up: Sam was late.")  # load the pipeline outside the timings
     ids = case_ids([r["text"] for r in dataset.rows])
     cases: list[Case] = []
@@ -154,6 +155,8 @@ def run(rt: Runtime, dataset: Dataset, progress: Progress | None = None) -> Suit
         started = time.perf_counter()
         details = extract(row["text"], fresh=True)
         seconds = time.perf_counter() - started
+        if tone:
+            details = tone.judge(row["text"], details)
         got = {
             "name": details.name,
             "situation": details.situation,
@@ -195,6 +198,13 @@ def run(rt: Runtime, dataset: Dataset, progress: Progress | None = None) -> Suit
     return cases, {"match": f"token F1 >= {MATCH_F1}", "splits": list(SPLITS)}
 
 
+def _praise_accuracy(cases: list[Case]) -> float | None:
+    labelled = [c for c in cases if c["kind"] is not None]
+    if not labelled:
+        return None
+    return rounded(statistics.fmean((c["praise_predicted"] is True) == (c["kind"] == "praise") for c in labelled))
+
+
 def compute(cases: list[Case]) -> dict[str, Any]:
     metrics: dict[str, Any] = {}
     held_out = [c for c in cases if c["split"] == "test"]
@@ -206,11 +216,10 @@ def compute(cases: list[Case]) -> dict[str, Any]:
         if subset:
             metrics[split] = {f: rounded(statistics.fmean(c["fields"][f]["match"] for c in subset)) for f in FIELDS}
             metrics[split]["cases"] = len(subset)
-    labelled = [c for c in cases if c["kind"] is not None]
-    if labelled:
-        metrics["praise_accuracy"] = rounded(
-            statistics.fmean((c["praise_predicted"] is True) == (c["kind"] == "praise") for c in labelled)
-        )
+            if _praise_accuracy(subset) is not None:
+                metrics[split]["praise_accuracy"] = _praise_accuracy(subset)
+    # The tone classifier is trained on the dev split: like the fields, the headline is the held-out split's.
+    metrics["praise_accuracy"] = _praise_accuracy(held_out)
     metrics["wrong_attribution"] = sum(bool(c["wrong_attribution"]) for c in cases)
     metrics["parse_ms_p50"] = rounded(statistics.median(c["parse_ms"] for c in cases), 2) if cases else None
     metrics["cases"] = len(cases)

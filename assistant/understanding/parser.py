@@ -131,6 +131,7 @@ class MessageParse:
     topic: str | None = None  # news the mentor has to give ("her conference talk was rejected")
     is_news: bool = False
     is_praise: bool | None = None
+    praise_balance: int = 0  # words of praise minus words of trouble (PRAISE_WORDS, PROBLEM_WORDS)
     situation_you: str | None = None
     behavior_you: str | None = None  # with its subject: "you kept cutting off the junior engineers"
     impact_you: str | None = None
@@ -215,6 +216,7 @@ class _Reader:
             topic=_text(topic),
             is_news=is_news,
             is_praise=self._is_praise() if behavior else (True if thanked_for else None),
+            praise_balance=self._praise_balance(),
             on_receiving_end=self._on_receiving_end(),
             acted_on_others=self._acted_on_others(),
             situation_you=self._you(situation),
@@ -1299,11 +1301,13 @@ class _Reader:
         return None
 
     def _is_praise(self) -> bool | None:
+        balance = self._praise_balance()
+        return None if balance == 0 else balance > 0
+
+    def _praise_balance(self) -> int:
         # A word counts once, by its lemma or its own form ("interrupting" by "interrupt", "great" by itself).
         forms = [{t.lemma_.lower(), t.lower_} for t in self.doc]
-        praise = sum(bool(f & PRAISE_WORDS) for f in forms)
-        problem = sum(bool(f & PROBLEM_WORDS) for f in forms)
-        return None if praise == problem else praise > problem
+        return sum(bool(f & PRAISE_WORDS) for f in forms) - sum(bool(f & PROBLEM_WORDS) for f in forms)
 
 
 def _after_as_a_result(clause: Token) -> bool:
