@@ -409,3 +409,21 @@ def test_follow_ups_keep_the_mentors_own_conversation_and_take_in_what_the_mente
     assert "> I've noticed that in team meetings you keep interrupting people." in words.answer
     assert "a pattern is heard best through one occasion" in words.answer
     assert "overwhelmed" not in words.answer.split("**A draft in your words**", 1)[1].split("\n\n")[1]
+
+
+def test_an_email_is_written_to_the_mentee_only_when_the_mentor_sends_it(tmp_path: Path, built_dir: Path) -> None:
+    """ "Put that as an email" gets the guidance as a message to the mentee; "help her word the counter-offer
+    email" is the mentee's own message to someone else, so no mentor-to-mentee email is drafted."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(built_dir, data)
+    rt = Runtime(make_settings(data))
+    first = rt.coach.ask("My mentee Lucia keeps missing the deadlines she agrees to. I need to raise it with her.")
+    email = rt.coach.ask("can you put that as an email?", session_id=first.session)
+    assert "> Hi Lucia," in email.answer
+
+    offer = rt.coach.ask("My mentee Nour got a job offer and wants to negotiate. The offer is 10% under her pay now.")
+    hers = rt.coach.ask("help her word the counter-offer email", session_id=offer.session)
+    assert "Hi Nour," not in hers.answer
+    assert hers.extras["playbooks"] == ["preparing-a-mentee-for-a-salary-negotiation"]

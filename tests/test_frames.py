@@ -113,3 +113,23 @@ def test_news_the_mentor_must_give_is_a_conversation_not_praise(rt: Runtime) -> 
     assert parse(message).is_news
     reading = rt.understanding.read(message, ConversationState())
     assert reading.playbooks[0].need == "conversation", reading.playbooks[0].id
+
+
+def test_news_the_mentee_has_not_heard_is_told_not_coped_with(rt: Runtime) -> None:
+    """The encoder hears a reorganisation and offers helping a mentee cope with one; the parse reads news the
+    mentor still has to give, so the answer is how to tell him."""
+    message = (
+        "My mentee Omar is being moved to another team in the reorganisation and doesn't know yet. "
+        "I have to tell him Monday."
+    )
+    assert parse(message).is_news
+    reading = rt.understanding.read(message, ConversationState())
+    assert reading.playbooks[0].id == "delivering-bad-news", reading.playbooks[0].id
+
+
+def test_a_mentee_coping_with_change_they_know_about_keeps_the_advice(rt: Runtime) -> None:
+    message = (
+        "My mentee's team is being reorganised and she's anxious about what it means for her. How do I support her?"
+    )
+    reading = rt.understanding.read(message, ConversationState())
+    assert reading.playbooks[0].id == "helping-a-mentee-through-change-or-reorganisation"

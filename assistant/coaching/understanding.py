@@ -49,6 +49,13 @@ _WRITTEN = re.compile(
     r"\b(?:e-?mail|slack|written message|text message|in writing|write it (?:up|down)|draft (?:a|the) \w*\s?message)\b",
     re.I,
 )
+# "Help her word the counter-offer email", "a message she could send": the mentee's own message, which the coach
+# answers with how to write it, never with a message from the mentor to the mentee.
+_MENTEE_WRITES = re.compile(
+    r"\b(?:help (?:him|her|them)|(?:s?he|they) (?:could|can|should|would|will|might) (?:send|use|write)"
+    r"|for (?:him|her|them) to (?:send|use)|(?:his|her|their) (?:own )?(?:e-?mail|message|note|letter|reply))\b",
+    re.I,
+)
 # "Less formal please", "as a short script", "in bullet points": the previous answer in another form, same situation.
 _RESTYLE = re.compile(
     r"\b(?:(?:less|more) (?:formal|casual|direct|blunt)|casual|informal|script|bullet(?: point)?s?|simpler|plainer|"
@@ -81,6 +88,7 @@ NEW_THREAD_WORDS = 12
 # score is about 0.15).
 FOLLOW_UP_BOOST = 0.05  # with followups.blended_scores' weights, tuned on the dev conversations
 CONTEXT_TURNS = 2
+NEWS_RUNNER_UP = 2  # news to give, matched to an advice playbook: a conversation playbook this high replaces it
 MIN_WORDS = 3  # a first message shorter than this ("Priya", "help") is answered with a question
 NEED_BY_MODE = {"feedback": "feedback", "prepare": "conversation"}
 MODE_BY_NEED = {"conversation": "prepare", "feedback": "feedback", "praise": "feedback", "practice": "practice"}
@@ -196,7 +204,7 @@ class Understanding:
         if edit and _WORDS_PLEASE.search(message) and state.need in ("praise", "feedback"):
             # "Give me the exact words": the draft for the act described earlier, not another topic.
             return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
-        if edit and _WRITTEN.search(message):
+        if edit and _WRITTEN.search(message) and not _MENTEE_WRITES.search(message):
             return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need="email")
         if edit and _RESTYLE.search(message):
             reading = self._reading(message, previous, details, name, alone, mode, shorter=True, need=state.need)
@@ -212,6 +220,10 @@ class Understanding:
         scores = self._follow_up_scores(message, readings, previous)
         if previous[0].need == "conversation" and asks_how_to_open(message):
             scores = {}  # the plan for this conversation already holds its opening line: the answer starts from it
+        reaction = readings["reaction"]
+        if own_conversation and reaction is not None and reaction.top and reaction.confidence != "unsure":
+            # "What if he gets defensive?" in the mentor's own conversation: the playbook for that moment.
+            scores[reaction.top.playbook.id] = max(scores.values(), default=0.0) + 1.0
         if own_conversation and _CLOSING.search(message) and CLOSING_PLAYBOOK in self.playbooks:
             scores[CLOSING_PLAYBOOK] = max(scores.values(), default=0.0) + 1.0  # the close of this conversation
         if own_conversation and not _MENTEE_PREPARES.search(message):
@@ -370,11 +382,14 @@ def _praise_first(chosen: list[Playbook], matches: Matches, details: Details) ->
 
 def _news_first(chosen: list[Playbook], matches: Matches, details: Details) -> list[Playbook]:
     """The parse reads news the mentor has to give ("I need to tell Marco that the client rejected his concept")
-    where the encoder hears only a setback and leans to recognising the effort behind it: a playbook on having
-    the conversation, among the leading candidates, answers it."""
-    if not chosen or not details.is_news or details.is_praise or chosen[0].need != "praise":
+    where the encoder hears only the setback: it leans to recognising the effort behind it, or to helping a mentee
+    who already knows cope with it ("moved to another team in the reorganisation… I have to tell him"). A playbook
+    on having the conversation answers it: any among the leading candidates after praise, the runner-up after
+    advice."""
+    if not chosen or not details.is_news or details.is_praise or chosen[0].need not in ("praise", "advice"):
         return chosen
-    talk = next((m.playbook for m in matches.ranked if m.playbook.need == "conversation"), None)
+    leading = matches.ranked if chosen[0].need == "praise" else matches.ranked[:NEWS_RUNNER_UP]
+    talk = next((m.playbook for m in leading if m.playbook.need == "conversation"), None)
     return [talk] if talk else chosen
 
 
