@@ -51,3 +51,17 @@ def test_a_question_in_spanish_gets_the_ask_for_english(tmp_path: Path, built_di
     answer = rt.coach.ask("¿Cómo doy feedback a mi mentee que llega tarde a las reuniones?")
     assert answer.abstained and answer.answer.startswith("I can only coach in English for now")
     assert "**What to do**" not in answer.answer and not answer.sources
+
+
+@pytest.mark.parametrize("message", ["Priya", "help", "I need advice", "quick question about my mentee"])
+def test_a_message_with_no_situation_yet_gets_a_question_not_guidance(rt: Runtime, message: str) -> None:
+    """A name, a word, or only a request for help: what to tell the coach and one question, with no tips and no
+    list of 'closest' situations (close to nothing in particular, they would be noise)."""
+    answer = rt.coach.ask(message, persist=False)
+    assert answer.abstained and answer.answer.startswith("Tell me a little more")
+    assert not answer.extras["closest"] and "**What to do**" not in answer.answer and not answer.sources
+
+
+def test_a_short_message_with_a_situation_is_answered(rt: Runtime) -> None:
+    answer = rt.coach.ask("My mentee cries", persist=False)
+    assert not answer.abstained and answer.extras["playbooks"] == ["when-your-mentee-cries-or-gets-upset"]

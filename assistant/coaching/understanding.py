@@ -90,6 +90,21 @@ FOLLOW_UP_BOOST = 0.05  # with followups.blended_scores' weights, tuned on the d
 CONTEXT_TURNS = 2
 NEWS_RUNNER_UP = 2  # news to give, matched to an advice playbook: a conversation playbook this high replaces it
 MIN_WORDS = 3  # a first message shorter than this ("Priya", "help") is answered with a question
+# Words that ask for help without saying about what: "I need some advice", "quick question about my mentee".
+_ASKING_WORDS = (
+    "advice help question questions tip tips mentee mentor mentoring need needs want wanted please hi hello hey "
+    "thanks thank quick some any urgent guidance support can could would you me i my a an the about with on for "
+    "have got just really do does get give"
+)
+_ASKING_ONLY = frozenset(_ASKING_WORDS.split())
+
+
+def says_nothing_yet(message: str) -> bool:
+    """A name or a word or two, or only a request for help: no situation to match, however close a phrasing is."""
+    words = re.findall(r"[a-z']+", message.lower())
+    return len(message.split()) < MIN_WORDS or all(w in _ASKING_ONLY for w in words)
+
+
 NEED_BY_MODE = {"feedback": "feedback", "prepare": "conversation"}
 MODE_BY_NEED = {"conversation": "prepare", "feedback": "feedback", "praise": "feedback", "practice": "practice"}
 
@@ -186,7 +201,7 @@ class Understanding:
         previous = [self.playbooks[i] for i in state.playbook_ids if i in self.playbooks]
         if not previous:
             # A name or a word or two carries no situation; asking beats guessing.
-            chosen = [m.playbook for m in alone.chosen()] if len(message.split()) >= MIN_WORDS else []
+            chosen = [] if says_nothing_yet(message) else [m.playbook for m in alone.chosen()]
             chosen = _steered(chosen, alone, details)
             return self._reading(message, chosen, details, name, alone, mode)
         thread = _quoted_start(state.user_turns[0]) if state.user_turns else previous[0].title

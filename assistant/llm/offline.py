@@ -73,6 +73,12 @@ class OfflineCoach:
             return self.words["abstain"].strip()
         return self.composer.compose(self.plan(request, reading))
 
+    def too_short(self, name: str | None) -> str:
+        """A name or a word or two carries no situation: what to tell the coach, and one question."""
+        text = self.words["too_short"].strip().format(about=f" about {name}" if name else "")
+        question = self.words["too_short_question"].format(who=name or "your mentee")
+        return f"{text}\n\n**A question for you:** {question}"
+
     def other_language(self) -> str:
         """A message not in English: what the coach can do, and the ask to write in English."""
         return f"{self.words['other_language'].strip()}\n\n**A question for you:** {self.words['abstain_question']}"
