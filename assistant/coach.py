@@ -159,7 +159,10 @@ class Coach:
                 return
         if cancel is not None and cancel.is_set():
             return  # stopped while the answer was being finished: it is not kept
-        answer = with_warning_box(answer, safety)  # possible warning signs: a box above the coaching
+        if not practice:
+            # Possible warning signs: a box above the coaching. A role-play line is said to a made-up mentee and
+            # carries the scenario's news ("you won't be on it this time"); a clear sign still escalates above.
+            answer = with_warning_box(answer, safety)
         if persist:
             answer.session, answer.extras["turn_id"] = self._persist(question, answer, session_id, owner, mentee_id)
         yield answer.answer, answer

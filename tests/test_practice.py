@@ -468,6 +468,10 @@ def test_chat_practice_uses_the_described_situation(tmp_path: Path) -> None:
     assert YES_NO.match(turn.answer.removeprefix("**Omar (upset):**").strip())
     again = rt.coach.ask("Stop making excuses.", session_id=start.session)
     assert again.mode == "practice" and again.extras["move"] == "blame"
+    # The scenario's news said to the made-up mentee is no warning sign about anyone ("won't be on it" read
+    # alone scores in the router's possible crisis band): the role-play goes on without a warning box.
+    news = rt.coach.ask("You won't be on it this time.", session_id=start.session)
+    assert news.mode == "practice" and news.answer.startswith("**Omar (upset):**"), news.answer[:80]
 
 
 # --- the model voice -------------------------------------------------------------------------------------------
