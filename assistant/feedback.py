@@ -228,6 +228,12 @@ _CONSEQUENCE_CLAUSE = _rx(
 
 # --- request: a next step -------------------------------------------------------------------------------------
 
+# Praise ends with thanks for the act rather than a next step (a bare "Thanks." also signs off criticism).
+PRAISE_CLOSE = _rx(
+    r"\bthank(?:s| you)\s+(?:so\s+much\s+|very\s+much\s+)?for\b|\bI\s+(?:really\s+|truly\s+)?appreciated\b"
+    r"|\bwell\s+done\b|\bkeep\s+it\s+up\b|\bmore\s+of\s+(?:that|this)\b"
+)
+
 REQUEST = _rx(
     r"\b(?:could|would|can|will)\s+(?:you|we)\b|\bwould\s+it\s+be\s+possible\b|\bnext\s+time\b"
     r"|\bin\s+(?:the\s+)?future\b|\bgoing\s+forward\b|\bmoving\s+forward\b|\bfrom\s+now\s+on\b|\blet's\b"
@@ -491,7 +497,7 @@ class FeedbackChecker:
             score=score,
             good=good,
             criteria=criteria,
-            suggestions=_suggestions(criteria, good),
+            suggestions=_suggestions(criteria, good, thanks=bool(PRAISE_CLOSE.search(clean))),
             template=_template(clean, found),
             spans=spans,
         )
@@ -678,7 +684,9 @@ _ADVICE_MISSING = {
 }
 
 
-def _suggestions(criteria: dict[str, CriterionResult], good: bool) -> list[str]:
+def _suggestions(criteria: dict[str, CriterionResult], good: bool, thanks: bool = False) -> list[str]:
+    """What to change. Praise that ends in thanks needs no next step: it is not asked for ("Next time, could
+    you…?" after a thank-you reads as a correction)."""
     tips: list[str] = []
     for word in criteria["judgmental"].evidence:
         tips.append(f"Replace '{word}' with what you observed: what did they do or not do, and when?")
@@ -693,7 +701,8 @@ def _suggestions(criteria: dict[str, CriterionResult], good: bool) -> list[str]:
             )
     for phrase in criteria["hedging"].evidence:
         tips.append(f"Cut '{phrase}' — it buries the message. Say it plainly and kindly.")
-    tips.extend(_ADVICE_MISSING[name] for name in POSITIVE if not criteria[name].passed)
+    missing = [name for name in POSITIVE if not criteria[name].passed and not (name == "request" and thanks)]
+    tips.extend(_ADVICE_MISSING[name] for name in missing)
     if good and not tips:
         tips.append("This is specific, observable and shows the impact: it's ready to deliver.")
     return tips
@@ -738,9 +747,12 @@ def _template(text: str, found: dict[str, list[_Match]]) -> str:
     else:
         effect = _piece(text, impact.start, sentence_at(impact.start).end)
         effect = f", {effect}." if same_sentence else f". {effect[:1].upper() + effect[1:]}."
+    thanks = PRAISE_CLOSE.search(text)
     if found["request"]:
         ask = sentence_at(found["request"][0].start)
         request = " ".join(ask.text[:400].split())[:300]
+    elif thanks:  # praise ends with the thanks, not with an ask
+        request = " ".join(sentence_at(thanks.start()).text[:400].split())[:300]
     else:
         request = "[What you'd like to happen next.]"
     return f"{first}{effect} {request}"

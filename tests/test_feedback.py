@@ -307,3 +307,13 @@ def test_accuracy_on_labelled_dataset(checker: FeedbackChecker) -> None:
     correct = sum(checker.check(row["text"]).good == row["good"] for row in rows)
     accuracy = correct / len(rows)
     assert accuracy >= 0.90, f"good accuracy {accuracy:.3f} on {len(rows)} labelled examples"
+
+
+def test_praise_that_thanks_is_not_asked_for_a_next_step(checker: FeedbackChecker) -> None:
+    """ "Next time, could you…?" after a thank-you reads as a correction: praise ends with the thanks."""
+    praise = checker.check("In Monday's meeting you summarised the options clearly. Thank you for that.")
+    assert not any("happen next" in tip for tip in praise.suggestions)
+    assert praise.template.endswith("Thank you for that.") and "[What you'd like" not in praise.template
+    # A bare "Thanks." also signs off criticism, which still gets asked for the next step.
+    criticism = checker.check("You missed the deadline on Friday and the client waited. Thanks.")
+    assert any("happen next" in tip for tip in criticism.suggestions)
