@@ -108,3 +108,14 @@ def test_a_new_answer_opens_with_the_playbooks_bottom_line_cited(rt: Runtime) ->
     cited = int(re.findall(r"\[(\d+)\]", first)[-1])
     assert answer.sources[cited - 1].heading.endswith("In short")
     assert "Here is how I would approach this" not in answer.answer
+
+
+def test_a_quick_answer_that_says_the_bottom_line_is_not_followed_by_it_again(rt: Runtime) -> None:
+    """ "Should I say something?" gets "Raise it…" once: the playbook's bottom line says the same and is left out;
+    a quick answer on another decision ("Should I cancel?") keeps the bottom line after it."""
+    same = rt.coach.ask("My mentee never prepares anything for our sessions. Should I say something?", persist=False)
+    assert same.answer.startswith("**Should I raise it") and "**In short:**" not in same.answer
+    other = rt.coach.ask(
+        "My mentee's father died on Sunday and our monthly session is on Thursday. Should I cancel it?", persist=False
+    )
+    assert "**In short:**" in other.answer.split("\n\n")[1]

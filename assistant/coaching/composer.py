@@ -20,6 +20,7 @@ from assistant.details import Details
 # Leads that only announce the answer's shape; a playbook's bottom line replaces them ("Here is a plan for your
 # conversation with Noor on Thursday" stays: it says who and when).
 FORMULA_NEEDS = ("advice", "prepare", "conversation")
+RESTATES = 0.6  # share of content words at which a quick answer already says the playbook's bottom line
 _SECTION_HEADINGS = {section: heading for heading, section in SECTION_BY_HEADING.items()}
 _WORD = re.compile(r"[a-z']+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
@@ -92,6 +93,14 @@ def section_citations(book: Playbook, chunk_numbers: Sequence[tuple[str, int]]) 
             if last == title and section not in found:
                 found[section] = n
     return found
+
+
+def _restates(first: str, second: str) -> bool:
+    """Most of the shorter text's content words are in the other ("Raise it. … name one or two actions…" and
+    "Raise it rather than … name one or two missed actions…"). Over every playbook, a quick answer and its own
+    bottom line share at most 0.45 of their words unless one restates the other (0.6 and up)."""
+    a, b = content_words(first), content_words(second)
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= RESTATES
 
 
 def content_words(text: str) -> frozenset[str]:
@@ -281,6 +290,8 @@ class Composer:
             situation = self.words["follow_up"].format(situation=plan.follow_up_of)
             lead = f"{situation} {lead[0].lower()}{lead[1:]}" if lead else situation
         if gist:
+            if plan.quick_answer and _restates(plan.quick_answer.answer, gist):
+                return lead  # the quick answer above already said the bottom line
             return f"{lead}\n\n{self._bottom_line(main)}" if lead else self._bottom_line(main)
         why = first_sentences(main.playbook.why, 2)
         return f"{lead} {why}{main.cite('why')}".strip() if why else lead
