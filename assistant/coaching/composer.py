@@ -16,11 +16,11 @@ from typing import Any
 from assistant.coaching.playbooks import SECTION_BY_HEADING, Playbook, QuickAnswer
 from assistant.details import Details
 
-# Which playbook section a heading's chunk holds, so each line can cite the chunk it came from.
 # Leads that only announce the answer's shape; a playbook's bottom line replaces them ("Here is a plan for your
 # conversation with Noor on Thursday" stays: it says who and when).
 FORMULA_NEEDS = ("advice", "prepare", "conversation")
 RESTATES = 0.6  # share of content words at which a quick answer already says the playbook's bottom line
+# Which playbook section a heading's chunk holds, so each line can cite the chunk it came from.
 _SECTION_HEADINGS = {section: heading for heading, section in SECTION_BY_HEADING.items()}
 _WORD = re.compile(r"[a-z']+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")

@@ -90,6 +90,8 @@ FOLLOW_UP_BOOST = 0.05  # with followups.blended_scores' weights, tuned on the d
 CONTEXT_TURNS = 2
 NEWS_RUNNER_UP = 2  # news to give, matched to an advice playbook: a conversation playbook this high replaces it
 MIN_WORDS = 3  # a first message shorter than this ("Priya", "help") is answered with a question
+NEED_BY_MODE = {"feedback": "feedback", "prepare": "conversation"}
+MODE_BY_NEED = {"conversation": "prepare", "feedback": "feedback", "praise": "feedback", "practice": "practice"}
 # Words that ask for help without saying about what: "I need some advice", "quick question about my mentee".
 _ASKING_WORDS = (
     "advice help question questions tip tips mentee mentor mentoring need needs want wanted please hi hello hey "
@@ -103,10 +105,6 @@ def says_nothing_yet(message: str) -> bool:
     """A name or a word or two, or only a request for help: no situation to match, however close a phrasing is."""
     words = re.findall(r"[a-z']+", message.lower())
     return len(message.split()) < MIN_WORDS or all(w in _ASKING_ONLY for w in words)
-
-
-NEED_BY_MODE = {"feedback": "feedback", "prepare": "conversation"}
-MODE_BY_NEED = {"conversation": "prepare", "feedback": "feedback", "praise": "feedback", "practice": "practice"}
 
 
 @dataclass(frozen=True)
