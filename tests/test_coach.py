@@ -427,3 +427,20 @@ def test_an_email_is_written_to_the_mentee_only_when_the_mentor_sends_it(tmp_pat
     hers = rt.coach.ask("help her word the counter-offer email", session_id=offer.session)
     assert "Hi Nour," not in hers.answer
     assert hers.extras["playbooks"] == ["preparing-a-mentee-for-a-salary-negotiation"]
+
+
+def test_what_the_mentee_might_ask_stays_with_the_conversation(tmp_path: Path, built_dir: Path) -> None:
+    """A reaction of feeling ("what if she gets defensive?") moves to the playbook for it; what the mentee might
+    ask ("whether she can reapply") is part of the same conversation, whatever playbook its words resemble."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(built_dir, data)
+    rt = Runtime(make_settings(data))
+    first = rt.coach.ask(
+        "I have to tell Dana, one of my analysts, that her promotion to senior didn't get approved this cycle."
+    )
+    asked = rt.coach.ask("what if she asks whether she can reapply next cycle?", session_id=first.session)
+    assert asked.extras["playbooks"][0] in ("delivering-bad-news", "when-a-mentee-is-passed-over-for-promotion")
+    felt = rt.coach.ask("what if she gets defensive?", session_id=first.session)
+    assert "defensive" in felt.extras["playbooks"][0]

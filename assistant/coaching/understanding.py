@@ -233,10 +233,11 @@ class Understanding:
         scores = self._follow_up_scores(message, readings, previous)
         if previous[0].need == "conversation" and asks_how_to_open(message):
             scores = {}  # the plan for this conversation already holds its opening line: the answer starts from it
-        reaction = readings["reaction"]
-        if own_conversation and reaction is not None and reaction.top and reaction.confidence != "unsure":
-            # "What if he gets defensive?" in the mentor's own conversation: the playbook for that moment.
-            scores[reaction.top.playbook.id] = max(scores.values(), default=0.0) + 1.0
+        felt = readings["reaction"] if _feels(message) else None
+        if own_conversation and felt is not None and felt.top and felt.confidence == "sure":
+            # "What if he gets defensive?" in the mentor's own conversation: the playbook for that moment. What
+            # the mentee might say or ask ("what if she asks why?") stays with the conversation's own guidance.
+            scores[felt.top.playbook.id] = max(scores.values(), default=0.0) + 1.0
         if own_conversation and _CLOSING.search(message) and CLOSING_PLAYBOOK in self.playbooks:
             scores[CLOSING_PLAYBOOK] = max(scores.values(), default=0.0) + 1.0  # the close of this conversation
         if own_conversation and not _MENTEE_PREPARES.search(message):
@@ -457,6 +458,18 @@ def _quoted_start(message: str, words: int = 14, sentence_words: int = 22) -> st
 
 
 _REACTION_PREDICATE = re.compile(r"\bif ((?:s?he|they) [^,?.!;]{2,60}?)(?: and | but |,|\?|$)", re.I)
+
+
+# A reaction of feeling ("gets defensive", "starts crying", "storms out"), not of words ("says no", "asks why").
+_FEELING = re.compile(
+    r"\bif (?:s?he|they) (?:gets?|starts?|cr(?:y|ies)|storms? (?:out|off)|shuts? down|goes (?:quiet|silent)"
+    r"|breaks? down|loses? (?:it|(?:his|her|their) temper)|bursts? into|walks? out|freezes?|panics?)\b",
+    re.I,
+)
+
+
+def _feels(message: str) -> bool:
+    return bool(_FEELING.search(message))
 
 
 def _first_reaction(message: str) -> str | None:
