@@ -133,3 +133,14 @@ def test_a_mentee_coping_with_change_they_know_about_keeps_the_advice(rt: Runtim
     )
     reading = rt.understanding.read(message, ConversationState())
     assert reading.playbooks[0].id == "helping-a-mentee-through-change-or-reorganisation"
+
+
+def test_a_habit_is_not_praised(rt: Runtime) -> None:
+    """ "Volunteering" reads as praise to the word lists and the tone classifier; a habit that is crowding out the
+    mentee's own project is a problem to work on, never recognition with a thank-you."""
+    message = (
+        "My mentee keeps volunteering for every committee and her actual project is slipping. "
+        "How do I get her to focus?"
+    )
+    reading = rt.understanding.read(message, ConversationState())
+    assert reading.playbooks[0].need != "praise" and reading.need != "praise", reading.playbooks[0].id

@@ -384,11 +384,15 @@ def _steered(chosen: list[Playbook], matches: Matches, details: Details) -> list
     return chosen
 
 
+# "Keeps volunteering for every committee": a habit is how mentors describe a problem, not what they thank.
+_HABIT = re.compile(r"\b(?:keeps?|kept|constantly|repeatedly|all the time|every time)\b", re.I)
+
+
 def _praise_first(chosen: list[Playbook], matches: Matches, details: Details) -> list[Playbook]:
     """The parse reads praise ("it went really well", "he handled it calmly") where the encoder only sees the
     topic ("presented to the leadership team… I want to tell him" is closest to delivering news): a praise
     playbook among the leading candidates answers it."""
-    if not chosen or not details.is_praise or chosen[0].need == "praise":
+    if not chosen or not details.is_praise or chosen[0].need == "praise" or _HABIT.search(details.behavior or ""):
         return chosen
     praise = next((m.playbook for m in matches.ranked if m.playbook.need == "praise"), None)
     return [praise] if praise else chosen
