@@ -31,6 +31,7 @@ CITE = re.compile(r"\[(\d+)\]")
         ("My mentee is leaving the NHS to start a private practice. What should I help her think about?", False),
         ("What is best practice for a first mentoring session?", False),
         ("Can we do a practice run first?", True),
+        ("Let's practise the conversation with Omar.", True),
         ("I'd like to practise giving Sam feedback before Friday.", True),
         ("My mentee keeps asking me for the answers to her exam practice questions. What do I do?", False),
         ("She wants to practise her interview answers with me. How should I run it?", False),

@@ -19,7 +19,7 @@ _PRACTICE = re.compile(r"\bpracti[cs](?:e|ing)\b", re.IGNORECASE)
 # "a practice run", "practice mode": the noun names a rehearsal only in front of these.
 _REHEARSAL_NOUNS = {"run", "session", "conversation", "round", "mode", "go", "attempt", "chat", "call", "meeting"}
 _DOING = {"do", "have", "try", "get"}  # "can we do some practice?" (a business is started, run or joined)
-_MENTOR = {"i", "me", "we", "us", "let"}
+_MENTOR = {"i", "me", "we", "us", "'s", "’s"}  # "'s" is the us of "let's practise"
 
 
 def asks_to_practise(message: str) -> bool:
