@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from assistant.coaching.citations import drop_unknown_citations
-from assistant.coaching.understanding import Reading, Understanding, says_nothing_yet
+from assistant.coaching.understanding import Reading, Understanding
 from assistant.ingestion import own_documents
 from assistant.knowledge import Ingestor
 from assistant.llm import BackendError, ChatBackend, CoachRequest, RequestCancelled
@@ -272,7 +272,7 @@ class Coach:
     ) -> Answer:
         """No playbook fits well enough: name the closest covered situations and ask one question, no tips."""
         close = reading.alternatives if relevance >= RELEVANCE_FLOOR else []
-        if not text and says_nothing_yet(query) and not reading.follow_up_of:
+        if not text and reading.says_nothing:
             # A name alone is close to nothing in particular: the nearest situations would be noise.
             close, text = [], self.offline.too_short(reading.mentee_name)
         return Answer(

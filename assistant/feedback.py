@@ -497,7 +497,7 @@ class FeedbackChecker:
             score=score,
             good=good,
             criteria=criteria,
-            suggestions=_suggestions(criteria, good, thanks=bool(PRAISE_CLOSE.search(clean))),
+            suggestions=_suggestions(criteria, good, thanks=bool(found["thanks"])),
             template=_template(clean, found),
             spans=spans,
         )
@@ -511,6 +511,7 @@ def _analyse(text: str) -> dict[str, list[_Match]]:
     found["situation"] = _find(SITUATION, text)
     found["behavior"] = _behaviour(text)
     found["request"] = _merge(_find(REQUEST, text), _imperatives(sentences))
+    found["thanks"] = _find(PRAISE_CLOSE, text)  # not a criterion: it closes praise where a request would
     found["impact"] = _impact(text, sentences, found["behavior"], found["request"])
     found["judgmental"] = _outside(_find(JUDGMENTAL, text), quotes)
     found["absolute"] = _outside(_outside(_find(ABSOLUTE, text), quotes), _find(_ABSOLUTE_OK, text))
@@ -747,12 +748,9 @@ def _template(text: str, found: dict[str, list[_Match]]) -> str:
     else:
         effect = _piece(text, impact.start, sentence_at(impact.start).end)
         effect = f", {effect}." if same_sentence else f". {effect[:1].upper() + effect[1:]}."
-    thanks = PRAISE_CLOSE.search(text)
-    if found["request"]:
-        ask = sentence_at(found["request"][0].start)
+    if found["request"] or found["thanks"]:  # praise ends with the thanks, not with an ask
+        ask = sentence_at((found["request"] or found["thanks"])[0].start)
         request = " ".join(ask.text[:400].split())[:300]
-    elif thanks:  # praise ends with the thanks, not with an ask
-        request = " ".join(sentence_at(thanks.start()).text[:400].split())[:300]
     else:
         request = "[What you'd like to happen next.]"
     return f"{first}{effect} {request}"
@@ -765,7 +763,7 @@ def _empty_report(text: str) -> FeedbackReport:
         "Write the feedback you want to give: one or two sentences about a specific moment, what they did and "
         "what it led to."
     ]
-    return FeedbackReport(text, 0, False, criteria, tips, _template("", {n: [] for n in POSITIVE}), [])
+    return FeedbackReport(text, 0, False, criteria, tips, _template("", {n: [] for n in (*POSITIVE, "thanks")}), [])
 
 
 def _non_english_report(text: str) -> FeedbackReport:

@@ -101,7 +101,7 @@ _ASKING_WORDS = (
 _ASKING_ONLY = frozenset(_ASKING_WORDS.split())
 
 
-def says_nothing_yet(message: str) -> bool:
+def _says_nothing_yet(message: str) -> bool:
     """A name or a word or two, or only a request for help: no situation to match, however close a phrasing is."""
     words = re.findall(r"[a-z']+", message.lower())
     return len(message.split()) < MIN_WORDS or all(w in _ASKING_ONLY for w in words)
@@ -138,6 +138,7 @@ class Reading:
     focus: str | None = None  # a follow-up on the same playbook: the lines that answer it come first
     restate: bool = True  # a follow-up's lead quotes the mentor's situation (only the first follow-up does)
     new_playbook: bool = False  # a follow-up moved away from the guidance the last answer drew on
+    says_nothing: bool = False  # a first message with no situation in it: a name, a word, only "help"
 
     @property
     def understood(self) -> bool:
@@ -199,9 +200,9 @@ class Understanding:
         previous = [self.playbooks[i] for i in state.playbook_ids if i in self.playbooks]
         if not previous:
             # A name or a word or two carries no situation; asking beats guessing.
-            chosen = [] if says_nothing_yet(message) else [m.playbook for m in alone.chosen()]
-            chosen = _steered(chosen, alone, details)
-            return self._reading(message, chosen, details, name, alone, mode)
+            nothing = _says_nothing_yet(message)
+            chosen = _steered([] if nothing else [m.playbook for m in alone.chosen()], alone, details)
+            return replace(self._reading(message, chosen, details, name, alone, mode), says_nothing=nothing)
         thread = _quoted_start(state.user_turns[0]) if state.user_turns else previous[0].title
         # The situation is quoted back once; after that the answers say only how they connect ("If Dana cries").
         restate = len(state.user_turns) <= 1
@@ -233,7 +234,7 @@ class Understanding:
         scores = self._follow_up_scores(message, readings, previous)
         if previous[0].need == "conversation" and asks_how_to_open(message):
             scores = {}  # the plan for this conversation already holds its opening line: the answer starts from it
-        felt = readings["reaction"] if _feels(message) else None
+        felt = readings["reaction"] if _FEELING.search(message) else None
         if own_conversation and felt is not None and felt.top and felt.confidence == "sure":
             # "What if he gets defensive?" in the mentor's own conversation: the playbook for that moment. What
             # the mentee might say or ask ("what if she asks why?") stays with the conversation's own guidance.
@@ -470,10 +471,6 @@ _FEELING = re.compile(
     r"|breaks? down|loses? (?:it|(?:his|her|their) temper)|bursts? into|walks? out|freezes?|panics?)\b",
     re.I,
 )
-
-
-def _feels(message: str) -> bool:
-    return bool(_FEELING.search(message))
 
 
 def _first_reaction(message: str) -> str | None:
