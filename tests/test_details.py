@@ -114,10 +114,14 @@ def test_details_suite_meets_its_bounds(rt: Runtime) -> None:
     # Floors just under today's measurement, so a regression fails here. The test split grew by 46 cases written
     # without looking at the parser's output (varied voices: lower case, non-native English, quotes, several people);
     # on it the target of 0.90 is not reached for situation and behaviour yet (docs/evals.md).
+    # The dev split grew by 150 rows written by someone who never saw the parser's output (names that are also
+    # words, passive and lower-case voices, mixed praise and problems): on them the parser does worse than on the
+    # rows it was tuned on, so dev now sits below the 0.90 it used to (docs/evals.md).
+    dev_floor = {"name": 0.95, "situation": 0.80, "behavior": 0.84, "impact": 0.85, "request": 0.98}
     test_floor = {"name": 0.95, "situation": 0.83, "behavior": 0.88, "impact": 0.90, "request": 0.95}
     for field in details_suite.FIELDS:
         assert metrics[field] == metrics["test"][field]
-        assert metrics["dev"][field] >= 0.90, (field, metrics["dev"])
+        assert metrics["dev"][field] >= dev_floor[field], (field, metrics["dev"])
         assert metrics["test"][field] >= test_floor[field], (field, metrics["test"])
-    # Praise or problem, by the tone classifier trained on dev (0.837 on test; the word count alone gave 0.733).
+    # Praise or problem, by the tone classifier trained on dev (0.849 on test; the word count alone gave 0.733).
     assert metrics["praise_accuracy"] >= 0.80, metrics["test"]

@@ -48,6 +48,7 @@ EVENT_NOUNS = {
 # fmt: on
 # fmt: off
 # Not "to": "late to the review", "show up to the briefing" name where someone went, which is the behaviour.
+_OCCASION_PREPS = {"to", "for", "at"}  # "late to the workshop on Tuesday"
 _SITUATION_PREPS = {"during", "in", "at", "on", "after", "over", "since", "for", "before", "throughout"}
 # fmt: on
 # fmt: off
@@ -704,7 +705,7 @@ class _Reader:
             if self._in_content(token):
                 continue
             if i not in picked and i not in verbs and self._is_situation(token):
-                picked.update(self._without_effects(token))
+                picked.update(self._without_effects(self._occasion_of(token)))
         picked |= self._fronted()
         for verb in self.behavior_verbs:  # "My report Lin, when the auditor questioned her numbers, she walked out"
             for child in verb.children:
@@ -713,6 +714,18 @@ class _Reader:
         if not picked:
             picked = self._situation_around()
         return self._whole_words(picked)
+
+    def _occasion_of(self, time: Token) -> Token:
+        """ "Late to the client workshop on Tuesday", "the deck for the investor pitch on Monday": a time that dates
+        an occasion rather than the act; the setting is the occasion with its time."""
+        noun = time.head
+        if not _is_time(time) and not any(_is_time(c) for c in time.children):
+            return time
+        if noun.pos_ != "NOUN" or noun.dep_ != "pobj" or noun.head.lower_ not in _OCCASION_PREPS:
+            return time
+        if self.people.of(noun) is not None or noun.lemma_.lower() in OTHER_PEOPLE:
+            return time
+        return noun.head
 
     def _whole_words(self, picked: set[int]) -> set[int]:
         """The tokenizer splits "check-in" and "follow-up" at the hyphen; a phrase keeps the word whole."""

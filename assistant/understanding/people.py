@@ -248,6 +248,8 @@ def _acts_as_person(span: Span) -> bool:
     resumed = span.end < len(span.doc) and span.doc[span.end].lower_ in ("he", "she")
     if resumed and span.doc[span.end].dep_ == "nsubj" and dep in ("dep", "npadvmod", "nsubj", "appos"):
         return True  # "my mentee Ravi he not listen…": the name, then a pronoun as the verb's subject
+    if _starts_as_subject(span):
+        return True
     if dep in ("oprd", "attr") and gov.lemma_.lower() in ("call", "name"):
         return True  # "my mentee is called Zanele"
     if _heads_the_notes(span):
@@ -556,7 +558,7 @@ def _resolve(
     if speaker is not None and found:
         return None, False
     if len(found) == 1:
-        return found[0], not _could_be_unlisted(pronoun, found[0], owner)
+        return found[0], not (_could_be_unlisted(pronoun, found[0], owner) or _acted_on_someone(pronoun, owner))
     if not found:
         chosen = created.get(pronoun.i) or Person(len(persons), mentions=[(pronoun.i, pronoun.i + 1)])
         if pronoun.i not in created:  # "He didn't show up…": someone not named
@@ -569,13 +571,22 @@ def _resolve(
         # sentence who could be meant, the governing subject is only the likelier reading.
         sent = pronoun.sent
         rivals = [p for p in found if p is not same and any(sent.start <= s < sent.end for s, _ in p.mentions)]
-        return same, not rivals
+        return same, not rivals and not _acted_on_someone(pronoun, owner)
     if _mentor_speaks_of(pronoun):
         # "I want *him* to…", "I'll talk to *her*": the mentor means the one they last said did something.
         latest = _latest_subject(pronoun, found, owner)
         if latest is not None:
             return latest, True
     return min(found, key=lambda p: (p.name is None, p.first)), False
+
+
+def _acted_on_someone(pronoun: Token, owner: dict[int, int]) -> bool:
+    """ "Ngozi walked the CFO through the figures and didn't flinch when *he* challenged them": a subject pronoun
+    after someone was acted on in its sentence could mean them, even one no Person was made for."""
+    if pronoun.dep_ not in ("nsubj", "nsubjpass"):
+        return False
+    before = pronoun.doc[pronoun.sent.start : pronoun.i]
+    return any(t.dep_ in ("dobj", "dative") and t.lemma_.lower() in PERSON_NOUNS and t.i not in owner for t in before)
 
 
 def _resumed_name(pronoun: Token, persons: list[Person], owner: dict[int, int]) -> Person | None:
@@ -680,6 +691,19 @@ def _by_mentor(word: Token, people: People) -> bool:
         if node.dep_ == "ROOT" or node.head.i == node.i:
             return node.pos_ in ("VERB", "AUX", "NOUN")  # imperative: "help me prepare", "feedback for Tariq"
         node = node.head
+
+
+def _starts_as_subject(span: Span) -> bool:
+    """The small parser misreads some sentences that open with a name: "Omar babysat the release" (the verb taken
+    for a noun, the name for its compound), "Serwaa and I don't click" (the name left as a fragment). A name the
+    tagger marks as a person, first in its sentence, before a verb-like word or "and I", is the one acting."""
+    head, doc = span.root, span.doc
+    if head.ent_type_ != "PERSON" or not span[0].is_sent_start or span.end >= len(doc):
+        return False
+    after = doc[span.end]
+    if head.dep_ == "compound" and head.head.i == span.end and after.dep_ == "ROOT":
+        return True
+    return after.lower_ == "and" and span.end + 1 < len(doc) and doc[span.end + 1].lower_ in ("i", "me")
 
 
 def _named_mentee(people: People) -> Person | None:
