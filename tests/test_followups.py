@@ -112,3 +112,19 @@ def test_follow_ups_move_for_news_and_reactions_and_stay_otherwise(rt: Runtime) 
         ["My mentee Ada keeps missing the deadlines on her weekly reports.", "what else should I keep in mind?"],
     )
     assert stays == ["feedback-on-missed-deadlines", "feedback-on-missed-deadlines"]
+
+
+@pytest.mark.parametrize(
+    ("first", "news"),
+    [
+        ("My mentee Efua is preparing for a panel interview for a ward sister post next Tuesday.", "she got it!!"),
+        ("Kwame, who I mentor, is nervous about defending his thesis chapter to the review board.", "he passed!"),
+    ],
+)
+def test_news_of_a_success_moves_the_thread_to_recognition(rt: Runtime, first: str, news: str) -> None:
+    """Whatever the thread was preparing for, "she got it!!" asks how to recognise the success."""
+    understanding = rt.understanding
+    state = next_state(understanding, ConversationState(), first, understanding.read(first, ConversationState()))
+    assert understanding.playbooks[state.playbook_ids[0]].need != "praise"
+    reading = understanding.read(news, state)
+    assert reading.playbooks[0].need == "praise", reading.playbooks[0].id

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import nh3
 
-from assistant.coaching.followups import FollowUpChooser, asks_how_to_open, blended_scores
+from assistant.coaching.followups import FollowUpChooser, asks_how_to_open, blended_scores, fits_outcome, outcome
 from assistant.coaching.matcher import SURE, Matches, SituationMatcher
 from assistant.coaching.needs import NeedClassifier
 from assistant.coaching.playbooks import Playbook
@@ -241,6 +241,11 @@ class Understanding:
             scores[felt.top.playbook.id] = max(scores.values(), default=0.0) + 1.0
         if own_conversation and _CLOSING.search(message) and CLOSING_PLAYBOOK in self.playbooks:
             scores[CLOSING_PLAYBOOK] = max(scores.values(), default=0.0) + 1.0  # the close of this conversation
+        if outcome(message) == "success" and previous[0].need != "praise":
+            # "She got it!!!": whatever the thread was about, the news now asks for recognition.
+            praise = [i for i in scores if fits_outcome(self.playbooks[i], "success")]
+            if praise:
+                scores[max(praise, key=scores.__getitem__)] = max(scores.values()) + 1.0
         if own_conversation and not _MENTEE_PREPARES.search(message):
             scores = {i: v for i, v in scores.items() if self.playbooks[i].need != "prepare"}
         if scores and (alone.confidence != "unsure" or context.confidence != "unsure"):
