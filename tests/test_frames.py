@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.coaching.playbooks import Playbook
 from assistant.coaching.understanding import CONDUCT, MISTREATMENT, ConversationState
 from assistant.runtime import Runtime
 from assistant.understanding import parse
@@ -104,15 +105,20 @@ def test_mixed_praise_and_a_problem_gets_feedback(rt: Runtime) -> None:
     assert reading.need == "feedback" and reading.playbooks[0].need != "praise"
 
 
+def _first_playbook_for_news(rt: Runtime, message: str) -> Playbook:
+    """The parse reads the message as news the mentor still has to give; the playbook the coach answers from."""
+    assert parse(message).is_news
+    return rt.understanding.read(message, ConversationState()).playbooks[0]
+
+
 def test_news_the_mentor_must_give_is_a_conversation_not_praise(rt: Runtime) -> None:
     """The encoder hears a setback and leans to recognising the effort; the parse reads news still to be told."""
     message = (
         "I need to tell Marco, a junior designer I mentor, that the client rejected his logo concept and we're "
         "going with another designer's. He was really proud of it."
     )
-    assert parse(message).is_news
-    reading = rt.understanding.read(message, ConversationState())
-    assert reading.playbooks[0].need == "conversation", reading.playbooks[0].id
+    first = _first_playbook_for_news(rt, message)
+    assert first.need == "conversation", first.id
 
 
 def test_news_the_mentee_has_not_heard_is_told_not_coped_with(rt: Runtime) -> None:
@@ -122,9 +128,7 @@ def test_news_the_mentee_has_not_heard_is_told_not_coped_with(rt: Runtime) -> No
         "My mentee Omar is being moved to another team in the reorganisation and doesn't know yet. "
         "I have to tell him Monday."
     )
-    assert parse(message).is_news
-    reading = rt.understanding.read(message, ConversationState())
-    assert reading.playbooks[0].id == "delivering-bad-news", reading.playbooks[0].id
+    assert _first_playbook_for_news(rt, message).id == "delivering-bad-news"
 
 
 def test_a_mentee_coping_with_change_they_know_about_keeps_the_advice(rt: Runtime) -> None:

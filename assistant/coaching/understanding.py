@@ -238,14 +238,14 @@ class Understanding:
         if own_conversation and felt is not None and felt.top and felt.confidence == "sure":
             # "What if he gets defensive?" in the mentor's own conversation: the playbook for that moment. What
             # the mentee might say or ask ("what if she asks why?") stays with the conversation's own guidance.
-            scores[felt.top.playbook.id] = max(scores.values(), default=0.0) + 1.0
+            _prefer(scores, felt.top.playbook.id)
         if own_conversation and _CLOSING.search(message) and CLOSING_PLAYBOOK in self.playbooks:
-            scores[CLOSING_PLAYBOOK] = max(scores.values(), default=0.0) + 1.0  # the close of this conversation
+            _prefer(scores, CLOSING_PLAYBOOK)  # the close of this conversation
         if outcome(message) == "success" and previous[0].need != "praise":
             # "She got it!!!": whatever the thread was about, the news now asks for recognition.
             praise = [i for i in scores if fits_outcome(self.playbooks[i], "success")]
             if praise:
-                scores[max(praise, key=scores.__getitem__)] = max(scores.values()) + 1.0
+                _prefer(scores, max(praise, key=scores.__getitem__))
         if own_conversation and not _MENTEE_PREPARES.search(message):
             scores = {i: v for i, v in scores.items() if self.playbooks[i].need != "prepare"}
         if scores and (alone.confidence != "unsure" or context.confidence != "unsure"):
@@ -381,6 +381,11 @@ _HAPPENED_TO = re.compile(
     r"|(?:has |have |just )?(?:asked|asks|wants|wanted) me to\b)\b",
     re.I,
 )
+
+
+def _prefer(scores: dict[str, float], playbook_id: str) -> None:
+    """A rule that knows the answer puts its playbook above every score the chooser gave."""
+    scores[playbook_id] = max(scores.values(), default=0.0) + 1.0
 
 
 def _steered(chosen: list[Playbook], matches: Matches, details: Details) -> list[Playbook]:

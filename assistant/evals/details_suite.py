@@ -216,8 +216,9 @@ def compute(cases: list[Case]) -> dict[str, Any]:
         if subset:
             metrics[split] = {f: rounded(statistics.fmean(c["fields"][f]["match"] for c in subset)) for f in FIELDS}
             metrics[split]["cases"] = len(subset)
-            if _praise_accuracy(subset) is not None:
-                metrics[split]["praise_accuracy"] = _praise_accuracy(subset)
+            accuracy = _praise_accuracy(subset)
+            if accuracy is not None:
+                metrics[split]["praise_accuracy"] = accuracy
     # The tone classifier is trained on the dev split: like the fields, the headline is the held-out split's.
     metrics["praise_accuracy"] = _praise_accuracy(held_out)
     metrics["wrong_attribution"] = sum(bool(c["wrong_attribution"]) for c in cases)

@@ -48,8 +48,9 @@ EVENT_NOUNS = {
 # fmt: on
 # fmt: off
 # Not "to": "late to the review", "show up to the briefing" name where someone went, which is the behaviour.
-_OCCASION_PREPS = {"to", "for", "at"}  # "late to the workshop on Tuesday"
 _SITUATION_PREPS = {"during", "in", "at", "on", "after", "over", "since", "for", "before", "throughout"}
+# But a dated occasion is the setting, "to" included: "late to the workshop on Tuesday" (see _occasion_of).
+_OCCASION_PREPS = {"to", "for", "at"}
 # fmt: on
 # fmt: off
 _TIME_WORDS = {
