@@ -458,6 +458,8 @@ def forced(embedder: Embedder, **bands: tuple[float, float | None]) -> SafetyRou
             POSSIBLE,
         ),
         ("He is on antidepressants and says they help; should our sessions change?", POSSIBLE),
+        ("My mentee told me he was arrested at the weekend. What are my obligations?", POSSIBLE),
+        ("He was arrested last month and now says everyone would be better off without him.", CLEAR),
         ("She's devastated about the rejected grant and has been looking up how many pills it would take.", CLEAR),
         ("After his divorce my mentee told me he has started giving away his things and saying goodbye.", CLEAR),
         ("How do I plan the first session with a new mentee?", CLEAR),  # no distress: the score alone decides

@@ -105,7 +105,7 @@ class PatternSet:
 
     def about_distress(self, text: str) -> bool:
         """True when the message is about distress or a life event: grief, a treated condition, pregnancy or
-        leave, illness in the family, strong feelings after a setback."""
+        leave, illness in the family, strong feelings after a setback, an arrest."""
         return bool(self.distress.search(text))
 
     def is_request(self, text: str) -> bool:
