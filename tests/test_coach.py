@@ -294,6 +294,20 @@ def test_follow_up_stays_with_the_conversation_and_its_people(tmp_path: Path, bu
     assert state.playbook_ids == tuple(later.extras["playbooks"]) and state.mentee_name == "Dana"
 
 
+def test_a_follow_up_after_a_safety_escalation_stays_with_that_persons_safety(tmp_path: Path, built_dir: Path) -> None:
+    """The safety message cites no guidance; "what are my first words?" after it is about the mentee at risk,
+    not about the video call it happened on."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(built_dir, data)
+    rt = Runtime(make_settings(data))
+    first = rt.coach.ask("During our video call my mentee Kemi said her family would be better off without her.")
+    assert first.safety.category == "crisis" and first.safety.escalated and not first.sources
+    follow = rt.coach.ask("she's back on the call now, what do I say first?", session_id=first.session)
+    assert follow.extras["playbooks"][0] == "when-someone-may-be-in-crisis"
+
+
 def test_sessions_survive_a_new_process(tmp_path: Path, built_dir: Path) -> None:
     import shutil
 

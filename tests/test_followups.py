@@ -128,3 +128,48 @@ def test_news_of_a_success_moves_the_thread_to_recognition(rt: Runtime, first: s
     assert understanding.playbooks[state.playbook_ids[0]].need != "praise"
     reading = understanding.read(news, state)
     assert reading.playbooks[0].need == "praise", reading.playbooks[0].id
+
+
+@pytest.mark.parametrize(
+    ("first", "news"),
+    [
+        (
+            "My mentee Bongani is preparing for an interview for a site manager job next week.",
+            "update: he didn't get it",
+        ),
+        ("Ines wants help putting together her case for promotion to principal.", "news: they promoted someone else"),
+    ],
+)
+def test_news_of_a_setback_moves_the_thread_to_support(rt: Runtime, first: str, news: str) -> None:
+    """Whatever the thread was preparing for, "he didn't get it" asks how to support the mentee through it."""
+    understanding = rt.understanding
+    state = next_state(understanding, ConversationState(), first, understanding.read(first, ConversationState()))
+    assert SETBACK not in understanding.playbooks[state.playbook_ids[0]].tags
+    reading = understanding.read(news, state)
+    assert SETBACK in reading.playbooks[0].tags, reading.playbooks[0].id
+
+
+@pytest.mark.parametrize(
+    ("first", "reaction", "expected"),
+    [
+        (
+            "I have to talk to my mentee Hana about the bugs that keep slipping through her code reviews.",
+            "when I mentioned it she blamed the QA team for not catching them",
+            "mentee-who-blames-others",
+        ),
+        (
+            "My mentee Tobi keeps turning up late to client calls and I need to raise it.",
+            "I raised it yesterday and he got really angry with me",
+            "when-your-mentee-gets-defensive-or-angry",
+        ),
+    ],
+)
+def test_a_reaction_the_mentee_already_had_moves_the_thread_to_that_moment(
+    rt: Runtime, first: str, reaction: str, expected: str
+) -> None:
+    """ "When I raised it he got angry" is about the anger, as "what if he gets angry?" is, and is no news of a
+    setback ("angry" is a setback word)."""
+    understanding = rt.understanding
+    state = next_state(understanding, ConversationState(), first, understanding.read(first, ConversationState()))
+    assert state.playbook_ids[0] != expected
+    assert understanding.read(reaction, state).playbooks[0].id == expected

@@ -11,6 +11,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import nh3
 
@@ -72,6 +73,13 @@ _CLOSING = re.compile(
     re.I,
 )
 CLOSING_PLAYBOOK = "closing-a-hard-conversation-with-next-steps"
+# The situation a safety escalation was about, carried into the conversation's state (a threat to others is
+# referred on, so its follow-ups are about referring; legal questions keep the thread they came from).
+PLAYBOOK_AFTER_ESCALATION = {
+    "crisis": "when-someone-may-be-in-crisis",
+    "threat": "when-and-how-to-refer",
+    "harassment": "when-a-mentee-discloses-harassment-or-discrimination",
+}
 # Playbook tags: the mentee's own conduct to address, and the mentee mistreated by someone else.
 CONDUCT, MISTREATMENT = "conduct", "mistreatment"
 # "How would he open that conversation?", "help her practise": the mentee's own conversation, where playbooks on
@@ -179,6 +187,7 @@ class Understanding:
                 continue
             sources = [str(s.get("source")) for s in turn.sources]
             cited = [self._by_source[s].id for s in sources if s in self._by_source]
+            cited = cited or self._escalated_playbook(turn.safety)
             if cited:
                 ids = tuple(dict.fromkeys(cited))
                 need = NEED_BY_MODE.get(turn.mode, "advice")
@@ -191,6 +200,16 @@ class Understanding:
             if name:
                 break
         return ConversationState(ids, name, need, tuple(user_turns), frozenset(needs))
+
+    def _escalated_playbook(self, safety: dict[str, Any] | None) -> list[str]:
+        """The playbook for the situation an escalated answer was about: the safety message cites no guidance,
+        yet "what are my first words?" after it is still about that person's safety, not about the call it
+        happened on."""
+        if not safety:
+            return []
+        kind = "threat" if safety.get("threat") else str(safety.get("category"))
+        playbook_id = PLAYBOOK_AFTER_ESCALATION.get(kind)
+        return [playbook_id] if playbook_id in self.playbooks else []
 
     def read(self, message: str, state: ConversationState, mode: str = "auto") -> Reading:
         message = readable_text(message)
@@ -234,18 +253,7 @@ class Understanding:
         scores = self._follow_up_scores(message, readings, previous)
         if previous[0].need == "conversation" and asks_how_to_open(message):
             scores = {}  # the plan for this conversation already holds its opening line: the answer starts from it
-        felt = readings["reaction"] if _FEELING.search(message) else None
-        if own_conversation and felt is not None and felt.top and felt.confidence == "sure":
-            # "What if he gets defensive?" in the mentor's own conversation: the playbook for that moment. What
-            # the mentee might say or ask ("what if she asks why?") stays with the conversation's own guidance.
-            _prefer(scores, felt.top.playbook.id)
-        if own_conversation and _CLOSING.search(message) and CLOSING_PLAYBOOK in self.playbooks:
-            _prefer(scores, CLOSING_PLAYBOOK)  # the close of this conversation
-        if outcome(message) == "success" and previous[0].need != "praise":
-            # "She got it!!!": whatever the thread was about, the news now asks for recognition.
-            praise = [i for i in scores if fits_outcome(self.playbooks[i], "success")]
-            if praise:
-                _prefer(scores, max(praise, key=scores.__getitem__))
+        self._put_first(message, readings, previous, own_conversation, scores)
         if own_conversation and not _MENTEE_PREPARES.search(message):
             scores = {i: v for i, v in scores.items() if self.playbooks[i].need != "prepare"}
         if scores and (alone.confidence != "unsure" or context.confidence != "unsure"):
@@ -280,6 +288,32 @@ class Understanding:
             focus=message,
             restate=restate,
         )
+
+    def _put_first(
+        self,
+        message: str,
+        readings: dict[str, Matches | None],
+        previous: Sequence[Playbook],
+        own_conversation: bool,
+        scores: dict[str, float],
+    ) -> None:
+        """Turns whose kind names the playbook, put above the chooser's scores; the most specific rule last."""
+        news = outcome(message)
+        if news and not fits_outcome(previous[0], news):
+            # "She got it!!!" asks for recognition and "they gave it to someone from outside" for support through
+            # a setback, whatever the thread was about before the news.
+            fitting = [i for i in scores if fits_outcome(self.playbooks[i], news)]
+            if fitting:
+                _prefer(scores, max(fitting, key=scores.__getitem__))
+        if own_conversation and _CLOSING.search(message) and CLOSING_PLAYBOOK in self.playbooks:
+            _prefer(scores, CLOSING_PLAYBOOK)  # the close of this conversation
+        # "What if he gets defensive?" in the mentor's own conversation, or "he got defensive" in any thread: the
+        # playbook for that moment. What the mentee might say or ask ("what if she asks why?") stays with the
+        # conversation's own guidance.
+        feeling = (own_conversation and _FEELING.search(message)) or _REPORTED_FEELING.search(message)
+        felt = readings["reaction"] if feeling else None
+        if felt is not None and felt.top and felt.confidence == "sure":
+            _prefer(scores, felt.top.playbook.id)
 
     def follow_up_readings(
         self, message: str, state: ConversationState, alone: Matches | None = None
@@ -483,9 +517,21 @@ _FEELING = re.compile(
 )
 
 
+# A reaction of feeling the mentee already had ("when I raised it she blamed the design team", "he got defensive
+# and said I'm holding him back"): the moment the follow-up is about, as with one asked about in advance.
+_REPORTED_FEELING = re.compile(
+    r"\b((?:s?he|they) (?:got (?:really |very |quite |a bit |so )?(?:defensive|angry|upset|emotional|tearful)"
+    r"|blamed|cried|started crying|burst into tears|stormed (?:out|off)|shut down|went (?:quiet|silent)"
+    r"|broke down|lost (?:it|(?:his|her|their) (?:temper|cool))|walked out|froze|panicked|snapped at)"
+    r"[^,?.!;]{0,60}?)(?: and | but |,|\?|\.|$)",
+    re.I,
+)
+
+
 def _first_reaction(message: str) -> str | None:
-    """ "what if he gets defensive and says X?" → "my mentee gets defensive": the first reaction asked about."""
-    found = _REACTION_PREDICATE.search(message)
+    """ "what if he gets defensive and says X?" → "my mentee gets defensive": the first reaction asked about, or
+    the first the mentee already had ("she blamed the design team" → "my mentee blamed the design team")."""
+    found = _REACTION_PREDICATE.search(message) or _REPORTED_FEELING.search(message)
     if not found:
         return None
     return "my mentee " + found.group(1).split(" ", 1)[1]
