@@ -148,3 +148,19 @@ def test_a_habit_is_not_praised(rt: Runtime) -> None:
     )
     reading = rt.understanding.read(message, ConversationState())
     assert reading.playbooks[0].need != "praise" and reading.need != "praise", reading.playbooks[0].id
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I need to give feedback to my mentee Tunde about how he runs his team meetings.",
+        "mentee asked me to pass her the questions for the panel interview I'm sitting on. how do I say no nicely",
+    ],
+)
+def test_when_the_mentor_is_the_one_to_speak_the_answer_is_not_how_the_mentee_prepares(
+    rt: Runtime, message: str
+) -> None:
+    """The encoder hears feedback or an interview and offers helping a mentee prepare their own; the mentor is
+    the one who has to speak here."""
+    reading = rt.understanding.read(message, ConversationState())
+    assert reading.playbooks[0].need in ("conversation", "feedback"), reading.playbooks[0].id

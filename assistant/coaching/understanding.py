@@ -89,6 +89,12 @@ _MENTEE_PREPARES = re.compile(
     r"|(?:his|her|their) (?:own )?(?:conversation|meeting|talk|interview|presentation|pitch))\b",
     re.I,
 )
+# The mentor is the one to speak: "help me give him feedback", "I need to tell her", "how do I say no nicely".
+_MENTOR_SPEAKS = re.compile(
+    r"\b(?:help me|I (?:need|have|want|ought|must|should|plan|am going|'m going|'d like|would like) to|I'll|I must"
+    r"|how (?:do|should|can) I) (?:give|tell|raise|say no|break|word|talk to|speak to|sit down with)\b",
+    re.I,
+)
 OWN_CONVERSATION_NEEDS = ("conversation", "feedback", "praise")
 # A new message this long that clearly matches another situation starts a new thread.
 NEW_THREAD_WORDS = 12
@@ -221,6 +227,7 @@ class Understanding:
             # A name or a word or two carries no situation; asking beats guessing.
             nothing = _says_nothing_yet(message)
             chosen = _steered([] if nothing else [m.playbook for m in alone.chosen()], alone, details)
+            chosen = _mentor_speaks_first(chosen, alone, message)
             return replace(self._reading(message, chosen, details, name, alone, mode), says_nothing=nothing)
         thread = _quoted_start(state.user_turns[0]) if state.user_turns else previous[0].title
         # The situation is quoted back once; after that the answers say only how they connect ("If Dana cries").
@@ -471,6 +478,18 @@ def _who_acted(chosen: list[Playbook], matches: Matches, details: Details) -> li
     if MISTREATMENT in top.tags and details.acted_on_others and not details.on_receiving_end:
         return ([b for b in ranked if CONDUCT in b.tags] or chosen)[:1]
     return chosen
+
+
+def _mentor_speaks_first(chosen: list[Playbook], matches: Matches, message: str) -> list[Playbook]:
+    """ "Help me give him feedback", "I need to tell her": the mentor is the one to speak, so a playbook on
+    helping a mentee prepare their own conversation gives way to the leading one on a conversation of the
+    mentor's own (feedback, praise or a hard conversation)."""
+    if not (chosen and chosen[0].need == "prepare" and _MENTOR_SPEAKS.search(message)):
+        return chosen
+    if _MENTEE_PREPARES.search(message):
+        return chosen
+    spoken = [m.playbook for m in matches.ranked if m.playbook.need in OWN_CONVERSATION_NEEDS]
+    return spoken[:1] or chosen
 
 
 def _done_by_mentee(behaviour: str | None) -> bool:
