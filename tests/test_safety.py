@@ -200,6 +200,9 @@ def test_patterns_load_from_yaml_and_cover_every_category() -> None:
         ("I'm scared he's going to hurt someone when he's back on site.", "crisis"),
         ("She is terrified she will hurt herself again.", "crisis"),
         ("A girl in the youth club told my mentee that her stepdad hits her.", "crisis"),
+        # bringing a weapon to work, whoever owns it; not seeing why one is still alive
+        ("The new welder says he's carrying his brother's machete to site from now on.", "crisis"),
+        ("She wrote in the chat that she can't see why she's still alive.", "crisis"),
     ],
 )
 def test_pattern_floor_alone(floor_only: SafetyRouter, text: str, category: str) -> None:
@@ -226,6 +229,8 @@ def test_pattern_floor_alone(floor_only: SafetyRouter, text: str, category: str)
         # Afraid that one's own mistake will hurt someone: a worry about one's own work, not a threat.
         "My mentee is a new nurse and she's scared she's going to hurt someone on the ward. How do I help?",
         "He's worried he'll harm a patient if he rushes the drug round.",
+        "I don't know why he's still here after the reorg; his whole team moved to Leeds.",
+        "She brought a cake knife to the leaving do and it went missing.",
     ],
 )
 def test_pattern_floor_leaves_look_alikes_alone(floor_only: SafetyRouter, text: str) -> None:
