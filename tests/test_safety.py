@@ -203,6 +203,7 @@ def test_patterns_load_from_yaml_and_cover_every_category() -> None:
         # bringing a weapon to work, whoever owns it; not seeing why one is still alive
         ("The new welder says he's carrying his brother's machete to site from now on.", "crisis"),
         ("She wrote in the chat that she can't see why she's still alive.", "crisis"),
+        ("He was taken off the client account because of his accent.", "harassment"),
     ],
 )
 def test_pattern_floor_alone(floor_only: SafetyRouter, text: str, category: str) -> None:
@@ -231,6 +232,8 @@ def test_pattern_floor_alone(floor_only: SafetyRouter, text: str, category: str)
         "He's worried he'll harm a patient if he rushes the drug round.",
         "I don't know why he's still here after the reorg; his whole team moved to Leeds.",
         "She brought a cake knife to the leaving do and it went missing.",
+        # A worry of the mentee's own about who they are: nothing done to them.
+        "He rarely speaks in stand-ups because of his accent. How do I build his confidence?",
     ],
 )
 def test_pattern_floor_leaves_look_alikes_alone(floor_only: SafetyRouter, text: str) -> None:
