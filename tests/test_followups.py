@@ -173,3 +173,14 @@ def test_a_reaction_the_mentee_already_had_moves_the_thread_to_that_moment(
     state = next_state(understanding, ConversationState(), first, understanding.read(first, ConversationState()))
     assert state.playbook_ids[0] != expected
     assert understanding.read(reaction, state).playbooks[0].id == expected
+
+
+def test_the_mentees_own_conversation_ahead_moves_the_thread_to_preparing_it(rt: Runtime) -> None:
+    """After a thread about what happened to the mentee, "he wants to push back; help him get ready" asks how to
+    help the mentee prepare their own conversation."""
+    understanding = rt.understanding
+    first = "My mentee Kofi says his team lead gives every client-facing task to the same two people."
+    state = next_state(understanding, ConversationState(), first, understanding.read(first, ConversationState()))
+    assert understanding.playbooks[state.playbook_ids[0]].need != "prepare"
+    reading = understanding.read("he wants to push back on it at their one-to-one. how do I help him get ready?", state)
+    assert reading.playbooks[0].need == "prepare", reading.playbooks[0].id

@@ -21,6 +21,7 @@ ON_THE_RECEIVING_END = [
     "My apprentice says the site foreman picks on him every single day.",
     "My mentee keeps getting talked over whenever the directors are in the room.",
     "Her team lead rewrites her slides and presents them as his own work.",
+    "My mentee Lena says her designs keep getting dismissed by the senior architect.",
 ]
 DOING_IT_THEMSELVES = [
     "My mentee shouted at a junior colleague in the sprint review.",
@@ -29,6 +30,7 @@ DOING_IT_THEMSELVES = [
     "I raised my voice at my mentee yesterday and I regret it.",
     "My mentee gets flustered whenever the directors ask her a question.",
     "Two of the analysts I mentor told me they are fed up with the rota.",
+    "Her draft was reviewed by me on Friday and it needs another pass.",
 ]
 
 

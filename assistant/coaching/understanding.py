@@ -96,6 +96,13 @@ _MENTOR_SPEAKS = re.compile(
     re.I,
 )
 OWN_CONVERSATION_NEEDS = ("conversation", "feedback", "praise")
+# The mentee is the one to speak: "she wants to raise it with him", "he has to tell the client".
+_MENTEE_WILL_TALK = re.compile(
+    r"\b(?:s?he|they|my mentee)(?:'s| is| are|'re)? (?:wants?|needs?|has|have|going|plans?|planning|hoping|about) to"
+    r" (?:raise|talk|speak|tell|confront|ask|bring|push back|challenge|negotiate|have (?:it|the|a|that))\b",
+    re.I,
+)
+MENTEE_CONVERSATION_PLAYBOOK = "helping-a-mentee-prepare-for-a-hard-conversation"
 # A new message this long that clearly matches another situation starts a new thread.
 NEW_THREAD_WORDS = 12
 # Fused-score head start, for a follow-up, of the conversation's playbook and its related ones (a top fused
@@ -314,6 +321,12 @@ class Understanding:
                 _prefer(scores, max(fitting, key=scores.__getitem__))
         if own_conversation and _CLOSING.search(message) and CLOSING_PLAYBOOK in self.playbooks:
             _prefer(scores, CLOSING_PLAYBOOK)  # the close of this conversation
+        if previous[0].need != "prepare" and _MENTEE_WILL_TALK.search(message) and _MENTEE_PREPARES.search(message):
+            # "She wants to raise it with him; how do I help her get ready?": the mentee's own conversation now.
+            prepare = [i for i in scores if self.playbooks[i].need == "prepare"]
+            fallback = [MENTEE_CONVERSATION_PLAYBOOK] if MENTEE_CONVERSATION_PLAYBOOK in self.playbooks else []
+            for playbook_id in [max(prepare, key=scores.__getitem__)] if prepare else fallback:
+                _prefer(scores, playbook_id)
         # "What if he gets defensive?" in the mentor's own conversation, or "he got defensive" in any thread: the
         # playbook for that moment. What the mentee might say or ask ("what if she asks why?") stays with the
         # conversation's own guidance.

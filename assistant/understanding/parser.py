@@ -410,9 +410,10 @@ class _Reader:
         mentee), or, with no one named, a phrasal act on the mentee ("she keeps getting talked over"). A bare
         participle is usually a state ("she gets flustered", "they are fed up"), not something done to them."""
         if agents:
-            return self._refers_to_mentee(undergoer) and not any(
-                a.lower_ in MENTOR_WORDS or self._refers_to_mentee(a) for a in agents
-            )
+            # "her ideas get dismissed by the architect": an act on what is the mentee's counts too
+            owners = [c for c in undergoer.children if c.dep_ == "poss"]
+            undergone = any(self._refers_to_mentee(t) for t in (undergoer, *owners))
+            return undergone and not any(a.lower_ in MENTOR_WORDS or self._refers_to_mentee(a) for a in agents)
         phrasal = any(c.dep_ == "prt" for c in verb.children)
         return phrasal and self.people.is_mentee(undergoer) and verb.lemma_ not in STATE_PHRASALS
 
