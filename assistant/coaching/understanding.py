@@ -324,9 +324,10 @@ class Understanding:
         if previous[0].need != "prepare" and _MENTEE_WILL_TALK.search(message) and _MENTEE_PREPARES.search(message):
             # "She wants to raise it with him; how do I help her get ready?": the mentee's own conversation now.
             prepare = [i for i in scores if self.playbooks[i].need == "prepare"]
-            fallback = [MENTEE_CONVERSATION_PLAYBOOK] if MENTEE_CONVERSATION_PLAYBOOK in self.playbooks else []
-            for playbook_id in [max(prepare, key=scores.__getitem__)] if prepare else fallback:
-                _prefer(scores, playbook_id)
+            if prepare:
+                _prefer(scores, max(prepare, key=scores.__getitem__))
+            elif MENTEE_CONVERSATION_PLAYBOOK in self.playbooks:
+                _prefer(scores, MENTEE_CONVERSATION_PLAYBOOK)
         # "What if he gets defensive?" in the mentor's own conversation, or "he got defensive" in any thread: the
         # playbook for that moment. What the mentee might say or ask ("what if she asks why?") stays with the
         # conversation's own guidance.
