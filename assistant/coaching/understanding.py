@@ -110,6 +110,10 @@ NEW_THREAD_WORDS = 12
 FOLLOW_UP_BOOST = 0.05  # with followups.blended_scores' weights, tuned on the dev conversations
 CONTEXT_TURNS = 2
 NEWS_RUNNER_UP = 2  # news to give, matched to an advice playbook: a conversation playbook this high replaces it
+# A praise playbook this close to the best closeness answers praise the parse reads, when the fused ranking left
+# every praise playbook out (a well-received presentation: 0.07 behind; interview preparation misread as praise:
+# 0.25 behind).
+PRAISE_WITHIN = 0.1
 MIN_WORDS = 3  # a first message shorter than this ("Priya", "help") is answered with a question
 NEED_BY_MODE = {"feedback": "feedback", "prepare": "conversation"}
 MODE_BY_NEED = {"conversation": "prepare", "feedback": "feedback", "praise": "feedback", "practice": "practice"}
@@ -233,8 +237,8 @@ class Understanding:
         if not previous:
             # A name or a word or two carries no situation; asking beats guessing.
             nothing = _says_nothing_yet(message)
-            chosen = _steered([] if nothing else [m.playbook for m in alone.chosen()], alone, details)
-            chosen = _mentor_speaks_first(chosen, alone, message)
+            encoded = _mentor_speaks_first([] if nothing else [m.playbook for m in alone.chosen()], alone, message)
+            chosen = _steered(encoded, alone, details, self.playbooks)
             return replace(self._reading(message, chosen, details, name, alone, mode), says_nothing=nothing)
         thread = _quoted_start(state.user_turns[0]) if state.user_turns else previous[0].title
         # The situation is quoted back once; after that the answers say only how they connect ("If Dana cries").
@@ -443,9 +447,12 @@ def _prefer(scores: dict[str, float], playbook_id: str) -> None:
     scores[playbook_id] = max(scores.values(), default=0.0) + 1.0
 
 
-def _steered(chosen: list[Playbook], matches: Matches, details: Details) -> list[Playbook]:
+def _steered(
+    chosen: list[Playbook], matches: Matches, details: Details, catalogue: dict[str, Playbook]
+) -> list[Playbook]:
     """The encoder's choice, corrected where the parse reads what it cannot: praise, news to give, who acted."""
-    for steer in (_praise_first, _news_first, _who_acted):
+    chosen = _praise_first(chosen, matches, details, catalogue)
+    for steer in (_news_first, _who_acted):
         chosen = steer(chosen, matches, details)
     return chosen
 
@@ -454,14 +461,22 @@ def _steered(chosen: list[Playbook], matches: Matches, details: Details) -> list
 _HABIT = re.compile(r"\b(?:keeps?|kept|constantly|repeatedly|all the time|every time)\b", re.I)
 
 
-def _praise_first(chosen: list[Playbook], matches: Matches, details: Details) -> list[Playbook]:
+def _praise_first(
+    chosen: list[Playbook], matches: Matches, details: Details, catalogue: dict[str, Playbook]
+) -> list[Playbook]:
     """The parse reads praise ("it went really well", "he handled it calmly") where the encoder only sees the
     topic ("presented to the leadership team… I want to tell him" is closest to delivering news): a praise
-    playbook among the leading candidates answers it."""
+    playbook among the leading candidates answers it, else the praise playbook closest to the message."""
     if not chosen or not details.is_praise or chosen[0].need == "praise" or _HABIT.search(details.behavior or ""):
         return chosen
-    praise = next((m.playbook for m in matches.ranked if m.playbook.need == "praise"), None)
-    return [praise] if praise else chosen
+    leading = next((m.playbook for m in matches.ranked if m.playbook.need == "praise"), None)
+    praise = [b for b in catalogue.values() if b.need == "praise"]
+    closest = max(praise, key=lambda b: matches.similarity.get(b.id, 0.0), default=None)
+    top = max(matches.similarity.values(), default=0.0)
+    if closest is not None and matches.similarity.get(closest.id, 0.0) < top - PRAISE_WITHIN:
+        closest = None  # far from every praise playbook: the parse's praise reading is likely wrong
+    best = leading or closest
+    return [best] if best else chosen
 
 
 def _news_first(chosen: list[Playbook], matches: Matches, details: Details) -> list[Playbook]:
