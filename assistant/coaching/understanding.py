@@ -470,13 +470,14 @@ def _praise_first(
     if not chosen or not details.is_praise or chosen[0].need == "praise" or _HABIT.search(details.behavior or ""):
         return chosen
     leading = next((m.playbook for m in matches.ranked if m.playbook.need == "praise"), None)
+    if leading:
+        return [leading]
     praise = [b for b in catalogue.values() if b.need == "praise"]
     closest = max(praise, key=lambda b: matches.similarity.get(b.id, 0.0), default=None)
     top = max(matches.similarity.values(), default=0.0)
-    if closest is not None and matches.similarity.get(closest.id, 0.0) < top - PRAISE_WITHIN:
-        closest = None  # far from every praise playbook: the parse's praise reading is likely wrong
-    best = leading or closest
-    return [best] if best else chosen
+    if closest is None or matches.similarity.get(closest.id, 0.0) < top - PRAISE_WITHIN:
+        return chosen  # far from every praise playbook: the parse's praise reading is likely wrong
+    return [closest]
 
 
 def _news_first(chosen: list[Playbook], matches: Matches, details: Details) -> list[Playbook]:
