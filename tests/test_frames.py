@@ -166,3 +166,25 @@ def test_when_the_mentor_is_the_one_to_speak_the_answer_is_not_how_the_mentee_pr
     the one who has to speak here."""
     reading = rt.understanding.read(message, ConversationState())
     assert reading.playbooks[0].need in ("conversation", "feedback"), reading.playbooks[0].id
+
+
+def test_when_the_mentee_is_the_one_to_speak_the_answer_is_how_they_prepare(rt: Runtime) -> None:
+    """The encoder hears a late report and offers the mentor's feedback on deadlines; the mentee is the one who has
+    to speak, and the mentor helps them get ready."""
+    message = (
+        "Tomasz, a junior analyst I mentor, has to tell the client that their launch date is slipping. "
+        "He asked me to help him work out what to say."
+    )
+    reading = rt.understanding.read(message, ConversationState())
+    assert reading.playbooks[0].need == "prepare", reading.playbooks[0].id
+
+
+def test_news_of_a_promotion_with_a_question_about_the_new_role_is_not_praise(rt: Runtime) -> None:
+    """ "Got promoted" reads as good news, but the mentor asks what to work on in the new role, and no praise
+    playbook is close to that."""
+    message = (
+        "Ngozi has just been promoted to team leader at the call centre and now manages the agents she used to "
+        "sit with. It's our first 1:1 since. What should we focus on?"
+    )
+    reading = rt.understanding.read(message, ConversationState())
+    assert reading.playbooks[0].need != "praise", reading.playbooks[0].id

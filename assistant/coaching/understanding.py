@@ -98,7 +98,10 @@ _MENTOR_SPEAKS = re.compile(
 OWN_CONVERSATION_NEEDS = ("conversation", "feedback", "praise")
 # The mentee is the one to speak: "she wants to raise it with him", "he has to tell the client".
 _MENTEE_WILL_TALK = re.compile(
-    r"\b(?:s?he|they|my mentee)(?:'s| is| are|'re)? (?:wants?|needs?|has|have|going|plans?|planning|hoping|about) to"
+    # the mentee by pronoun, role or name, a name perhaps with a description after it ("Amara, a coordinator I
+    # mentor at a charity, has to tell…")
+    r"\b(?:s?he|they|my mentee|(?-i:[A-Z][a-z]+)(?:, [^,.?!]{1,80},)?)(?:'s| is| are|'re)?"
+    r" (?:wants?|needs?|has|have|going|plans?|planning|hoping|about) to"
     r" (?:raise|talk|speak|tell|confront|ask|bring|push back|challenge|negotiate|have (?:it|the|a|that))\b",
     re.I,
 )
@@ -237,8 +240,8 @@ class Understanding:
         if not previous:
             # A name or a word or two carries no situation; asking beats guessing.
             nothing = _says_nothing_yet(message)
-            encoded = _mentor_speaks_first([] if nothing else [m.playbook for m in alone.chosen()], alone, message)
-            chosen = _steered(encoded, alone, details, self.playbooks)
+            encoded = [] if nothing else [m.playbook for m in alone.chosen()]
+            chosen = _steered(encoded, alone, details, self.playbooks, message)
             return replace(self._reading(message, chosen, details, name, alone, mode), says_nothing=nothing)
         thread = _quoted_start(state.user_turns[0]) if state.user_turns else previous[0].title
         # The situation is quoted back once; after that the answers say only how they connect ("If Dana cries").
@@ -448,21 +451,29 @@ def _prefer(scores: dict[str, float], playbook_id: str) -> None:
 
 
 def _steered(
-    chosen: list[Playbook], matches: Matches, details: Details, catalogue: dict[str, Playbook]
+    chosen: list[Playbook], matches: Matches, details: Details, catalogue: dict[str, Playbook], message: str
 ) -> list[Playbook]:
-    """The encoder's choice, corrected where the parse reads what it cannot: praise, news to give, who acted."""
-    chosen = _praise_first(chosen, matches, details, catalogue)
+    """The encoder's choice, corrected where the words say who is to speak and where the parse reads what the
+    encoder cannot: praise, news to give, who acted."""
+    chosen = _mentee_speaks_first(_mentor_speaks_first(chosen, matches, message), matches, message, catalogue)
+    chosen = _praise_first(chosen, matches, details, catalogue, message)
     for steer in (_news_first, _who_acted):
         chosen = steer(chosen, matches, details)
     return chosen
 
 
+# The mentor means to recognise something: "I want to tell him", "thank her", "say well done".
+_PRAISE_INTENT = re.compile(
+    r"\b(?:tell (?:him|her|them)|thank|prais|recogni[sz]|proud|well done|congratulat|shout[- ]?out|credit"
+    r"|kudos|appreciat|acknowledg)",
+    re.I,
+)
 # "Keeps volunteering for every committee": a habit is how mentors describe a problem, not what they thank.
 _HABIT = re.compile(r"\b(?:keeps?|kept|constantly|repeatedly|all the time|every time)\b", re.I)
 
 
 def _praise_first(
-    chosen: list[Playbook], matches: Matches, details: Details, catalogue: dict[str, Playbook]
+    chosen: list[Playbook], matches: Matches, details: Details, catalogue: dict[str, Playbook], message: str
 ) -> list[Playbook]:
     """The parse reads praise ("it went really well", "he handled it calmly") where the encoder only sees the
     topic ("presented to the leadership team… I want to tell him" is closest to delivering news): a praise
@@ -470,13 +481,15 @@ def _praise_first(
     if not chosen or not details.is_praise or chosen[0].need == "praise" or _HABIT.search(details.behavior or ""):
         return chosen
     leading = next((m.playbook for m in matches.ranked if m.playbook.need == "praise"), None)
-    if leading:
-        return [leading]
+    if leading is None and not _PRAISE_INTENT.search(message):
+        return chosen  # "just got promoted… what should we focus on?": good news, and no wish to recognise it
     praise = [b for b in catalogue.values() if b.need == "praise"]
-    closest = max(praise, key=lambda b: matches.similarity.get(b.id, 0.0), default=None)
+    closest = leading or max(praise, key=lambda b: matches.similarity.get(b.id, 0.0), default=None)
     top = max(matches.similarity.values(), default=0.0)
     if closest is None or matches.similarity.get(closest.id, 0.0) < top - PRAISE_WITHIN:
-        return chosen  # far from every praise playbook: the parse's praise reading is likely wrong
+        # far from every praise playbook ("just got promoted to team lead… what should we focus on?"): the
+        # parse's praise reading is likely wrong
+        return chosen
     return [closest]
 
 
@@ -520,6 +533,21 @@ def _mentor_speaks_first(chosen: list[Playbook], matches: Matches, message: str)
         return chosen
     spoken = [m.playbook for m in matches.ranked if m.playbook.need in OWN_CONVERSATION_NEEDS]
     return spoken[:1] or chosen
+
+
+def _mentee_speaks_first(
+    chosen: list[Playbook], matches: Matches, message: str, catalogue: dict[str, Playbook]
+) -> list[Playbook]:
+    """ "She has to tell the director the report is late and asked me to help her plan what to say": the mentee is
+    the one to speak, so the leading playbook on helping a mentee prepare their own event answers (else the one on
+    preparing their own hard conversation), not one on the mentor giving feedback about the topic."""
+    if not chosen or chosen[0].need == "prepare":
+        return chosen
+    if not (_MENTEE_WILL_TALK.search(message) and _MENTEE_PREPARES.search(message)):
+        return chosen
+    prepare = [m.playbook for m in matches.ranked if m.playbook.need == "prepare"]
+    fallback = [catalogue[MENTEE_CONVERSATION_PLAYBOOK]] if MENTEE_CONVERSATION_PLAYBOOK in catalogue else chosen
+    return prepare[:1] or fallback
 
 
 def _done_by_mentee(behaviour: str | None) -> bool:
