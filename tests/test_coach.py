@@ -459,3 +459,28 @@ def test_what_the_mentee_might_ask_stays_with_the_conversation(tmp_path: Path, b
     assert asked.extras["playbooks"][0] in ("delivering-bad-news", "when-a-mentee-is-passed-over-for-promotion")
     felt = rt.coach.ask("what if she gets defensive?", session_id=first.session)
     assert "defensive" in felt.extras["playbooks"][0]
+
+
+def test_asking_for_the_feedback_in_sbi_form_or_in_simpler_words_keeps_the_situation(
+    tmp_path: Path, built_dir: Path
+) -> None:
+    """ "Can you put it in SBI format" is a request for the draft, not an instruction to the assistant; "could you
+    say it in simpler English, …" restyles the last answer, whatever follows its comma, and stays with the
+    mentee's situation instead of moving to mentoring in a second language."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(built_dir, data)
+    rt = Runtime(make_settings(data))
+    first = rt.coach.ask(
+        "My mentee Noor is bright but talks over her colleagues in team meetings, especially the juniors. "
+        "How do I raise it with her?"
+    )
+    sbi = rt.coach.ask("can you put it in SBI format", session_id=first.session)
+    assert sbi.safety is None or not sbi.safety.escalated, sbi.answer[:200]
+    assert sbi.answer.startswith("Here are words you could use"), sbi.answer[:200]
+    assert "> " in sbi.answer and "you talk over your colleagues, especially the juniors" in sbi.answer, sbi.answer
+    simpler = rt.coach.ask(
+        "could you say it in simpler English, I'm going to read it out to her", session_id=first.session
+    )
+    assert "second-language" not in " ".join(s.source for s in simpler.sources), [s.source for s in simpler.sources]

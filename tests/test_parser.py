@@ -311,3 +311,15 @@ def test_a_who_clause_on_the_mentees_name_is_what_she_did() -> None:
     assert parsed.behavior_you == "you missed two client deadlines"
     # About mentees in general, not one: no act to draft from.
     assert parse("How do I give feedback to a mentee who gets defensive?").behavior_you is None
+
+
+def test_a_description_of_the_mentee_and_whom_the_act_was_aimed_at_are_not_the_setting() -> None:
+    """ "a planning officer at the council" says who Graham is, and "especially the junior women" whom he talks
+    over; neither is where it happened."""
+    p = parse(
+        "Graham, a planning officer at the council, is sharp but talks over everyone in team meetings, especially "
+        "the junior women. I mentor him. How do I raise it?"
+    )
+    assert p.mentee == "Graham"
+    assert p.situation == "in team meetings"
+    assert p.behavior_you is not None and p.behavior_you.endswith("talk over everyone, especially the junior women")

@@ -42,7 +42,14 @@ _WORDING_ASK = re.compile(
 # "Give me the exact words", "what do I actually say?": the wording for what the conversation is about.
 _WORDS_PLEASE = re.compile(
     r"\b(?:exact words|the words|(?:what|how) (?:do|should|would) i (?:actually )?(?:say|phrase|word)|word(?:ing)? it"
-    r"|a script|say it well)\b",
+    r"|a script|say it well|sbi|situation[-, ]+behaviou?r)\b",
+    re.I,
+)
+_FIRST_CLAUSE = re.compile(r"[,;:.!?]")
+# A clause that asks the coach for something: "could you…", "please…", "make it…", "write…".
+_ASKS_COACH = re.compile(
+    r"\W*(?:(?:ok(?:ay)?|and|now|also|great|thanks)\W+)*(?:(?:can|could|would|will) (?:you|u)|please|make|put|write"
+    r"|give|rewrite|reword|rephrase|turn|just|say)\b",
     re.I,
 )
 # "Can you put that as an email?": the same guidance, written to send.
@@ -249,18 +256,21 @@ class Understanding:
         if not details.behavior:
             # "Give me the exact words": the act to draft from is in what the mentor said earlier.
             details = _first_with_act(state.user_turns) or details
-        edit = len(message.split()) <= NEW_THREAD_WORDS
-        if edit and _SHORTER.search(message):
+        # An edit of the last answer is short, or says what it wants before its first comma ("could you answer in
+        # simpler English, I'm going to read it out to him").
+        request = message if len(message.split()) <= NEW_THREAD_WORDS else _FIRST_CLAUSE.split(message, 1)[0]
+        edit = len(request.split()) <= NEW_THREAD_WORDS and (request == message or bool(_ASKS_COACH.match(request)))
+        if edit and _SHORTER.search(request):
             return self._reading(message, previous, details, name, alone, mode, shorter=True, need=state.need)
         if previous[0].need in ("praise", "feedback") and state.need == "advice":
             state = replace(state, need=previous[0].need)  # a thread about feedback stays one after a side question
         own_conversation = bool({state.need, *state.thread_needs} & set(OWN_CONVERSATION_NEEDS))
-        if edit and _WORDS_PLEASE.search(message) and state.need in ("praise", "feedback"):
+        if edit and _WORDS_PLEASE.search(request) and state.need in ("praise", "feedback"):
             # "Give me the exact words": the draft for the act described earlier, not another topic.
             return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
-        if edit and _WRITTEN.search(message) and not _MENTEE_WRITES.search(message):
+        if edit and _WRITTEN.search(request) and not _MENTEE_WRITES.search(message):
             return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need="email")
-        if edit and _RESTYLE.search(message):
+        if edit and _RESTYLE.search(request):
             reading = self._reading(message, previous, details, name, alone, mode, shorter=True, need=state.need)
             return replace(reading, plain=True)
         top = alone.top

@@ -49,6 +49,8 @@ class PatternSet:
     open_message: re.Pattern[str]
     to_assistant: re.Pattern[str]
     own_fear: re.Pattern[str]
+    answer_edit: re.Pattern[str]
+    override: re.Pattern[str]
     idioms: tuple[tuple[re.Pattern[str], str], ...] = ()
 
     def plain(self, text: str) -> str:
@@ -128,6 +130,11 @@ class PatternSet:
         """True when the message asks how to say something openly to the person it concerns (`context.open_message`)."""
         return bool(self.open_message.search(text))
 
+    def asks_answer_edit(self, text: str) -> bool:
+        """True when the message only asks for the coach's answer in another form or for a practice partner
+        (`context.answer_edit`) and holds no word that tries to change how the assistant works (`context.override`)."""
+        return bool(self.answer_edit.search(text)) and not self.override.search(text)
+
     def speaks_to_assistant(self, text: str) -> bool:
         """True when the message addresses the assistant or how it works (`context.to_assistant`)."""
         return bool(self.to_assistant.search(text))
@@ -199,6 +206,8 @@ def load_patterns(path: Path = PATTERNS_PATH) -> PatternSet:
         context["open_message"],
         context["to_assistant"],
         context["own_fear"],
+        context["answer_edit"],
+        context["override"],
         tuple((re.compile(regex, re.IGNORECASE), meaning) for regex, meaning in data.get("idioms", [])),
     )
 

@@ -242,6 +242,8 @@ class SafetyRouter:
                 continue  # "is it true that asking about suicide...": a question about the guidance, not a case
             if category == "injection" and not source and not self.patterns.speaks_to_assistant(words):
                 continue  # an order to no one: a coaching question the encoder read as an instruction
+            if category == "injection" and not source and self.patterns.asks_answer_edit(words):
+                continue  # "can you put it in SBI format": the answer in another form, not a change to the rules
             level = self._level(category, self.model.categories[category], prob, words)
             if level is None:
                 continue

@@ -26,7 +26,7 @@ from assistant.understanding.people import (
     find_people,
     own_subjects,
 )
-from assistant.understanding.rewrite import second_person
+from assistant.understanding.rewrite import FOCUS_WORDS, joint, second_person
 
 # Nouns for events and places a behaviour happens in ("during the design review", "on the ward").
 # fmt: off
@@ -704,7 +704,7 @@ class _Reader:
         verbs = {v.i for v in self.behavior_verbs}
         for i in sorted(self.clause_tokens):
             token = self.doc[i]
-            if self._in_content(token):
+            if self._in_content(token) or self._describes_person(token):
                 continue
             if i not in picked and i not in verbs and self._is_situation(token):
                 picked.update(self._without_effects(self._occasion_of(token)))
@@ -728,6 +728,11 @@ class _Reader:
         if self.people.of(noun) is not None or noun.lemma_.lower() in OTHER_PEOPLE:
             return time
         return noun.head
+
+    def _describes_person(self, token: Token) -> bool:
+        """Inside a description of someone ("Graham, a planning officer *at the council*, talks over…"): who they
+        are, not where the behaviour happened."""
+        return any(a.dep_ == "appos" and self.people.of(a.head) is not None for a in (token, *token.ancestors))
 
     def _whole_words(self, picked: set[int]) -> set[int]:
         """The tokenizer splits "check-in" and "follow-up" at the hyphen; a phrase keeps the word whole."""
@@ -758,6 +763,9 @@ class _Reader:
         """The phrase's tokens without a ", which made the client stop talking" hanging off it, and, for a time
         word, without adverbs of frequency ("twice this week" → "this week")."""
         cut = {t.i for t in phrase.subtree if t.dep_ == "relcl" and self._is_which_effect(t) for t in t.subtree}
+        # "in team meetings, especially the junior women": whom it was aimed at, parsed as an apposition
+        focus = [a for a in phrase.subtree if a.dep_ == "appos" and a.left_edge.lower_ in FOCUS_WORDS]
+        cut |= {t.i for a in focus for t in a.subtree}
         if phrase.pos_ == "ADV" and phrase.lower_ not in _TIME_WORDS | {"yesterday", "today", "tonight"}:
             cut.add(phrase.i)  # "twice this week" parsed with "twice" on top: the time is "this week"
         if phrase.dep_ in ("npadvmod", "advmod", "tmod"):
@@ -1412,11 +1420,7 @@ def _trim(tokens: list[Token]) -> list[Token]:
 def _text(tokens: list[Token]) -> str | None:
     if not tokens:
         return None
-    # Tokens taken out of the middle (a situation, a clause) leave a gap: keep a space there.
-    words = "".join(
-        t.text + (t.whitespace_ or (" " if n + 1 < len(tokens) and tokens[n + 1].i != t.i + 1 else ""))
-        for n, t in enumerate(tokens)
-    )
+    words = "".join(t.text + joint(t, after) for t, after in zip(tokens, [*tokens[1:], None], strict=True))
     text = " ".join(words.split()).strip(" ,;:-")
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     return text or None

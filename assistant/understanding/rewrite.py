@@ -40,7 +40,7 @@ def second_person(tokens: Iterable[Token], people: People) -> str | None:
     inside = mentee.tokens
     skip: set[int] = set()
     words: list[str] = []
-    for token in ordered:
+    for token, after in zip(ordered, [*ordered[1:], None], strict=True):
         if token.i in skip:
             continue
         if token.i in inside:
@@ -56,15 +56,23 @@ def second_person(tokens: Iterable[Token], people: People) -> str | None:
         form = _verb_form(token, people)
         if form is None:
             return None
-        words.append(form + (token.whitespace_ or _gap(token, ordered)))
+        words.append(form + joint(token, after))
     text = " ".join("".join(words).split()).strip()
     return re.sub(r"\s+([,.;:!?])", r"\1", text)
 
 
-def _gap(token: Token, ordered: list[Token]) -> str:
-    """A space where words were taken out between two kept ones ("today [:] before the release")."""
-    later = [t for t in ordered if t.i > token.i]
-    return " " if later and later[0].i != token.i + 1 and not later[0].is_punct else ""
+# Words that single out part of what came before: "talks over everyone, especially the junior women".
+FOCUS_WORDS = frozenset({"especially", "particularly", "mainly", "mostly", "notably", "including", "even"})
+
+
+def joint(token: Token, after: Token | None) -> str:
+    """What follows a kept token before the next kept one: its own space, a space where words were taken out
+    ("today [:] before the release"), and the comma before a focus when the words before it were taken out
+    ("talks over everyone[ in team meetings], especially the junior women")."""
+    gap = after is not None and after.i != token.i + 1
+    comma = gap and after is not None and after.lower_ in FOCUS_WORDS and after.nbor(-1).text == ","
+    space = token.whitespace_ or (" " if gap and after is not None and not after.is_punct else "")
+    return ("," if comma else "") + space
 
 
 def _mention_form(token: Token, end: int, people: People) -> tuple[str, bool]:
