@@ -484,3 +484,21 @@ def test_asking_for_the_feedback_in_sbi_form_or_in_simpler_words_keeps_the_situa
         "could you say it in simpler English, I'm going to read it out to her", session_id=first.session
     )
     assert "second-language" not in " ".join(s.source for s in simpler.sources), [s.source for s in simpler.sources]
+
+
+def test_a_shorter_feedback_answer_keeps_the_draft_and_drops_the_rest(tmp_path: Path, built_dir: Path) -> None:
+    """ "Make it shorter" after feedback was the whole answer again; it is the draft and the first steps."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(built_dir, data)
+    rt = Runtime(make_settings(data))
+    first = rt.coach.ask(
+        "I need to give feedback to my mentee Ines: in Monday's client call she promised a delivery date we can't "
+        "meet, and the account manager had to walk it back."
+    )
+    draft = "> In Monday's client call you promised a delivery date we can't meet."
+    assert draft in first.answer
+    shorter = rt.coach.ask("can you make it shorter", session_id=first.session)
+    assert draft in shorter.answer
+    assert len(shorter.answer.split()) < len(first.answer.split()) / 2, shorter.answer

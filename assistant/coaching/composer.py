@@ -141,7 +141,9 @@ class Composer:
             "praise": self._praise,
         }
         lines = _Lines()
-        if plan.shorter and plan.need not in ("feedback", "praise"):
+        if plan.shorter and plan.need in ("feedback", "praise"):
+            parts = self._brief_words(plan, lines)
+        elif plan.shorter:
             parts = self._brief(plan, lines)
         elif plan.follow_up_of and plan.need in ("feedback", "praise"):
             parts = self._words_again(plan, lines)
@@ -187,6 +189,16 @@ class Composer:
             lead.format(who=plan.mentee_name or "your mentee"),
             self._numbered(s["steps"], main, "steps", main.playbook.steps[:4], lines),
             self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[:2], lines),
+        ]
+
+    def _brief_words(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
+        """ "Make it shorter" after feedback or praise: the draft and the first steps of delivering it."""
+        main = plan.playbooks[0]
+        lead = self.words["plain"] if plan.plain else self.words["shorter_words"]
+        return [
+            lead.format(who=plan.mentee_name or "your mentee"),
+            self._draft(plan, praise=plan.need == "praise"),
+            self._numbered(self.words["sections"]["deliver"], main, "steps", main.playbook.steps[:3], lines),
         ]
 
     def _words_again(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
