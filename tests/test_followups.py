@@ -52,6 +52,9 @@ def test_a_plain_question_reports_no_news(message: str) -> None:
         ("update: she passed her probation!!", "success"),
         ("news: they didn't take him on after the trial", "setback"),
         ("she asked whether she should apply", None),
+        ("the pitch went really well! how do I tell her", "success"),
+        ("they let her go on Friday", "setback"),
+        ("hope the interview goes well tomorrow", None),
     ],
 )
 def test_news_tells_of_a_success_or_a_setback(message: str, kind: str | None) -> None:
