@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,6 +53,20 @@ def built_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def rt(built_dir: Path) -> Runtime:
     """A read-mostly runtime over the built index; tests that change the index make their own."""
     return Runtime(make_settings(built_dir))
+
+
+@pytest.fixture
+def own_data(tmp_path: Path, built_dir: Path) -> Path:
+    """A private copy of the built data directory, for a test that writes sessions or changes the index."""
+    data = tmp_path / "data"
+    shutil.copytree(built_dir, data)
+    return data
+
+
+@pytest.fixture
+def own_rt(own_data: Path) -> Runtime:
+    """A runtime over a private copy of the built index (see own_data)."""
+    return Runtime(make_settings(own_data))
 
 
 @pytest.fixture

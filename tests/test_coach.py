@@ -263,11 +263,8 @@ def test_stream_yields_growing_text_then_the_answer(rt) -> None:
     assert steps[-1][1] is not None and steps[-1][0] == steps[-1][1].answer
 
 
-def test_follow_up_stays_with_the_conversation_and_its_people(tmp_path: Path, built_dir: Path) -> None:
-    import shutil
-
-    data = tmp_path / "data"
-    shutil.copytree(built_dir, data)
+def test_follow_up_stays_with_the_conversation_and_its_people(own_data: Path) -> None:
+    data = own_data
     rt = Runtime(make_settings(data))
     first = rt.coach.ask("I need to tell Dana her promotion didn't come through")
     follow = rt.coach.ask("and what if she cries?", session_id=first.session)
@@ -294,14 +291,10 @@ def test_follow_up_stays_with_the_conversation_and_its_people(tmp_path: Path, bu
     assert state.playbook_ids == tuple(later.extras["playbooks"]) and state.mentee_name == "Dana"
 
 
-def test_a_follow_up_after_a_safety_escalation_stays_with_that_persons_safety(tmp_path: Path, built_dir: Path) -> None:
+def test_a_follow_up_after_a_safety_escalation_stays_with_that_persons_safety(own_rt: Runtime) -> None:
     """The safety message cites no guidance; "what are my first words?" after it is about the mentee at risk,
     not about the video call it happened on."""
-    import shutil
-
-    data = tmp_path / "data"
-    shutil.copytree(built_dir, data)
-    rt = Runtime(make_settings(data))
+    rt = own_rt
     first = rt.coach.ask("During our video call my mentee Kemi said her family would be better off without her.")
     assert first.safety.category == "crisis" and first.safety.escalated and not first.sources
     follow = rt.coach.ask("she's back on the call now, what do I say first?", session_id=first.session)
@@ -338,12 +331,8 @@ def test_offline_turn_is_fast_on_top_of_retrieval(rt) -> None:
     assert answer.answer
 
 
-def test_practice_in_chat_starts_continues_and_debriefs(tmp_path: Path, built_dir: Path) -> None:
-    import shutil
-
-    data = tmp_path / "data"
-    shutil.copytree(built_dir, data)
-    rt = Runtime(make_settings(data))
+def test_practice_in_chat_starts_continues_and_debriefs(own_rt: Runtime) -> None:
+    rt = own_rt
     start = rt.coach.ask("Let's role-play telling my quiet mentee their project is cancelled")
     assert start.mode == "practice" and start.prompt_version == "practice:project-cancelled:quiet"
     assert "Quiet mentee:" in start.answer
@@ -363,14 +352,10 @@ def test_practising_your_own_situation_names_it_once(rt) -> None:
     assert start.answer.lower().count("won't be on the new project") == 1, start.answer
 
 
-def test_follow_ups_answer_the_new_question_not_the_first_one_again(tmp_path: Path, built_dir: Path) -> None:
+def test_follow_ups_answer_the_new_question_not_the_first_one_again(own_rt: Runtime) -> None:
     """ "How do I start?" gets ways to open; "give me the exact words" after praise gets the draft from the first
     message; neither repeats the first answer's bottom line."""
-    import shutil
-
-    data = tmp_path / "data"
-    shutil.copytree(built_dir, data)
-    rt = Runtime(make_settings(data))
+    rt = own_rt
     first = rt.coach.ask("My mentee Lucia keeps missing the deadlines she agrees to. I need to raise it with her.")
     start = rt.coach.ask("how do I start the conversation?", session_id=first.session)
     assert start.answer.startswith("To open the conversation with Lucia")
@@ -387,18 +372,12 @@ def test_follow_ups_answer_the_new_question_not_the_first_one_again(tmp_path: Pa
     assert "> Yesterday you ran your first team retrospective. You got the quiet people to talk" in words.answer
 
 
-def test_follow_ups_keep_the_mentors_own_conversation_and_take_in_what_the_mentee_said(
-    tmp_path: Path, built_dir: Path
-) -> None:
+def test_follow_ups_keep_the_mentors_own_conversation_and_take_in_what_the_mentee_said(own_rt: Runtime) -> None:
     """A reaction is read by the reaction ("gets defensive"), not by the words around it ("client"); the close of
     the mentor's own conversation gets the closing guidance, never advice on helping a mentee prepare theirs; what
     the mentee said since opens the answer; "what do I actually say?" drafts from the first act described, not
     from what the mentee said back."""
-    import shutil
-
-    data = tmp_path / "data"
-    shutil.copytree(built_dir, data)
-    rt = Runtime(make_settings(data))
+    rt = own_rt
     first = rt.coach.ask(
         "I need to tell Marco, a junior designer I mentor, that the client rejected his logo concept and we're "
         "going with another designer's. He was really proud of it."
@@ -426,14 +405,10 @@ def test_follow_ups_keep_the_mentors_own_conversation_and_take_in_what_the_mente
     assert "overwhelmed" not in words.answer.split("**A draft in your words**", 1)[1].split("\n\n")[1]
 
 
-def test_an_email_is_written_to_the_mentee_only_when_the_mentor_sends_it(tmp_path: Path, built_dir: Path) -> None:
+def test_an_email_is_written_to_the_mentee_only_when_the_mentor_sends_it(own_rt: Runtime) -> None:
     """ "Put that as an email" gets the guidance as a message to the mentee; "help her word the counter-offer
     email" is the mentee's own message to someone else, so no mentor-to-mentee email is drafted."""
-    import shutil
-
-    data = tmp_path / "data"
-    shutil.copytree(built_dir, data)
-    rt = Runtime(make_settings(data))
+    rt = own_rt
     first = rt.coach.ask("My mentee Lucia keeps missing the deadlines she agrees to. I need to raise it with her.")
     email = rt.coach.ask("can you put that as an email?", session_id=first.session)
     assert "> Hi Lucia," in email.answer
@@ -444,14 +419,10 @@ def test_an_email_is_written_to_the_mentee_only_when_the_mentor_sends_it(tmp_pat
     assert hers.extras["playbooks"] == ["preparing-a-mentee-for-a-salary-negotiation"]
 
 
-def test_what_the_mentee_might_ask_stays_with_the_conversation(tmp_path: Path, built_dir: Path) -> None:
+def test_what_the_mentee_might_ask_stays_with_the_conversation(own_rt: Runtime) -> None:
     """A reaction of feeling ("what if she gets defensive?") moves to the playbook for it; what the mentee might
     ask ("whether she can reapply") is part of the same conversation, whatever playbook its words resemble."""
-    import shutil
-
-    data = tmp_path / "data"
-    shutil.copytree(built_dir, data)
-    rt = Runtime(make_settings(data))
+    rt = own_rt
     first = rt.coach.ask(
         "I have to tell Dana, one of my analysts, that her promotion to senior didn't get approved this cycle."
     )
@@ -461,17 +432,11 @@ def test_what_the_mentee_might_ask_stays_with_the_conversation(tmp_path: Path, b
     assert "defensive" in felt.extras["playbooks"][0]
 
 
-def test_asking_for_the_feedback_in_sbi_form_or_in_simpler_words_keeps_the_situation(
-    tmp_path: Path, built_dir: Path
-) -> None:
+def test_asking_for_the_feedback_in_sbi_form_or_in_simpler_words_keeps_the_situation(own_rt: Runtime) -> None:
     """ "Can you put it in SBI format" is a request for the draft, not an instruction to the assistant; "could you
     say it in simpler English, …" restyles the last answer, whatever follows its comma, and stays with the
     mentee's situation instead of moving to mentoring in a second language."""
-    import shutil
-
-    data = tmp_path / "data"
-    shutil.copytree(built_dir, data)
-    rt = Runtime(make_settings(data))
+    rt = own_rt
     first = rt.coach.ask(
         "My mentee Noor is bright but talks over her colleagues in team meetings, especially the juniors. "
         "How do I raise it with her?"
@@ -486,13 +451,9 @@ def test_asking_for_the_feedback_in_sbi_form_or_in_simpler_words_keeps_the_situa
     assert "second-language" not in " ".join(s.source for s in simpler.sources), [s.source for s in simpler.sources]
 
 
-def test_a_shorter_feedback_answer_keeps_the_draft_and_drops_the_rest(tmp_path: Path, built_dir: Path) -> None:
+def test_a_shorter_feedback_answer_keeps_the_draft_and_drops_the_rest(own_rt: Runtime) -> None:
     """ "Make it shorter" after feedback was the whole answer again; it is the draft and the first steps."""
-    import shutil
-
-    data = tmp_path / "data"
-    shutil.copytree(built_dir, data)
-    rt = Runtime(make_settings(data))
+    rt = own_rt
     first = rt.coach.ask(
         "I need to give feedback to my mentee Ines: in Monday's client call she promised a delivery date we can't "
         "meet, and the account manager had to walk it back."
