@@ -323,3 +323,21 @@ def test_a_description_of_the_mentee_and_whom_the_act_was_aimed_at_are_not_the_s
     assert p.mentee == "Graham"
     assert p.situation == "in team meetings"
     assert p.behavior_you is not None and p.behavior_you.endswith("talk over everyone, especially the junior women")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tomás was transferred to the night shift without any warning. How do I support him?",
+        "Amaka asked me whether she should take the secondment in Lagos.",
+        "Grace asked if she could sit in on my client meetings next month.",
+    ],
+)
+def test_what_was_done_to_the_mentee_or_asked_of_the_mentor_is_no_behaviour(text: str) -> None:
+    assert parse_fresh(text).behavior is None
+
+
+def test_what_someone_saw_the_mentee_do_and_what_they_did_after_a_move_are_behaviour() -> None:
+    assert parse_fresh("Jonas was caught sleeping in the van on Tuesday afternoon.").behavior is not None
+    p = parse_fresh("Chidi was moved to the returns desk in March and keeps leaving the till open.")
+    assert p.behavior is not None and "leaving the till open" in p.behavior

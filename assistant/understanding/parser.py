@@ -512,8 +512,37 @@ class _Reader:
                 continue
             if verb.sent.text.rstrip().endswith("?") or self._in_wish(verb) or self._asked_of(verb):
                 continue
+            if self._happened_to(verb):
+                # "was moved to team lead and keeps rewriting their code": what they did after it still counts
+                found += [c for c in self._coordinated(verb) if not self._happened_to(c)][:1]
+                continue
+            if self._asks_the_mentor(verb):
+                continue
+            if verb.dep_ == "ccomp" and self._asks_the_mentor(verb.head):
+                continue  # what the question to the mentor is about ("asked if she can shadow me")
             found.append(verb)
         return found
+
+    def _happened_to(self, verb: Token) -> bool:
+        """ "Niamh got moved to the complaints line", "Lukas has been signed off sick": something done to the
+        mentee, not something they did ("was seen shouting at a client" still tells what they did)."""
+        participle = verb.pos_ == "VERB" and verb.tag_ == "VBN"  # not "'s been late" read as a passive
+        passive = (
+            participle
+            and any(c.dep_ == "auxpass" for c in verb.children)
+            and any(c.dep_ == "nsubjpass" and self._is_mentee_subject(c) for c in verb.children)
+        )
+        return passive and verb.lemma_.lower() not in _WITNESSED
+
+    def _asks_the_mentor(self, verb: Token) -> bool:
+        """ "Zoë asked me whether she should apply", "Mia asked if she can shadow me": a question for the mentor,
+        not an act to give feedback on."""
+        if verb.lemma_.lower() != "ask":
+            return False
+        return any(c.lower_ in MENTOR_WORDS for c in verb.children if c.dep_ in ("dobj", "dative")) or any(
+            c.dep_ == "ccomp" and any(m.lower_ in ("if", "whether") for m in c.children if m.dep_ == "mark")
+            for c in verb.children
+        )
 
     def _said_of_the_mentee(self, verb: Token) -> bool:
         """A "who" clause hung on the mentee's name: "Lucía, who missed two deadlines"."""
@@ -1380,6 +1409,10 @@ def _modifiers(verb: Token) -> list[Token]:
         if child.dep_ in ("xcomp", "acomp"):
             found += list(child.children)
     return found
+
+
+# Passives that report what someone saw the mentee do: "was seen shouting at a client", "got caught napping".
+_WITNESSED = {"see", "catch", "hear", "find", "spot", "overhear", "observe", "record", "film", "notice", "report"}
 
 
 def _is_time(token: Token) -> bool:
