@@ -497,9 +497,7 @@ def _praise_first(
     closest = leading or max(praise, key=lambda b: matches.similarity.get(b.id, 0.0), default=None)
     top = max(matches.similarity.values(), default=0.0)
     if closest is None or matches.similarity.get(closest.id, 0.0) < top - PRAISE_WITHIN:
-        # far from every praise playbook ("just got promoted to team lead… what should we focus on?"): the
-        # parse's praise reading is likely wrong
-        return chosen
+        return chosen  # far from every praise playbook: the parse's praise reading is likely wrong
     return [closest]
 
 
