@@ -338,7 +338,7 @@ class Understanding:
                 _prefer(scores, max(fitting, key=scores.__getitem__))
         if own_conversation and _CLOSING.search(message) and CLOSING_PLAYBOOK in self.playbooks:
             _prefer(scores, CLOSING_PLAYBOOK)  # the close of this conversation
-        if previous[0].need != "prepare" and _MENTEE_WILL_TALK.search(message) and _MENTEE_PREPARES.search(message):
+        if previous[0].need != "prepare" and _mentee_is_to_speak(message):
             # "She wants to raise it with him; how do I help her get ready?": the mentee's own conversation now.
             prepare = [i for i in scores if self.playbooks[i].need == "prepare"]
             if prepare:
@@ -543,6 +543,11 @@ def _mentor_speaks_first(chosen: list[Playbook], matches: Matches, message: str)
     return spoken[:1] or chosen
 
 
+def _mentee_is_to_speak(message: str) -> bool:
+    """ "She wants to raise it with him; how do I help her get ready?": the mentee has the conversation."""
+    return bool(_MENTEE_WILL_TALK.search(message) and _MENTEE_PREPARES.search(message))
+
+
 def _mentee_speaks_first(
     chosen: list[Playbook], matches: Matches, message: str, catalogue: dict[str, Playbook]
 ) -> list[Playbook]:
@@ -551,7 +556,7 @@ def _mentee_speaks_first(
     preparing their own hard conversation), not one on the mentor giving feedback about the topic."""
     if not chosen or chosen[0].need == "prepare":
         return chosen
-    if not (_MENTEE_WILL_TALK.search(message) and _MENTEE_PREPARES.search(message)):
+    if not _mentee_is_to_speak(message):
         return chosen
     prepare = [m.playbook for m in matches.ranked if m.playbook.need == "prepare"]
     fallback = [catalogue[MENTEE_CONVERSATION_PLAYBOOK]] if MENTEE_CONVERSATION_PLAYBOOK in catalogue else chosen

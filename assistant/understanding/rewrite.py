@@ -69,10 +69,10 @@ def joint(token: Token, after: Token | None) -> str:
     """What follows a kept token before the next kept one: its own space, a space where words were taken out
     ("today [:] before the release"), and the comma before a focus when the words before it were taken out
     ("talks over everyone[ in team meetings], especially the junior women")."""
-    gap = after is not None and after.i != token.i + 1
-    comma = gap and after is not None and after.lower_ in FOCUS_WORDS and after.nbor(-1).text == ","
-    space = token.whitespace_ or (" " if gap and after is not None and not after.is_punct else "")
-    return ("," if comma else "") + space
+    if after is None or after.i == token.i + 1:
+        return token.whitespace_
+    comma = "," if after.lower_ in FOCUS_WORDS and after.nbor(-1).text == "," else ""
+    return comma + (token.whitespace_ or ("" if after.is_punct else " "))
 
 
 def _mention_form(token: Token, end: int, people: People) -> tuple[str, bool]:
