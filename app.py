@@ -1,6 +1,6 @@
 """`python app.py` starts the Mentor Assistant workspace, exactly like `mentor serve`."""
 
-from assistant.ui import main
+from assistant.workspace.app import main
 
 if __name__ == "__main__":
     main()

@@ -282,7 +282,7 @@ def mix_weight_for(seed: SeedCorpus, bases: list[int], partners: list[int], cosi
 def calibrate_mix(embedder: Any, seed: SeedCorpus, rng: random.Random) -> dict[str, float]:
     """How far synthetic chunks encoded for real lie from the chunk each was made from, as the mixing weight
     that puts derived vectors the same distance away."""
-    from assistant.knowledge import embedding_text
+    from assistant.ingestion.ingestor import embedding_text
 
     book = next(synthetic_chunks(seed, CALIBRATION_SAMPLE, rng))
     real = embedder.embed([embedding_text(c) for c in book.chunks])
@@ -376,7 +376,7 @@ def build_seed(
 def shipped_share(rt: Any, chunks: list[Chunk]) -> int:
     """How many of these chunks the runtime's table of shipped vectors holds (their vectors were looked up, not
     encoded); none when it runs without one."""
-    from assistant.knowledge import embedding_text
+    from assistant.ingestion.ingestor import embedding_text
 
     table = getattr(rt.embedder, "known", None)
     return len(table.find([embedding_text(c) for c in chunks])) if table else 0

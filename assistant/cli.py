@@ -311,7 +311,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from assistant.ui import serve
+    from assistant.workspace.app import serve
 
     serve(_runtime(), host=args.host, port=args.port)
     return 0

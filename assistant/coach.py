@@ -12,10 +12,10 @@ from typing import Any
 from assistant.coaching.citations import drop_unknown_citations
 from assistant.coaching.understanding import Reading, Understanding
 from assistant.ingestion import own_documents
-from assistant.knowledge import Ingestor
+from assistant.ingestion.ingestor import Ingestor
 from assistant.llm import BackendError, ChatBackend, CoachRequest, RequestCancelled
 from assistant.llm.offline import OfflineCoach
-from assistant.practice_chat import PracticeChat, active_practice
+from assistant.practice.chat import PracticeChat, active_practice
 from assistant.prompts import load_prompt
 from assistant.retrieval import HybridRetriever, rewrite_query
 from assistant.safety import SafetyRouter, require_readable, safety_response, with_warning_box

@@ -47,5 +47,5 @@ class BackendError(MentorError, RuntimeError):
     """The language model could not answer (unreachable, rate-limited, cut off)."""
 
 
-# Kept for callers written before the hierarchy (ui.py): `except USER_ERRORS` now means `except MentorError`.
+# Kept for callers written before the hierarchy (workspace/app.py): `except USER_ERRORS` now means `except MentorError`.
 USER_ERRORS: tuple[type[MentorError], ...] = (MentorError,)

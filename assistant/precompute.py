@@ -17,7 +17,7 @@ import numpy as np
 
 from assistant import embedders
 from assistant.embedders.precomputed import EXAMPLES_SHARD, SHIPPED, PrecomputedVectors, write_table
-from assistant.knowledge import embedding_text
+from assistant.ingestion.ingestor import embedding_text
 from assistant.practice.moves import classifier_for
 from assistant.runtime import Runtime
 from assistant.settings import Settings

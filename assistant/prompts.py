@@ -10,7 +10,7 @@ from pathlib import Path
 from langchain_core.prompts import PromptTemplate
 
 from assistant.errors import SetupError
-from assistant.knowledge import parse_front_matter
+from assistant.ingestion.ingestor import parse_front_matter
 from assistant.settings import get_settings
 
 

@@ -20,7 +20,7 @@ from langchain_core.retrievers import BaseRetriever
 from threadpoolctl import threadpool_limits
 
 from assistant.embedders import Embedder
-from assistant.knowledge import embedding_text
+from assistant.ingestion.ingestor import embedding_text
 from assistant.stores import VectorStore
 from assistant.types import Chunk, Hit
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from assistant.coach import Coach
     from assistant.coaching.understanding import Understanding
     from assistant.embedders import Embedder
-    from assistant.knowledge import Ingestor
+    from assistant.ingestion.ingestor import Ingestor
     from assistant.llm import ChatBackend
     from assistant.retrieval import HybridRetriever
     from assistant.safety import SafetyRouter
@@ -56,7 +56,7 @@ class Runtime:
 
     @cached_property
     def ingestor(self) -> Ingestor:
-        from assistant.knowledge import Ingestor
+        from assistant.ingestion.ingestor import Ingestor
 
         return Ingestor(self.settings, self.store, self.embedder)
 
@@ -107,7 +107,7 @@ class Runtime:
         offline coach."""
         from assistant.coach import Coach
         from assistant.llm.offline import OfflineCoach
-        from assistant.practice_chat import PracticeChat
+        from assistant.practice.chat import PracticeChat
 
         backend = self.backend
         offline = backend if isinstance(backend, OfflineCoach) else OfflineCoach(self.settings, self.embedder)

@@ -16,8 +16,8 @@ import pytest
 from conftest import free_port, make_settings
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from assistant import ui
 from assistant.runtime import Runtime
+from assistant.workspace import app as ui
 from assistant.workspace.pending import UNDO_SECONDS
 
 CHROMIUM = Path("/usr/bin/chromium")

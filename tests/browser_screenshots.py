@@ -17,8 +17,8 @@ from browser import CHROMIUM, CHROMIUM_ARGS, PHONE, ask, new_page, open_app, ser
 from conftest import make_settings
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from assistant import ui
 from assistant.runtime import Runtime
+from assistant.workspace import app as ui
 
 REPO = Path(__file__).resolve().parents[1]
 DESKTOP = {"width": 1440, "height": 1000}

@@ -18,8 +18,8 @@ from fake_openai import FakeOpenAI, llm_runtime, ok, status
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from assistant import ui
 from assistant.coaching.citations import drop_unknown_citations
+from assistant.workspace import app as ui
 
 QUESTION = "How can I build trust with a new mentee who seems guarded in our meetings?"
 FOLLOW_UP = "What if they still say very little?"

@@ -19,7 +19,7 @@ from browser import Served, copy_of_built, new_page, open_app, serve
 from fake_openai import FakeOpenAI, ok
 from playwright.sync_api import Browser, expect
 
-from assistant import ui
+from assistant.workspace import app as ui
 
 pytestmark = pytest.mark.browser
 pytest_plugins = ["browser_fixtures"]  # browser

@@ -21,8 +21,8 @@ import pytest
 from browser import WAIT_MS, Served, copy_of_built, new_page, open_app, serve
 from playwright.sync_api import Browser, Page, expect
 
-from assistant import ui
 from assistant.runtime import Runtime
+from assistant.workspace import app as ui
 
 pytestmark = pytest.mark.browser
 pytest_plugins = ["browser_fixtures"]  # served, browser, page, phone

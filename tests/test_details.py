@@ -1,5 +1,5 @@
-"""assistant.details on the real parser: the fields the coach reuses, the feedback draft said to the mentee, and the
-`details` eval suite on the labelled set (evals/datasets/details.jsonl)."""
+"""assistant.understanding.details on the real parser: the fields the coach reuses, the feedback draft said to the
+mentee, and the `details` eval suite on the labelled set (evals/datasets/details.jsonl)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import json
 import pytest
 from conftest import REPO
 
-from assistant.details import extract, feedback_parts
 from assistant.evals import details_suite
 from assistant.evals.datasets import load_dataset
 from assistant.feedback import draft_feedback
 from assistant.runtime import Runtime
+from assistant.understanding.details import extract, feedback_parts
 
 PRIYANKA = (
     "During Tuesday's design review Priyanka kept cutting off the junior engineers, and one of them told me later "

@@ -298,7 +298,7 @@ def test_switching_the_embedder_rebuilds_the_index_with_a_message(tmp_path: Path
     assert report.summary().startswith("Rebuilding the knowledge index")
     chunks, _, vectors = new.store.all_records(with_vectors=True)
     assert vectors is not None and vectors.shape == (2, 384)
-    from assistant.knowledge import embedding_text
+    from assistant.ingestion.ingestor import embedding_text
 
     np.testing.assert_allclose(vectors, new.embedder.embed([embedding_text(c) for c in chunks]), atol=1e-5)
     hits = new.retriever.search("how should I start a difficult talk?", k=1, mode="dense")

@@ -26,7 +26,7 @@ from assistant.ingestion.front_matter import (
     FrontMatterError,
     load_front_matter,
 )
-from assistant.knowledge import DocumentError, parse_front_matter
+from assistant.ingestion.ingestor import DocumentError, parse_front_matter
 from assistant.runtime import Runtime
 
 GOOD = "---\ntitle: Buddy notes\ntags: [buddy, onboarding]\n---\n# Buddy notes\n\nBring a flask of tea for the heron.\n"

@@ -124,7 +124,7 @@ def test_imports_are_read_inside_functions_and_under_type_checking() -> None:
 
 def test_the_coach_is_given_its_collaborators_not_the_runtime() -> None:
     graph = import_graph()
-    for module in ("assistant.coach", "assistant.practice_chat"):
+    for module in ("assistant.coach", "assistant.practice.chat"):
         assert "assistant.runtime" not in graph[module], f"{module} names the Runtime"
     llm = [m for m in graph if m == "assistant.llm" or m.startswith("assistant.llm.")]
     assert all("assistant.sessions" not in graph[m] for m in llm), "backends read a MenteeProfile from types.py"

@@ -20,7 +20,7 @@ import pytest
 from conftest import REPO, make_settings
 
 from assistant.embedders import Embedder
-from assistant.knowledge import Ingestor, IngestReport
+from assistant.ingestion.ingestor import Ingestor, IngestReport
 from assistant.retrieval import HybridRetriever
 from assistant.runtime import Runtime
 from assistant.settings import Settings, get_settings

@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO, make_settings
 
 from assistant.coaching.playbooks import NEEDS, parse_playbook, playbook_problems
-from assistant.knowledge import load_document, parse_front_matter, validate_curated
+from assistant.ingestion.ingestor import load_document, parse_front_matter, validate_curated
 from assistant.types import TOPICS
 
 KNOWLEDGE = REPO / "knowledge"

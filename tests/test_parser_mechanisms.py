@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.details import extract, feedback_parts
 from assistant.feedback import draft_feedback
+from assistant.understanding.details import extract, feedback_parts
 from assistant.understanding.parser import as_sentences, parse_fresh
 
 

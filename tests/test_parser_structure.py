@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.details import extract, feedback_parts
 from assistant.evals.details_suite import wrong_attributions
 from assistant.feedback import draft_feedback
+from assistant.understanding.details import extract, feedback_parts
 from assistant.understanding.parser import parse_fresh
 
 

@@ -20,6 +20,7 @@ from fake_openai import FakeOpenAI, llm_runtime, ok
 
 from assistant.embedders import get_embedder
 from assistant.ingestion import own_documents
+from assistant.ingestion.ingestor import IngestReport, parse_front_matter
 from assistant.ingestion.poison import (
     DATASET,
     PoisonGuard,
@@ -30,7 +31,6 @@ from assistant.ingestion.poison import (
     model_path,
     plain,
 )
-from assistant.knowledge import IngestReport, parse_front_matter
 from assistant.runtime import Runtime
 from assistant.types import Chunk, Hit
 

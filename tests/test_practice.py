@@ -577,7 +577,7 @@ def test_chat_practice_through_the_openai_backend(tmp_path: Path) -> None:
     ],
 )
 def test_chat_tells_a_described_situation_from_a_bare_request(request_text: str, own: bool) -> None:
-    from assistant.practice_chat import describes_situation
+    from assistant.practice.chat import describes_situation
 
     assert describes_situation(request_text) is own
 

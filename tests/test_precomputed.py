@@ -12,7 +12,7 @@ from conftest import make_settings
 
 from assistant.embedders import EMBEDDERS, RecentTextsCache, get_embedder
 from assistant.embedders.precomputed import PrecomputedVectors, table_folder, write_table
-from assistant.knowledge import embedding_text
+from assistant.ingestion.ingestor import embedding_text
 from assistant.runtime import Runtime
 
 REFRESH = "the shipped vectors are out of date: run `make vectors` and commit assistant/embedders/shipped/"

@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO
 
 from assistant.coaching.playbooks import parse_playbook, playbook_problems, quick_answers
-from assistant.knowledge import first_wordings
+from assistant.ingestion.ingestor import first_wordings
 from assistant.runtime import Runtime
 from assistant.understanding.questions import direct_questions
 

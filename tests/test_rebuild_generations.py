@@ -23,7 +23,7 @@ import pytest
 from conftest import make_settings
 
 from assistant.embedders import Embedder
-from assistant.knowledge import Ingestor
+from assistant.ingestion.ingestor import Ingestor
 from assistant.runtime import Runtime
 from assistant.settings import Settings
 from assistant.stores._chroma import LIVE_CHECK_SECONDS

@@ -650,7 +650,7 @@ def test_clear_crisis_with_other_categories_shows_only_the_crisis_message(router
     ],
 )
 def test_banners_and_reasons_use_plain_words(router: SafetyRouter, text: str) -> None:
-    from assistant import ui
+    from assistant.workspace import app as ui
 
     decision = router.classify(text)
     answer = Answer(answer="", mode="chat", backend="safety", model="safety-router", safety=decision)

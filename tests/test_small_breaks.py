@@ -118,7 +118,7 @@ def test_sessions_and_mentees_of_a_signed_in_user_are_reached_with_user(data_dir
 # --- 4. exports of a deleted conversation --------------------------------------------------------------------
 @pytest.fixture
 def signed_in_server(data_dir: Path) -> Iterator[tuple[str, Runtime]]:
-    from assistant import ui
+    from assistant.workspace import app as ui
 
     rt = Runtime(make_settings(data_dir, auth=AUTH))
     app = ui.with_queue(ui.build_app(rt, undo_seconds=0.5), rt.settings)

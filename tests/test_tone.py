@@ -9,10 +9,10 @@ from importlib import resources
 import pytest
 from conftest import REPO
 
-from assistant.details import extract
 from assistant.embedders.hashed import HashedEmbedder
 from assistant.runtime import Runtime
 from assistant.understanding import tone
+from assistant.understanding.details import extract
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,9 @@ from conftest import free_port, make_settings
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from assistant import ui
 from assistant.runtime import Runtime
 from assistant.types import Answer, SafetyDecision
+from assistant.workspace import app as ui
 from assistant.workspace.coach_tab import STOPPED_NOTICE
 
 QUESTION = "How do I give feedback to a mentee who gets defensive?"

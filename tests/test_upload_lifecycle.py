@@ -12,8 +12,8 @@ import pytest
 from conftest import make_settings
 
 from assistant.ingestion import own_documents
+from assistant.ingestion.ingestor import IngestReport
 from assistant.ingestion.own_documents import RemovalError
-from assistant.knowledge import IngestReport
 from assistant.runtime import Runtime
 from assistant.settings import Settings
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 
-from assistant import ui
 from assistant.ingestion import own_documents
 from assistant.runtime import Runtime
+from assistant.workspace import app as ui
 from assistant.workspace import evals_view
 from assistant.workspace.checks import InputChecks
 from assistant.workspace.labels import topic_label

@@ -26,9 +26,9 @@ from browser import (
 from fake_openai import FakeOpenAI, delay
 from playwright.sync_api import Browser, Page, expect
 
-from assistant import ui
 from assistant.runtime import Runtime
 from assistant.types import TOPICS
+from assistant.workspace import app as ui
 from assistant.workspace import evals_view
 from assistant.workspace.labels import topic_label
 

@@ -27,7 +27,7 @@ import numpy as np
 from assistant.benchmarks.timing import rotated, summarise
 from assistant.embedders import RecentTextsCache
 from assistant.embedders.minilm import MiniLMEmbedder
-from assistant.knowledge import EMBED_STEP
+from assistant.ingestion.ingestor import EMBED_STEP
 from assistant.settings import REPO_ROOT, Settings
 
 QUESTIONS = REPO_ROOT / "evals" / "datasets" / "retrieval.jsonl"
@@ -44,7 +44,7 @@ WAY_LABELS = {
 
 def chunk_texts(settings: Settings) -> list[str]:
     """What the Ingestor encodes for the curated knowledge: every chunk's embedding text, in file order."""
-    from assistant.knowledge import Chunker, discover, embedding_text, load_document
+    from assistant.ingestion.ingestor import Chunker, discover, embedding_text, load_document
 
     files, _ = discover([settings.knowledge_dir])
     chunker = Chunker(settings.chunk_tokens)

@@ -22,7 +22,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from assistant.embedders import Embedder
-from assistant.knowledge import embedding_text
+from assistant.ingestion.ingestor import embedding_text
 from assistant.types import Chunk
 
 

@@ -8,7 +8,7 @@ from assistant.coaching.needs import NeedClassifier
 from assistant.coaching.playbooks import Playbook, load_playbooks
 from assistant.coaching.understanding import ConversationState, Reading, Understanding
 from assistant.embedders import Embedder
-from assistant.knowledge import source_name
+from assistant.ingestion.ingestor import source_name
 from assistant.settings import Settings
 
 __all__ = [

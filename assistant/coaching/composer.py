@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.coaching.playbooks import SECTION_BY_HEADING, Playbook, QuickAnswer
-from assistant.details import Details
+from assistant.understanding.details import Details
 
 # Leads that only announce the answer's shape; a playbook's bottom line replaces them ("Here is a plan for your
 # conversation with Noor on Thursday" stays: it says who and when).

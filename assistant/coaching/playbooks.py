@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.knowledge import OTHER_WORDINGS, DocumentError, parse_front_matter
+from assistant.ingestion.ingestor import OTHER_WORDINGS, DocumentError, parse_front_matter
 
 NEEDS: tuple[str, ...] = ("conversation", "prepare", "feedback", "praise", "advice")
 # Body sections, by the heading a playbook uses for them.

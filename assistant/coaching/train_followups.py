@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 from assistant.coaching import followups
 from assistant.coaching.understanding import NEED_BY_MODE, ConversationState, Reading, Understanding, readable_text
-from assistant.details import extract
+from assistant.understanding.details import extract
 
 C = 0.3
 WEIGHTS_PATH = Path(followups.__file__).with_name(followups.WEIGHTS_FILE)

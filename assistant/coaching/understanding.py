@@ -19,8 +19,8 @@ from assistant.coaching.followups import FollowUpChooser, asks_how_to_open, blen
 from assistant.coaching.matcher import SURE, Matches, SituationMatcher
 from assistant.coaching.needs import NeedClassifier
 from assistant.coaching.playbooks import Playbook
-from assistant.details import Details, extract
 from assistant.sessions import TurnRecord
+from assistant.understanding.details import Details, extract
 from assistant.understanding.tone import ToneClassifier
 
 _SHORTER = re.compile(

@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from assistant.coaching.composer import content_words
-from assistant.details import extract
 from assistant.embedders import Embedder
 from assistant.evals.core import Case, Progress, case_ids, rounded, words
 from assistant.evals.datasets import Dataset, DatasetError
@@ -23,6 +22,7 @@ from assistant.retrieval import tokenize
 from assistant.runtime import Runtime
 from assistant.security import LimitError
 from assistant.types import Answer, Source
+from assistant.understanding.details import extract
 
 # A claim counts as supported when a cited chunk has a sentence whose cosine similarity to it reaches
 # GROUNDING_COSINE, or when GROUNDING_OVERLAP of the claim's content words (stemmed, stop words removed)

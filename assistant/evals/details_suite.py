@@ -12,11 +12,11 @@ Lenient match: both texts are lower-cased and cut into words (letters, digits, a
 (the, a, an, and, to, of, in, on, at, that, which, so, for) are dropped; the field matches when the F1 of the
 two word multisets is at least 0.6, or both are null. A name matches on the same rule, so "Wei" matches "Wei Chen".
 
-Wrong attribution: the draft is composed from assistant.details.feedback_parts (what the offline coach uses)
-with assistant.feedback.draft_feedback. Each phrase another person did is looked for in the draft (its first word by
-its first three letters, so "told" and "tells" both count; any auxiliary for "has", "is" and the like), and a hit
-is a wrong attribution when the nearest word before it, passing over auxiliaries and adverbs, is "you" (or "you've",
-"you're", "yourself").
+Wrong attribution: the draft is composed from assistant.understanding.details.feedback_parts (what the offline coach
+uses) with assistant.feedback.draft_feedback. Each phrase another person did is looked for in the draft (its first
+word by its first three letters, so "told" and "tells" both count; any auxiliary for "has", "is" and the like), and
+a hit is a wrong attribution when the nearest word before it, passing over auxiliaries and adverbs, is "you" (or
+"you've", "you're", "yourself").
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ import time
 from collections import Counter
 from typing import Any
 
-from assistant.details import extract, feedback_parts
 from assistant.evals import datasets
 from assistant.evals.core import Case, Progress, SuiteOutput, case_ids, rounded
 from assistant.evals.datasets import Dataset
 from assistant.feedback import draft_feedback
 from assistant.runtime import Runtime
+from assistant.understanding.details import extract, feedback_parts
 
 FIELDS: tuple[str, ...] = ("name", "situation", "behavior", "impact", "request")
 SPLITS: tuple[str, ...] = ("dev", "test", "holdout")

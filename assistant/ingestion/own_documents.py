@@ -21,7 +21,7 @@ from assistant.errors import InputError
 from assistant.stores import write_lock
 
 if TYPE_CHECKING:
-    from assistant.knowledge import Ingestor
+    from assistant.ingestion.ingestor import Ingestor
     from assistant.types import Hit
 
 
@@ -192,7 +192,7 @@ def same_content_as(ingestor: Ingestor, path: Path, stored_as: Path, user: str |
     exactly this file's; None when there is none. Explained in `user`'s own terms: a document `user` may see is
     named (one they may see is preferred), another user's private one only said to exist (user None: the CLI,
     which sees everything)."""
-    from assistant.knowledge import DocumentError, load_document, source_name
+    from assistant.ingestion.ingestor import DocumentError, load_document, source_name
 
     try:
         doc = load_document(path, ingestor.settings, user_source=True)
@@ -223,7 +223,7 @@ def upload_outcomes(
     ingestor: Ingestor, stored: list[Path], before: dict[str, set[str]], skipped: list[tuple[str, str]]
 ) -> tuple[list[str], list[str]]:
     """(lines for files now in the index, lines for files that are not), one per uploaded file, in plain words."""
-    from assistant.knowledge import source_name
+    from assistant.ingestion.ingestor import source_name
 
     after = indexed_ids(ingestor)
     chunks, metas, _ = ingestor.store.all_records()
@@ -274,7 +274,7 @@ def _held_note(held: list[dict[str, str]] | None) -> str:
 def drop_unindexed_uploads(ingestor: Ingestor, paths: list[Path]) -> list[Path]:
     """Delete the uploaded copies among `paths` that are not in the index after ingestion (refused, empty,
     duplicates), so they are neither kept nor reported again at the next rebuild. Returns what was deleted."""
-    from assistant.knowledge import source_name
+    from assistant.ingestion.ingestor import source_name
 
     chunks, _, _ = ingestor.store.all_records()
     indexed = {c.source for c in chunks}

@@ -20,11 +20,11 @@ import yaml
 from assistant.coaching import AnswerPlan, CitedPlaybook, Composer, Playbook, Reading, section_citations
 from assistant.coaching.composer import asks_how_to_open
 from assistant.coaching.playbooks import QuickAnswer
-from assistant.details import Details, feedback_parts
 from assistant.embedders import Embedder
 from assistant.llm import BACKENDS, BackendError, Capabilities, CoachRequest, Reply
 from assistant.settings import Settings
 from assistant.types import MenteeProfile
+from assistant.understanding.details import Details, feedback_parts
 from assistant.understanding.questions import direct_questions
 
 FOCUSED_STEPS = 4  # a follow-up's answer: the steps of the same playbook closest to what was asked

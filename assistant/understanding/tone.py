@@ -15,8 +15,8 @@ from importlib import resources
 
 import numpy as np
 
-from assistant.details import Details
 from assistant.embedders import Embedder
+from assistant.understanding.details import Details
 
 WEIGHTS_FILE = "tone_weights.json"
 

@@ -13,8 +13,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 
-from assistant.details import extract
 from assistant.understanding import tone
+from assistant.understanding.details import extract
 
 C_CHOICES = (0.3, 1.0, 3.0, 10.0, 30.0)
 WEIGHTS_PATH = Path(tone.__file__).with_name(tone.WEIGHTS_FILE)

@@ -153,7 +153,7 @@ class KnowledgeCallbacks(Base):
         uploads = self.settings.uploads_dir
         indexed = set(own_documents.indexed_ids(self.rt.ingestor))
         mine = sorted(p for p in uploads.iterdir() if p.is_file()) if uploads.is_dir() else []
-        from assistant.knowledge import source_name
+        from assistant.ingestion.ingestor import source_name
 
         mine = [p for p in mine if source_name(p, self.settings) not in indexed]
         report = self._ingest(mine, True, progress)

@@ -47,7 +47,7 @@ class PracticeCallbacks(Base):
     def _practice_tools(self) -> dict[str, Any]:
         """The move classifier for the configured encoder, and the model's voice when a remote backend is set."""
         from assistant.practice import classifier_for
-        from assistant.practice_chat import model_voice
+        from assistant.practice.chat import model_voice
 
         classifier = classifier_for(self.rt.embedder, self.settings.data_dir / "cache")
         return {"classifier": classifier, "voice": model_voice(self.rt.backend, self.settings.prompts_dir)}
