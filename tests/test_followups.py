@@ -20,8 +20,9 @@ from assistant.coaching.followups import (
     turn_cues,
 )
 from assistant.coaching.matcher import SETBACK
-from assistant.coaching.train_followups import dev_conversations, next_state
+from assistant.coaching.train_followups import next_state, training_conversations
 from assistant.coaching.understanding import ConversationState, Understanding, readable_text
+from assistant.evals.datasets import DATASET_DIR
 from assistant.runtime import Runtime
 
 
@@ -67,11 +68,21 @@ def test_the_shipped_weights_fit_the_features() -> None:
     assert chooser is not None and chooser.weights.shape == (len(feature_names()),)
 
 
-def test_training_reads_only_the_dev_conversations(tmp_path: Path) -> None:
-    rows = [{"turns": ["a", "b"], "split": split} for split in ("dev", "test", "dev")]
-    path = tmp_path / "conversations.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    assert [r["split"] for r in dev_conversations(path)] == ["dev", "dev"]
+def test_training_never_reads_a_test_conversation(tmp_path: Path) -> None:
+    paths = []
+    for name, splits in (("conversations", ("dev", "test", "dev")), ("conversations_train", ("train", "test"))):
+        path = tmp_path / f"{name}.jsonl"
+        rows = [{"turns": ["a", "b"], "expected_topics": [["trust"], ["trust"]], "split": s} for s in splits]
+        path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+        paths.append(path)
+    assert [r["split"] for r in training_conversations(*paths)] == ["dev", "dev", "train"]
+
+
+def test_the_training_conversations_are_a_valid_dataset_of_known_playbooks(rt: Runtime) -> None:
+    rows = training_conversations(DATASET_DIR / "conversations_train.jsonl")
+    assert len(rows) >= 100 and {r["split"] for r in rows} == {"train"}
+    named = {i for r in rows for turn in r["expected_playbooks"] for i in turn}
+    assert named <= set(rt.understanding.playbooks)
 
 
 def _route(understanding: Understanding, turns: list[str]) -> list[str | None]:

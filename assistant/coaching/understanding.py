@@ -352,6 +352,8 @@ class Understanding:
         felt = readings["reaction"] if feeling else None
         if felt is not None and felt.top and felt.confidence == "sure":
             _prefer(scores, felt.top.playbook.id)
+        elif own_conversation and _ASKED_IN_REPLY.search(message):
+            _prefer(scores, previous[0].id)
 
     def follow_up_readings(
         self, message: str, state: ConversationState, alone: Matches | None = None
@@ -603,6 +605,14 @@ _REACTION_PREDICATE = re.compile(r"\bif ((?:s?he|they) [^,?.!;]{2,60}?)(?: and |
 _FEELING = re.compile(
     r"\bif (?:s?he|they) (?:gets?|starts?|cr(?:y|ies)|storms? (?:out|off)|shuts? down|goes (?:quiet|silent)"
     r"|breaks? down|loses? (?:it|(?:his|her|their) temper)|bursts? into|walks? out|freezes?|panics?)\b",
+    re.I,
+)
+
+
+# What the mentee might say or ask in reply ("what if she asks whether she can reapply?", "and if he says it was
+# only banter?"): answered inside the conversation's own guidance, whatever playbook its words resemble.
+_ASKED_IN_REPLY = re.compile(
+    r"\bif (?:s?he|they) (?:just )?(?:says?|asks?|tells? me|wants? to know|brings? up|mentions?)\b",
     re.I,
 )
 
