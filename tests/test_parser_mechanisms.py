@@ -42,6 +42,34 @@ def test_background_the_mentor_knows_is_not_the_incident() -> None:
     assert p.situation == "During the vendor review"
 
 
+@pytest.mark.parametrize(
+    ("text", "behavior"),
+    [
+        (
+            "Omar manages the payments team. He missed the last two release deadlines.",
+            "missed the last two release deadlines",
+        ),
+        (
+            "Priya leads our design team and she keeps skipping the Monday stand-up.",
+            "keeps skipping the Monday stand-up",
+        ),
+        ("Lena works in the Berlin office. On Friday she cancelled the all-hands.", "cancelled the all-hands"),
+        # how they do the job, or a job done once, is what they did
+        ("Tom runs every meeting like a lecture and nobody else gets a word in.", "runs every meeting like a lecture"),
+        (
+            "Aisha ran the night shift alone and skipped the safety checks.",
+            "ran the night shift alone and skipped the safety checks",
+        ),
+    ],
+)
+def test_the_mentees_role_is_background_to_what_they_did(text: str, behavior: str) -> None:
+    assert parse_fresh(text).behavior == behavior
+
+
+def test_a_role_alone_is_not_drafted_as_feedback() -> None:
+    assert parse_fresh("My mentee Efua runs the night shift. Her team's pick rate has dropped.").behavior is None
+
+
 def test_who_sets_the_scene_is_not_the_mentee() -> None:
     p = parse_fresh("When Joaquim asked about the budget in the kickoff, Wanjiru laughed and changed the subject.")
     assert p.mentee == "Wanjiru"

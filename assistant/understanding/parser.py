@@ -93,6 +93,46 @@ NOTE_PLAN_VERBS = {"talk", "speak", "meet", "see", "help", "give", "raise", "pra
 # sentence as background: the incident itself is elsewhere.
 BELIEF_VERBS = {"know", "think", "believe", "feel", "guess", "understand", "realise", "realize", "appreciate"}
 CONTEXT_WORDS = {"background", "context", "history", "backstory"}
+# "Omar manages the payments team", "Efua runs the night shift", "Jonas works in accounts": the mentee's role, said
+# in the present simple as background to the act that follows.
+ROLE_VERBS = {"manage", "lead", "head", "run", "oversee", "supervise", "coordinate", "own", "work", "teach", "staff"}
+ROLE_OBJECTS = {
+    "team",
+    "shift",
+    "department",
+    "unit",
+    "ward",
+    "desk",
+    "project",
+    "service",
+    "programme",
+    "program",
+    "office",
+    "store",
+    "shop",
+    "branch",
+    "site",
+    "class",
+    "group",
+    "function",
+    "account",
+    "crew",
+    "kitchen",
+    "lab",
+    "squad",
+    "operation",
+    "line",
+    "floor",
+    "rota",
+    "budget",
+    "portfolio",
+    "area",
+    "region",
+    "clinic",
+    "workshop",
+    "depot",
+}
+ROLE_PREPOSITIONS = {"in", "at", "as", "on", "for"}
 # "shouted at her", "complained about him", "talks down to her": prepositions that make the mentee the target.
 TARGET_PREPOSITIONS = {"at", "to", "about", "over", "against", "on"}
 THIRD_PERSON_PRONOUNS = {"she", "he", "her", "him", "they", "them"}
@@ -434,7 +474,7 @@ class _Reader:
     def _behavior_verbs(self) -> list[Token]:
         """The first clause whose own subject is the mentee (an observed act before a judgement such as "is
         reliable"), and the verbs coordinated with it."""
-        found = self._mentee_clauses()
+        found = [v for v in self._mentee_clauses() if not self._is_role(v)]
         acts = [v for v in found if not self._is_trait(v)]
         incident = [v for v in acts if not self._is_background(v)]
         first = (incident or acts or found)[:1]
@@ -498,6 +538,22 @@ class _Reader:
         if label and any(t.lemma_.lower() in CONTEXT_WORDS for t in self.doc[sentence.start : label[0].i]):
             return True
         return any(t.lemma_.lower() in CONTEXT_WORDS for t in sentence[:2])  # "Background, she joined from…"
+
+    @staticmethod
+    def _is_role(verb: Token) -> bool:
+        """ "Priya leads our design team and keeps skipping stand-up": the first clause says what her job is; the act
+        is the next one. Present simple only ("ran the night shift badly" is something she did)."""
+        if verb.tag_ not in ("VBZ", "VBP") or verb.lemma_.lower() not in ROLE_VERBS:
+            return False
+        children = list(verb.children)
+        if any(c.dep_ in ("advmod", "npadvmod") and c.lower_ not in ("also", "now", "currently") for c in children):
+            return False  # "runs every meeting badly", "works late": how they do it, not what the job is
+        objects = [c for c in children if c.dep_ == "dobj"]
+        if objects:
+            return all(o.lemma_.lower() in ROLE_OBJECTS for o in objects)
+        return verb.lemma_.lower() == "work" and any(
+            c.dep_ == "prep" and c.lower_ in ROLE_PREPOSITIONS for c in children
+        )
 
     def _mentee_clauses(self) -> list[Token]:
         found: list[Token] = []
