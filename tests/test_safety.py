@@ -494,7 +494,10 @@ def test_a_crisis_score_just_under_the_band_gets_the_box_only_with_a_named_risk_
     shipped = SafetyRouter(embedder)
     sign = "She has been putting her affairs in order and says it is all sorted now."
     tidy = "She has been reorganising her desk and tidying up the team's shared drive."
-    for text, expected in ((sign, POSSIBLE), (tidy, None)):
+    # Giving possessions away names the sign however long the list of things given ("her plants and books").
+    given = "Ever since the diagnosis my mentee has been giving her plants and books to colleagues."
+    lent = "He has been lending his notes and old textbooks to the new starters."
+    for text, expected in ((sign, POSSIBLE), (tidy, None), (given, POSSIBLE), (lent, None)):
         score = shipped.scores(text)["crisis"]
         router = forced(embedder, crisis=(1.01, 1.5 * score))  # the score sits between half the band and the band
         assert router.classify(text).level("crisis") == expected, text
