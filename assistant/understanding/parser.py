@@ -96,42 +96,14 @@ CONTEXT_WORDS = {"background", "context", "history", "backstory"}
 # "Omar manages the payments team", "Efua runs the night shift", "Jonas works in accounts": the mentee's role, said
 # in the present simple as background to the act that follows.
 ROLE_VERBS = {"manage", "lead", "head", "run", "oversee", "supervise", "coordinate", "own", "work", "teach", "staff"}
+# fmt: off
 ROLE_OBJECTS = {
-    "team",
-    "shift",
-    "department",
-    "unit",
-    "ward",
-    "desk",
-    "project",
-    "service",
-    "programme",
-    "program",
-    "office",
-    "store",
-    "shop",
-    "branch",
-    "site",
-    "class",
-    "group",
-    "function",
-    "account",
-    "crew",
-    "kitchen",
-    "lab",
-    "squad",
-    "operation",
-    "line",
-    "floor",
-    "rota",
-    "budget",
-    "portfolio",
-    "area",
-    "region",
-    "clinic",
-    "workshop",
-    "depot",
+    "team", "shift", "department", "unit", "ward", "desk", "project", "service", "programme", "program",
+    "office", "store", "shop", "branch", "site", "class", "group", "function", "account", "crew", "kitchen",
+    "lab", "squad", "operation", "line", "floor", "rota", "budget", "portfolio", "area", "region", "clinic",
+    "workshop", "depot",
 }
+# fmt: on
 ROLE_PREPOSITIONS = {"in", "at", "as", "on", "for"}
 # "shouted at her", "complained about him", "talks down to her": prepositions that make the mentee the target.
 TARGET_PREPOSITIONS = {"at", "to", "about", "over", "against", "on"}
