@@ -163,9 +163,10 @@ def test_when_the_mentor_is_the_one_to_speak_the_answer_is_not_how_the_mentee_pr
     rt: Runtime, message: str
 ) -> None:
     """The encoder hears feedback or an interview and offers helping a mentee prepare their own; the mentor is
-    the one who has to speak here."""
+    the one who has to speak here (the feedback, or a no to the favour: bending the rules or the conflict of
+    interest of sitting on the panel)."""
     reading = rt.understanding.read(message, ConversationState())
-    assert reading.playbooks[0].need in ("conversation", "feedback"), reading.playbooks[0].id
+    assert reading.playbooks[0].need != "prepare", reading.playbooks[0].id
 
 
 def test_when_the_mentee_is_the_one_to_speak_the_answer_is_how_they_prepare(rt: Runtime) -> None:
