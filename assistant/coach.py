@@ -24,7 +24,7 @@ from assistant.security import check_message
 from assistant.sessions import MenteeProfile, SessionStore, TurnRecord
 from assistant.settings import Settings
 from assistant.types import Answer, Hit, SafetyDecision, Source
-from assistant.understanding.language import is_english
+from assistant.understanding.message import Message
 from assistant.understanding.practice_ask import asks_to_practise
 
 log = logging.getLogger(__name__)
@@ -143,9 +143,12 @@ class Coach:
         turns = self.sessions.history(session_id, owner=owner) if session_id else []
         safety = self.safety.classify(question, context=[t.content for t in turns if t.role == "user"])
         require_readable(safety)  # only invisible characters: a clear reply, not a guess
+        # Normalised, encoded and parsed once; every stage below reads this record, not the raw text. (Safety
+        # read the raw text above: hidden characters and smuggled instructions are evidence for it.)
+        message = self.understanding.message(question)
         practice = mode == "practice" or (mode == "auto" and (wants_practice(question) or active_practice(turns)))
         if safety.escalated and (practice or not coaching_follows(safety)):
-            answer = self._escalate(question, "chat" if mode == "auto" else mode, safety)
+            answer = self._escalate(message, "chat" if mode == "auto" else mode, safety)
         elif practice:
             try:  # a running role-play goes on until the mentor ends it
                 answer = self.practice.turn(question, turns, cancel)
@@ -154,7 +157,7 @@ class Coach:
         else:
             coaching = self._coach_after_escalation if safety.escalated else self._coach
             try:
-                answer = yield from coaching(question, mode, turns, mentee_id, owner, safety, cancel)
+                answer = yield from coaching(message, mode, turns, mentee_id, owner, safety, cancel)
             except RequestCancelled:
                 return
         if cancel is not None and cancel.is_set():
@@ -170,7 +173,7 @@ class Coach:
     # --- stages ------------------------------------------------------------------------------
     def _coach(
         self,
-        question: str,
+        message: Message,
         mode: str,
         turns: list[TurnRecord],
         mentee_id: str | None,
@@ -180,14 +183,15 @@ class Coach:
     ) -> Generator[tuple[str, Answer | None], None, Answer]:  # the return value is the final Answer
         history = [(t.role, t.content) for t in turns if t.complete]
         user_turns = [t for r, t in history if r == "user"]
-        query = self._rewrite(question, user_turns, cancel)
+        query = self._rewrite(message.text, user_turns, cancel)
+        vector = message.vector_for(query, self.retriever.embedder.name)  # a rewritten query is encoded anew
         # Another user's private uploads are never searched for this one.
         hidden = own_documents.hidden_sources(self.ingestor, owner)
-        chunk_hits = own_documents.visible_hits(self.retriever.search(query, k=10), hidden)
+        chunk_hits = own_documents.visible_hits(self.retriever.search(query, k=10, vector=vector), hidden)
         state = self.understanding.state_from(turns)
-        reading = self.understanding.read(question, state, mode=mode)
-        relevance = self.retriever.coverage(query, chunk_hits[:5])
-        if not is_english(question):
+        reading = self.understanding.read(message, state, mode=mode)
+        relevance = self.retriever.coverage(query, chunk_hits[:5], vector=vector)
+        if not message.english:
             # The guidance and the parser are English: a short reply in plain words beats a stitched answer.
             return self._clarify(reading, mode, query, safety, 0.0, text=self.offline.other_language())
         if not reading.understood:
@@ -199,7 +203,7 @@ class Coach:
         # Lines in uploads that ask for credentials or steer away from reporting never reach a backend.
         hits = self.ingestor.guard.screen_hits(hits)
         request = CoachRequest(
-            question=question,
+            question=message.raw,
             mode=reading.mode if mode == "auto" else mode,
             hits=hits,
             history=history[-2 * self.settings.max_history_turns :],
@@ -289,7 +293,7 @@ class Coach:
 
     def _coach_after_escalation(
         self,
-        question: str,
+        message: Message,
         mode: str,
         turns: list[TurnRecord],
         mentee_id: str | None,
@@ -302,12 +306,13 @@ class Coach:
         legal question alone is often about a rule or a document no playbook covers: it gets the referral only,
         unless a playbook is close to it."""
         if clear_categories(safety) == {"legal"}:
-            top = self.understanding.matcher.match(question).top
+            matcher = self.understanding.matcher
+            top = matcher.match(message.text, vector=message.vector_for(message.text, matcher.embedder.name)).top
             if top is None or top.similarity < LEGAL_COACHING_CLOSENESS:
-                return self._escalate(question, "chat" if mode == "auto" else mode, safety)
+                return self._escalate(message, "chat" if mode == "auto" else mode, safety)
         referral = re.sub(r"\n{3,}", "\n\n", safety_response(safety).strip())
         lead = f"{referral}\n\n---\n\n{load_prompt('safety_meanwhile').body.strip()}\n\n"
-        coaching = self._coach(question, mode, turns, mentee_id, owner, safety, cancel)
+        coaching = self._coach(message, mode, turns, mentee_id, owner, safety, cancel)
         while True:
             try:
                 text, _ = next(coaching)
@@ -316,15 +321,16 @@ class Coach:
                 break
             yield lead + text, None
         if answer.abstained:
-            return self._escalate(question, "chat" if mode == "auto" else mode, safety)
+            return self._escalate(message, "chat" if mode == "auto" else mode, safety)
         version = f"safety_{safety.category}+{answer.prompt_version}"
         return replace(answer, answer=lead + answer.answer, prompt_version=version)
 
-    def _escalate(self, question: str, mode: str, safety: SafetyDecision) -> Answer:
+    def _escalate(self, message: Message, mode: str, safety: SafetyDecision) -> Answer:
         sources: list[Source] = []
         text = safety_response(safety)
         if safety.category in ("harassment", "legal"):
-            hits = self.retriever.search(question, k=3, topic="boundaries-and-escalation")
+            vector = message.vector_for(message.text, self.retriever.embedder.name)
+            hits = self.retriever.search(message.text, k=3, topic="boundaries-and-escalation", vector=vector)
             # One entry per document: two chunks of the same playbook read as a repeated title.
             unique = [h for i, h in enumerate(hits) if h.chunk.title not in {x.chunk.title for x in hits[:i]}]
             sources = [Source.from_hit(i + 1, h) for i, h in enumerate(unique)]

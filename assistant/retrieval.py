@@ -163,15 +163,15 @@ class HybridRetriever:
         self.refresh()
         return self._chunks
 
-    def coverage(self, query: str, hits: list[Hit]) -> float:
+    def coverage(self, query: str, hits: list[Hit], vector: np.ndarray | None = None) -> float:
         """Best cosine between the query and the hits, from the vectors already in memory: how well the
-        knowledge covers the question."""
+        knowledge covers the question. `vector` is the query's encoding when the caller has it."""
         if not hits:
             return 0.0
         self.refresh()
         found = [self._row.get(h.chunk.id) for h in hits]
         rows = [r for r in found if r is not None]
-        qv = self.embedder.embed([query])[0]
+        qv = vector if vector is not None else self.embedder.embed([query])[0]
         if len(rows) != len(found):  # written by another process since the load
             vectors = self.embedder.embed([embedding_text(h.chunk) for h in hits])
         else:
@@ -226,10 +226,17 @@ class HybridRetriever:
         return [Hit(self._chunks[int(rows[i])], float(exact[i])) for i in order]
 
     def search(
-        self, query: str, k: int = 5, topic: str | None = None, mode: RetrieverMode = "hybrid", fresh: bool = False
+        self,
+        query: str,
+        k: int = 5,
+        topic: str | None = None,
+        mode: RetrieverMode = "hybrid",
+        fresh: bool = False,
+        vector: np.ndarray | None = None,
     ) -> list[Hit]:
         """The k best chunks; a search answered since the index was last loaded is answered from memory
-        unless `fresh` (benchmarks time the search itself)."""
+        unless `fresh` (benchmarks time the search itself). `vector` is the query's encoding when the caller
+        already has it (the message record)."""
         query = query.strip()
         if not query:
             return []
@@ -237,17 +244,19 @@ class HybridRetriever:
         recent, key = self._recent, (query, k, topic, mode)
         if not fresh and (found := recent.get(key)) is not None:
             return list(found)
-        hits = self._search(query, k, topic, mode)
+        hits = self._search(query, k, topic, mode, vector)
         with self._recent_lock:
             recent[key] = hits
             while len(recent) > RECENT_SEARCHES:
                 recent.popitem(last=False)
         return list(hits)
 
-    def _search(self, query: str, k: int, topic: str | None, mode: RetrieverMode) -> list[Hit]:
+    def _search(
+        self, query: str, k: int, topic: str | None, mode: RetrieverMode, vector: np.ndarray | None = None
+    ) -> list[Hit]:
         if mode == "bm25":
             return self.bm25_search(query, k, topic)
-        qv = self.embedder.embed([query])[0]
+        qv = vector if vector is not None else self.embedder.embed([query])[0]
         if mode == "dense":
             return self.dense_search(query, k, topic, qv)
         fused = reciprocal_rank_fusion(

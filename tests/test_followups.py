@@ -21,9 +21,10 @@ from assistant.coaching.followups import (
 )
 from assistant.coaching.matcher import SETBACK
 from assistant.coaching.train_followups import next_state, training_conversations
-from assistant.coaching.understanding import ConversationState, Understanding, readable_text
+from assistant.coaching.understanding import ConversationState, Understanding
 from assistant.evals.datasets import DATASET_DIR
 from assistant.runtime import Runtime
+from assistant.understanding.message import readable_text
 
 
 @pytest.mark.parametrize(

@@ -184,10 +184,14 @@ class SituationMatcher:
                 pass  # a read-only data directory only costs the work again at the next start
         return array
 
-    def match(self, question: str, limit: int = 5) -> Matches:
+    def match(self, question: str, limit: int = 5, *, vector: np.ndarray | None = None) -> Matches:
+        """The situations `question` is about, best first. `vector` is the question's own encoding when the
+        caller already has it (the message record), so it is not encoded again."""
         if not self.playbooks or not question.strip():
             return Matches([])
-        query = np.asarray(self.embedder.embed([question]), dtype=np.float32)
+        if vector is None:
+            vector = self.embedder.embed([question])[0]
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         similarity = self._similarity(query[0])
         closeness = {b.id: float(similarity[i]) for i, b in enumerate(self.playbooks)}
         off_topic = self.off_topic(query, question)

@@ -27,9 +27,10 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from assistant.coaching import followups
-from assistant.coaching.understanding import NEED_BY_MODE, ConversationState, Reading, Understanding, readable_text
+from assistant.coaching.understanding import NEED_BY_MODE, ConversationState, Reading, Understanding
 from assistant.evals.datasets import DATASET_DIR, load_dataset
 from assistant.understanding.details import extract
+from assistant.understanding.message import readable_text
 
 C = 0.3
 WEIGHTS_PATH = Path(followups.__file__).with_name(followups.WEIGHTS_FILE)

@@ -7,13 +7,10 @@ framed as part of the same conversation; "make it shorter" acts on the previous 
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-
-import nh3
 
 from assistant.coaching.followups import FollowUpChooser, asks_how_to_open, blended_scores, fits_outcome, outcome
 from assistant.coaching.matcher import SURE, Matches, SituationMatcher
@@ -21,6 +18,7 @@ from assistant.coaching.needs import NeedClassifier
 from assistant.coaching.playbooks import Playbook
 from assistant.sessions import TurnRecord
 from assistant.understanding.details import Details, extract
+from assistant.understanding.message import Message, read_message
 from assistant.understanding.tone import ToneClassifier
 
 _SHORTER = re.compile(
@@ -174,6 +172,7 @@ class Reading:
     restate: bool = True  # a follow-up's lead quotes the mentor's situation (only the first follow-up does)
     new_playbook: bool = False  # a follow-up moved away from the guidance the last answer drew on
     says_nothing: bool = False  # a first message with no situation in it: a name, a word, only "help"
+    message: Message | None = None  # the record it was read from (set by Understanding.read)
 
     @property
     def understood(self) -> bool:
@@ -193,11 +192,15 @@ class Understanding:
         self.chooser = FollowUpChooser.load()
         self.tone = ToneClassifier.load(matcher.embedder)
 
-    def details(self, message: str) -> Details:
+    def message(self, raw: str) -> Message:
+        """The message normalised, encoded and parsed, once: every later stage reads this record."""
+        return read_message(raw, self.matcher.embedder)
+
+    def details(self, message: str | Message) -> Details:
         """Who did what, when and to what effect; praise or a problem read by the tone classifier when it has
         weights for this encoder."""
-        details = extract(message)
-        return self.tone.judge(message, details) if self.tone else details
+        message = self.message(message) if isinstance(message, str) else message
+        return self.tone.judge(message.text, message.details) if self.tone else message.details
 
     def state_from(self, turns: Sequence[TurnRecord]) -> ConversationState:
         """What the conversation is about, from its stored turns: the playbooks the last answer drew on, the
@@ -238,11 +241,16 @@ class Understanding:
         playbook_id = PLAYBOOK_AFTER_ESCALATION.get(kind)
         return [playbook_id] if playbook_id in self.playbooks else []
 
-    def read(self, message: str, state: ConversationState, mode: str = "auto") -> Reading:
-        message = readable_text(message)
-        details = self.details(message)
+    def read(self, received: str | Message, state: ConversationState, mode: str = "auto") -> Reading:
+        """What the message asks for, against the conversation so far (a string is read into a Message first)."""
+        record = self.message(received) if isinstance(received, str) else received
+        return replace(self._read(record, state, mode), message=record)
+
+    def _read(self, record: Message, state: ConversationState, mode: str) -> Reading:
+        message = record.text
+        details = self.details(record)
         name = details.name or state.mentee_name
-        alone = self.matcher.match(message)
+        alone = self.matcher.match(message, vector=record.vector_for(message, self.matcher.embedder.name))
         previous = [self.playbooks[i] for i in state.playbook_ids if i in self.playbooks]
         if not previous:
             # A name or a word or two carries no situation; asking beats guessing.
@@ -567,15 +575,6 @@ def _mentee_speaks_first(
 
 def _done_by_mentee(behaviour: str | None) -> bool:
     return bool(behaviour) and not _HAPPENED_TO.match(behaviour or "")
-
-
-_MARKDOWN_IMAGE_OR_URL = re.compile(r"!?\[[^\]]*\]\([^)]*\)|https?://\S+")
-
-
-def readable_text(message: str) -> str:
-    """The message as a mentor reads it: no HTML tags or scripts (nh3), no image links or bare addresses."""
-    text = html.unescape(nh3.clean(message, tags=set()))
-    return " ".join(_MARKDOWN_IMAGE_OR_URL.sub(" ", text).split()) or message
 
 
 def _first_with_act(user_turns: Sequence[str]) -> Details | None:

@@ -42,10 +42,11 @@ class Details:
 def extract(text: str, *, fresh: bool = False) -> Details:
     """The details of one message (parsed once per process; `fresh` parses again, for timing)."""
     record = parse_fresh(text) if fresh else parse(text)
-    return _details(record)
+    return details_of(record)
 
 
-def _details(p: MessageParse) -> Details:
+def details_of(p: MessageParse) -> Details:
+    """The details in one parse record."""
     return Details(
         name=p.mentee,
         when=p.when,
