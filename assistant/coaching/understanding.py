@@ -199,8 +199,13 @@ class Understanding:
     def details(self, message: str | Message) -> Details:
         """Who did what, when and to what effect; praise or a problem read by the tone classifier when it has
         weights for this encoder."""
-        message = self.message(message) if isinstance(message, str) else message
-        return self.tone.judge(message.text, message.details) if self.tone else message.details
+        record = self.message(message) if isinstance(message, str) else message
+        if self.tone is None:
+            return record.details
+        vector = record.vector_for(record.text, self.tone.embedder.name)
+        if vector is None:
+            vector = self.tone.embedder.embed([record.text])[0]
+        return self.tone.judge(vector, record.details)
 
     def state_from(self, turns: Sequence[TurnRecord]) -> ConversationState:
         """What the conversation is about, from its stored turns: the playbooks the last answer drew on, the

@@ -156,7 +156,7 @@ def run(rt: Runtime, dataset: Dataset, progress: Progress | None = None) -> Suit
         details = extract(row["text"], fresh=True)
         seconds = time.perf_counter() - started
         if tone:
-            details = tone.judge(row["text"], details)
+            details = tone.judge(tone.embedder.embed([row["text"]])[0], details)
         got = {
             "name": details.name,
             "situation": details.situation,

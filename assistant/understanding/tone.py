@@ -42,10 +42,10 @@ class ToneClassifier:
             return None
         return cls(embedder, np.asarray(stored["weights"], dtype=np.float64), float(stored["bias"]))
 
-    def judge(self, message: str, details: Details) -> Details:
-        """The details with `is_praise` read by the classifier, for a message that describes an act."""
+    def judge(self, vector: np.ndarray, details: Details) -> Details:
+        """The details with `is_praise` read by the classifier from the message's vector (this classifier's
+        encoder's), for a message that describes an act."""
         if not details.behavior:
             return details
-        vector = self.embedder.embed([message])[0]
         praise = float(features(vector, details.praise_balance) @ self.weights + self.bias) > 0
         return replace(details, is_praise=praise)
