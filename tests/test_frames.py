@@ -65,6 +65,8 @@ def test_a_mistreated_mentee_is_not_coached_on_their_own_conduct(rt: Runtime, me
         "My mentee shouted at a junior colleague in the sprint review. How do I raise it?",
         "I mentor an analyst who interrupts everyone and dominates meetings. How do I raise it?",
         "My mentee keeps cutting people off in stand-ups. How do I bring it up?",
+        # Done to the mentor or to the work rather than to people: still the mentee's own conduct.
+        "My mentee presented my idea as his own in the leadership meeting. I'm annoyed. How do I raise it?",
     ],
 )
 def test_the_mentees_own_conduct_keeps_its_playbook(rt: Runtime, message: str) -> None:

@@ -459,6 +459,9 @@ class Understanding:
 
 
 # "Got a bad review", "was passed over": what happened to the mentee, not an act to give feedback or praise on.
+# How close (share of the leader's fused score) a playbook on the mentee's own conduct must be to lead instead of a
+# playbook on being mistreated, when the parse found the mentee doing the act.
+CONDUCT_CLOSE = 0.95
 _HAPPENED_TO = re.compile(
     r"^(?:(?:has |have |had |just )?(?:got|gets|getting|received?|receives)(?: back)? (?:an? |the |his |her |their )?"
     r"(?:\w+ ){0,2}?(?:review|rating|appraisal|feedback|score|mark|grade|result|rejection|news|complaint|warning)s?"
@@ -543,6 +546,12 @@ def _who_acted(chosen: list[Playbook], matches: Matches, details: Details) -> li
         return ([b for b in others if MISTREATMENT in b.tags] or others or chosen)[:1]
     if MISTREATMENT in top.tags and details.acted_on_others and not details.on_receiving_end:
         return ([b for b in ranked if CONDUCT in b.tags] or chosen)[:1]
+    if MISTREATMENT in top.tags and not details.on_receiving_end and _done_by_mentee(details.behavior):
+        # "My mentee presented my idea as his own": the mentee did it, to the mentor or to the work, so a playbook
+        # on their conduct that the match found about as close comes first.
+        close = [m.playbook for m in matches.ranked[:2] if m.score >= CONDUCT_CLOSE * matches.ranked[0].score]
+        conduct = [b for b in close if CONDUCT in b.tags]
+        return [conduct[0], *(b for b in chosen if b is not conduct[0])] if conduct else chosen
     return chosen
 
 
