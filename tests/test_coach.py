@@ -463,3 +463,25 @@ def test_a_shorter_feedback_answer_keeps_the_draft_and_drops_the_rest(own_rt: Ru
     shorter = rt.coach.ask("can you make it shorter", session_id=first.session)
     assert draft in shorter.answer
     assert len(shorter.answer.split()) < len(first.answer.split()) / 2, shorter.answer
+
+
+def _listed(answer: str) -> list[str]:
+    """The listed lines of an answer, without their citation markers."""
+    return [re.sub(r"\s*\[\d+\]$", "", line.split(" ", 1)[1]) for line in answer.splitlines() if _ITEM.match(line)]
+
+
+_ITEM = re.compile(r"^(?:\d+\.|-) \w")
+
+
+def test_shorter_shortens_the_last_answer_and_keeps_the_count_asked_for(own_rt: Runtime) -> None:
+    """ "Make it shorter" acts on the answer just given (a follow-up's own steps, not the first answer's plan),
+    every time shorter than the one before; "three bullet points" gets three."""
+    rt = own_rt
+    first = rt.coach.ask("Tariq, a QA engineer I mentor, says he'll resign unless he's moved off the legacy team.")
+    follow = rt.coach.ask("what if he actually does quit?", session_id=first.session)
+    three = rt.coach.ask("make that shorter, I just want three bullet points", session_id=first.session)
+    kept = [line for line in _listed(three.answer) if not line.startswith('"')]
+    assert len(kept) == 3 and all(line in _listed(follow.answer) for line in kept), three.answer
+    shorter = rt.coach.ask("make it shorter", session_id=first.session)
+    assert _listed(shorter.answer) == kept[:2], shorter.answer
+    assert len(shorter.answer) < len(three.answer)

@@ -21,7 +21,7 @@ from assistant.coaching.followups import (
 )
 from assistant.coaching.matcher import SETBACK
 from assistant.coaching.train_followups import next_state, training_conversations
-from assistant.coaching.understanding import ConversationState, Understanding
+from assistant.coaching.understanding import ConversationState, Understanding, items_wanted
 from assistant.evals.datasets import DATASET_DIR
 from assistant.runtime import Runtime
 from assistant.understanding.message import readable_text
@@ -199,3 +199,17 @@ def test_the_mentees_own_conversation_ahead_moves_the_thread_to_preparing_it(rt:
     assert understanding.playbooks[state.playbook_ids[0]].need != "prepare"
     reading = understanding.read("he wants to push back on it at their one-to-one. how do I help him get ready?", state)
     assert reading.playbooks[0].need == "prepare", reading.playbooks[0].id
+
+
+@pytest.mark.parametrize(
+    ("request_text", "count"),
+    [
+        ("make that shorter, I just want three bullet points", 3),
+        ("shorter please, 2 lines max", 2),
+        ("can you give me the top five tips", 5),
+        ("make it shorter", None),
+        ("in fewer words please", None),
+    ],
+)
+def test_an_edit_says_how_many_items_it_wants(request_text: str, count: int | None) -> None:
+    assert items_wanted(request_text) == count

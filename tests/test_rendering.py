@@ -16,7 +16,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from assistant.rendering import IMAGE_PLACEHOLDER, is_local_source, render_markdown
-from assistant.rendering.markdown import MAX_RENDER_CHARS
+from assistant.rendering.markdown import MAX_RENDER_CHARS, list_items
 
 OUT = "https://evil.example"
 SAFE_TAGS = {
@@ -251,3 +251,11 @@ def test_empty_control_and_hostile_text_is_fast_and_bounded() -> None:
     assert time.monotonic() - started < 60
     cut = render_markdown("word " * (MAX_RENDER_CHARS // 4))
     assert f"longer than {MAX_RENDER_CHARS:,} characters" in cut
+
+
+def test_list_items_are_read_by_the_markdown_parser() -> None:
+    text = (
+        "**What to do**\n1. Ask first. [1]\n2. Then *listen*,\n   and wait.\n\n"
+        "Not an item: 3 apples.\n\n- A line to say [2]\n"
+    )
+    assert list_items(text) == ["Ask first. [1]", "Then *listen*,\nand wait.", "A line to say [2]"]

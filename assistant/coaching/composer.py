@@ -77,6 +77,8 @@ class AnswerPlan:
     tailoring: list[str] = field(default_factory=list)
     own_documents: list[tuple[str, int]] = field(default_factory=list)  # (title, citation) of uploaded documents
     quick_answer: QuickAnswer | None = None  # the playbook's answer to the direct question the mentor asked
+    previous_steps: tuple[str, ...] = ()  # "make it shorter": the numbered lines of the answer it shortens
+    items_wanted: int | None = None  # "three bullet points": how many lines the shorter answer keeps
 
     def __post_init__(self) -> None:
         # A name is a proper noun; anything else the parse offered ("mentoring", "growth") is not used.
@@ -105,6 +107,9 @@ def _restates(first: str, second: str) -> bool:
 
 def content_words(text: str) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2)
+
+
+BRIEF_STEPS = 4  # the steps a shorter answer keeps at most
 
 
 class _Lines:
@@ -181,14 +186,26 @@ class Composer:
         ]
 
     def _brief(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
-        """ "Make it shorter" and "less formal": the first steps and two lines to say, nothing else."""
+        """ "Make it shorter" and "less formal": the steps of the answer being shortened (the playbook's first
+        steps when it had none), as many as were asked for (four by default) and two lines to say; a count
+        asked for ("three bullet points") is all the answer holds."""
         main = plan.playbooks[0]
         s = self.words["sections"]
         lead = self.words["plain"] if plan.plain else self._lead(plan)
+        shown = [step for step in plan.previous_steps if step in main.playbook.steps]
+        if plan.items_wanted:
+            kept = (shown or list(main.playbook.steps))[: plan.items_wanted]
+            return [self.words["shorter_count"], self._bullets(s["steps"], main, "steps", kept, lines)]
+        # Always shorter than the answer it shortens: one step fewer than a short answer had, at most four.
+        count = min(BRIEF_STEPS, len(shown) - 1) if len(shown) > 1 else BRIEF_STEPS
+        already_short = 0 < len(shown) <= BRIEF_STEPS  # no bottom line or lines to say come back
+        phrases = () if already_short else main.playbook.phrases[:2]
+        if already_short and not plan.plain:
+            lead = self.words["shorter_count"]
         return [
             lead.format(who=plan.mentee_name or "your mentee"),
-            self._numbered(s["steps"], main, "steps", main.playbook.steps[:4], lines),
-            self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[:2], lines),
+            self._numbered(s["steps"], main, "steps", (shown or list(main.playbook.steps))[:count], lines),
+            self._bullets(s["phrases"], main, "phrases", phrases, lines),
         ]
 
     def _brief_words(self, plan: AnswerPlan, lines: _Lines) -> list[str]:

@@ -24,6 +24,13 @@ from assistant.understanding.tone import ToneClassifier
 _SHORTER = re.compile(
     r"\b(shorter|shorten|too long|briefer|in brief|tl;?dr|summari[sz]e|just the (?:key|main))\b", re.I
 )
+# "Three bullet points", "in 2 lines", "just the top five tips": how many items the mentor wants back.
+_ITEMS_WANTED = re.compile(
+    r"\b(one|two|three|four|five|six|\d)\s+(?:short |key |main |top )?(?:bullet(?: point)?s?|points?|steps?|lines?"
+    r"|things?|tips?|items?|sentences?)\b",
+    re.I,
+)
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 # "What if she cries?": a reaction inside the conversation, named in the follow-up's own words.
 _REACTION = re.compile(
     r"^\W*(?:and |but |ok,? )?what if\b|\bif (?:s?he|they) (?:gets?|starts?|says?|cr(?:y|ies)|storms?)\b", re.I
@@ -173,6 +180,7 @@ class Reading:
     new_playbook: bool = False  # a follow-up moved away from the guidance the last answer drew on
     says_nothing: bool = False  # a first message with no situation in it: a name, a word, only "help"
     message: Message | None = None  # the record it was read from (set by Understanding.read)
+    items_wanted: int | None = None  # "make it shorter, three bullet points": how many items the answer keeps
 
     @property
     def understood(self) -> bool:
@@ -274,7 +282,8 @@ class Understanding:
         request = message if len(message.split()) <= NEW_THREAD_WORDS else _FIRST_CLAUSE.split(message, 1)[0]
         edit = len(request.split()) <= NEW_THREAD_WORDS and (request == message or bool(_ASKS_COACH.match(request)))
         if edit and _SHORTER.search(request):
-            return self._reading(message, previous, details, name, alone, mode, shorter=True, need=state.need)
+            reading = self._reading(message, previous, details, name, alone, mode, shorter=True, need=state.need)
+            return replace(reading, items_wanted=items_wanted(request))
         if previous[0].need in ("praise", "feedback") and state.need == "advice":
             state = replace(state, need=previous[0].need)  # a thread about feedback stays one after a side question
         own_conversation = bool({state.need, *state.thread_needs} & set(OWN_CONVERSATION_NEEDS))
@@ -285,7 +294,7 @@ class Understanding:
             return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need="email")
         if edit and _RESTYLE.search(request):
             reading = self._reading(message, previous, details, name, alone, mode, shorter=True, need=state.need)
-            return replace(reading, plain=True)
+            return replace(reading, plain=True, items_wanted=items_wanted(request))
         top = alone.top
         long_and_new = len(message.split()) >= NEW_THREAD_WORDS and not _refers_back(message)
         if top and alone.confidence == "sure" and long_and_new and top.playbook not in previous:
@@ -471,6 +480,15 @@ _HAPPENED_TO = re.compile(
     r"|(?:has |have |just )?(?:asked|asks|wants|wanted) me to\b)\b",
     re.I,
 )
+
+
+def items_wanted(request: str) -> int | None:
+    """How many items an edit asks for ("three bullet points" → 3), or None when it names no number."""
+    found = _ITEMS_WANTED.search(request)
+    if found is None:
+        return None
+    word = found.group(1).lower()
+    return int(word) if word.isdigit() else _NUMBER_WORDS[word]
 
 
 def _prefer(scores: dict[str, float], playbook_id: str) -> None:

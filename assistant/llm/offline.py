@@ -18,10 +18,12 @@ import numpy as np
 import yaml
 
 from assistant.coaching import AnswerPlan, CitedPlaybook, Composer, Playbook, Reading, section_citations
+from assistant.coaching.citations import drop_unknown_citations
 from assistant.coaching.composer import asks_how_to_open
 from assistant.coaching.playbooks import QuickAnswer
 from assistant.embedders import Embedder
 from assistant.llm import BACKENDS, BackendError, Capabilities, CoachRequest, Reply
+from assistant.rendering.markdown import list_items
 from assistant.settings import Settings
 from assistant.types import MenteeProfile
 from assistant.understanding.details import Details, feedback_parts
@@ -115,6 +117,8 @@ class OfflineCoach:
             mentee_name=name,
             shorter=reading.shorter,
             plain=reading.plain,
+            previous_steps=_previous_steps(request.history) if reading.shorter else (),
+            items_wanted=reading.items_wanted,
             own_documents=list(dict.fromkeys((c.title, n) for n, c in numbered if c.user_source)),
         )
         # The lines of the playbook closest to what was asked come first; a follow-up on the same situation
@@ -190,6 +194,12 @@ class OfflineCoach:
         if mentee.goals:
             lines.append(t["goals"].format(name=mentee.name, goals=mentee.goals.rstrip(".")))
         plan.tailoring = [line.format(name=mentee.name) for line in lines]
+
+
+def _previous_steps(history: list[tuple[str, str]]) -> tuple[str, ...]:
+    """The listed lines of the coach's last answer, without their citation markers."""
+    last = next((text for role, text in reversed(history) if role == "assistant"), "")
+    return tuple(drop_unknown_citations(item, 0)[0].strip() for item in list_items(last))
 
 
 def _with_steps(book: Playbook, steps: list[str]) -> Playbook:

@@ -89,3 +89,12 @@ def render_markdown(text: str, limit: int = MAX_RENDER_CHARS) -> str:
     tokens = _PARSER.parse(text + note, env)
     _drop_outside_images(tokens)
     return _CLEANER.clean(_PARSER.renderer.render(tokens, _PARSER.options, env))
+
+
+def list_items(text: str) -> list[str]:
+    """The Markdown source of each item of the lists (numbered or not) in `text`, in order."""
+    return [t.content for t in _PARSER.parse(text) if t.type == "inline" and t.level >= LIST_ITEM_LEVEL]
+
+
+# An item's text sits inside list, item and paragraph tokens; a top-level paragraph's text is at level 1.
+LIST_ITEM_LEVEL = 3
