@@ -485,3 +485,24 @@ def test_shorter_shortens_the_last_answer_and_keeps_the_count_asked_for(own_rt: 
     shorter = rt.coach.ask("make it shorter", session_id=first.session)
     assert _listed(shorter.answer) == kept[:2], shorter.answer
     assert len(shorter.answer) < len(three.answer)
+
+
+def test_an_example_and_more_on_one_step_act_on_the_conversation(own_rt: Runtime) -> None:
+    """ "Say more about the second step" opens up that step of the last answer; "how might that conversation go?"
+    is answered with the guidance's worked example (a weaker and a stronger way), cited."""
+    rt = own_rt
+    first = rt.coach.ask("Yusuf, a junior engineer I mentor, keeps missing sprint deadlines. We meet on Friday.")
+    second_step = _listed(first.answer.split("**How to deliver it**")[-1])[1]
+    more = rt.coach.ask("can you say more about the second step?", session_id=first.session)
+    assert more.answer.startswith(f"More on this step: **{second_step}**"), more.answer
+    assert more.extras["playbooks"] == first.extras["playbooks"]
+    example = rt.coach.ask("give me an example of how that conversation might go", session_id=first.session)
+    assert "**Weaker:**" in example.answer and "**Stronger:**" in example.answer, example.answer
+    assert example.extras["playbooks"] == first.extras["playbooks"] and example.citations
+
+
+def test_a_draft_without_a_situation_gives_the_impact_its_own_sentence(rt: Runtime) -> None:
+    answer = rt.coach.ask(
+        "My mentee Lina keeps missing her sprint commitments and the team is starting to resent it.", persist=False
+    )
+    assert "you keep missing your sprint commitments. The team is starting to resent it." in answer.answer

@@ -21,7 +21,7 @@ from assistant.coaching.followups import (
 )
 from assistant.coaching.matcher import SETBACK
 from assistant.coaching.train_followups import next_state, training_conversations
-from assistant.coaching.understanding import ConversationState, Understanding, items_wanted
+from assistant.coaching.understanding import ConversationState, Understanding, items_wanted, step_asked
 from assistant.evals.datasets import DATASET_DIR
 from assistant.runtime import Runtime
 from assistant.understanding.message import readable_text
@@ -213,3 +213,18 @@ def test_the_mentees_own_conversation_ahead_moves_the_thread_to_preparing_it(rt:
 )
 def test_an_edit_says_how_many_items_it_wants(request_text: str, count: int | None) -> None:
     assert items_wanted(request_text) == count
+
+
+@pytest.mark.parametrize(
+    ("request_text", "step"),
+    [
+        ("can you say more about the second step?", 2),
+        ("what do you mean by point 3", 3),
+        ("expand on the last one please", -1),
+        ("how do I do step 1?", 1),
+        ("the second step feels harsh", None),  # an opinion on a step, not a request to open it up
+        ("tell me more about her", None),
+    ],
+)
+def test_an_edit_names_the_step_it_asks_about(request_text: str, step: int | None) -> None:
+    assert step_asked(request_text) == step

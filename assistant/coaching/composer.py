@@ -79,6 +79,8 @@ class AnswerPlan:
     quick_answer: QuickAnswer | None = None  # the playbook's answer to the direct question the mentor asked
     previous_steps: tuple[str, ...] = ()  # "make it shorter": the numbered lines of the answer it shortens
     items_wanted: int | None = None  # "three bullet points": how many lines the shorter answer keeps
+    wants_example: bool = False  # "how might that conversation go?": the playbook's worked example
+    step_detail: str | None = None  # "say more about the second step": that step of the last answer
 
     def __post_init__(self) -> None:
         # A name is a proper noun; anything else the parse offered ("mentoring", "growth") is not used.
@@ -146,7 +148,11 @@ class Composer:
             "praise": self._praise,
         }
         lines = _Lines()
-        if plan.shorter and plan.need in ("feedback", "praise"):
+        if plan.wants_example and plan.playbooks[0].playbook.example:
+            parts = self._example(plan, lines)
+        elif plan.step_detail:
+            parts = self._step_detail(plan, plan.step_detail, lines)
+        elif plan.shorter and plan.need in ("feedback", "praise"):
             parts = self._brief_words(plan, lines)
         elif plan.shorter:
             parts = self._brief(plan, lines)
@@ -206,6 +212,30 @@ class Composer:
             lead.format(who=plan.mentee_name or "your mentee"),
             self._numbered(s["steps"], main, "steps", (shown or list(main.playbook.steps))[:count], lines),
             self._bullets(s["phrases"], main, "phrases", phrases, lines),
+        ]
+
+    def _example(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
+        """ "Give me an example of how it might go": the guidance's worked example, a weaker and a stronger way
+        through a case from another workplace, then two lines to borrow."""
+        main = plan.playbooks[0]
+        w = self.words["example"]
+        return [
+            w["lead"].format(title=main.playbook.title.lower()),
+            f"{main.playbook.sections.get('example', main.playbook.example).strip()}{main.cite('example')}",
+            self._bullets(w["borrow"], main, "phrases", main.playbook.phrases[:2], lines),
+        ]
+
+    def _step_detail(self, plan: AnswerPlan, step: str, lines: _Lines) -> list[str]:
+        """ "Say more about the second step": that step again, then the lines of the guidance closest to it (the
+        plan's playbook was focused on the step): words to use, questions and cautions."""
+        main = plan.playbooks[0]
+        s = self.words["sections"]
+        lines.fresh(step)
+        return [
+            self.words["step_detail"].format(step=step),
+            self._bullets(s["phrases"], main, "phrases", main.playbook.phrases[:3], lines),
+            self._questions(plan, lines, 2),
+            self._bullets(s["cautions"], main, "dos_and_donts", main.playbook.donts[:2], lines),
         ]
 
     def _brief_words(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
@@ -345,7 +375,9 @@ class Composer:
         closing = self.words["praise_close"] if praise else (d.request or "")
         if praise and "thank" in " ".join(parts).lower():
             closing = ""  # "Thank you for staying late…" already thanks them
-        sentences = [_sentence(" ".join(parts[:2]))] + [_sentence(p) for p in parts[2:]]
+        # The situation leads into the behaviour ("In Monday's call, you…"); the impact is a sentence of its own.
+        opening = " ".join(p for p in (d.situation, d.behavior) if p)
+        sentences = [_sentence(opening)] + ([_sentence(d.impact)] if d.impact else [])
         if closing:
             sentences.append(_sentence(closing))
         draft = _TRAIT_BUT.sub("you ", " ".join(s for s in sentences if s))

@@ -31,6 +31,25 @@ _ITEMS_WANTED = re.compile(
     re.I,
 )
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+# "Give me an example", "how might that conversation go?": the playbook's worked example.
+_EXAMPLE = re.compile(
+    r"\b(?:an? (?:worked |real |concrete )?example|sample (?:conversation|dialogue|script)|show me how"
+    r"|how (?:might|would|could|does|will) (?:that|this|it|the (?:conversation|chat|talk|meeting))"
+    r" (?:go|sound|look|play out)|what (?:would|does|might) (?:that|it|this) (?:sound|look) like)\b",
+    re.I,
+)
+# "Say more about the second step", "what do you mean by point 3?": one listed step of the last answer, opened up.
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "last": -1}
+_STEP_ASKED = re.compile(
+    r"\b(?:(?P<word>first|second|third|fourth|fifth|sixth|seventh|last|[1-9](?:st|nd|rd|th)) (?:step|point|bullet|tip"
+    r"|item|one|thing)|(?:step|point|bullet|tip|item|number) (?:no\.? ?)?(?P<digit>[1-9]))\b",
+    re.I,
+)
+_MORE_ON = re.compile(
+    r"\b(?:more (?:about|on|detail)|expand|elaborate|explain|unpack|what do you mean|say more|tell me more|how do i"
+    r"|how would i|how should i|go deeper|in detail|break (?:it|that) down|clarify)\b",
+    re.I,
+)
 # "What if she cries?": a reaction inside the conversation, named in the follow-up's own words.
 _REACTION = re.compile(
     r"^\W*(?:and |but |ok,? )?what if\b|\bif (?:s?he|they) (?:gets?|starts?|says?|cr(?:y|ies)|storms?)\b", re.I
@@ -181,6 +200,8 @@ class Reading:
     says_nothing: bool = False  # a first message with no situation in it: a name, a word, only "help"
     message: Message | None = None  # the record it was read from (set by Understanding.read)
     items_wanted: int | None = None  # "make it shorter, three bullet points": how many items the answer keeps
+    wants_example: bool = False  # "give me an example of how it might go": the playbook's worked example
+    step_asked: int | None = None  # "say more about the second step": which listed step (1-based, -1 the last)
 
     @property
     def understood(self) -> bool:
@@ -290,6 +311,12 @@ class Understanding:
         if edit and _WORDS_PLEASE.search(request) and state.need in ("praise", "feedback"):
             # "Give me the exact words": the draft for the act described earlier, not another topic.
             return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
+        if edit and _EXAMPLE.search(request):
+            reading = self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
+            return replace(reading, wants_example=True, restate=restate)
+        if edit and (step := step_asked(request)) is not None:
+            reading = self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
+            return replace(reading, step_asked=step, restate=restate)
         if edit and _WRITTEN.search(request) and not _MENTEE_WRITES.search(message):
             return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need="email")
         if edit and _RESTYLE.search(request):
@@ -489,6 +516,16 @@ def items_wanted(request: str) -> int | None:
         return None
     word = found.group(1).lower()
     return int(word) if word.isdigit() else _NUMBER_WORDS[word]
+
+
+def step_asked(request: str) -> int | None:
+    """Which listed step of the last answer a request asks to open up ("more on the second step" → 2, "the last
+    point" → -1), or None when it names none or does not ask for more."""
+    found = _STEP_ASKED.search(request)
+    if found is None or not _MORE_ON.search(request):
+        return None
+    word = (found.group("word") or found.group("digit")).lower()
+    return int(word[0]) if word[0].isdigit() else _ORDINALS[word]
 
 
 def _prefer(scores: dict[str, float], playbook_id: str) -> None:

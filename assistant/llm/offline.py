@@ -119,11 +119,15 @@ class OfflineCoach:
             plain=reading.plain,
             previous_steps=_previous_steps(request.history) if reading.shorter else (),
             items_wanted=reading.items_wanted,
+            wants_example=reading.wants_example,
+            step_detail=_asked_step(request.history, reading.step_asked),
             own_documents=list(dict.fromkeys((c.title, n) for n, c in numbered if c.user_source)),
         )
         # The lines of the playbook closest to what was asked come first; a follow-up on the same situation
         # gets only a few steps, the ones that answer it.
         focus, steps = (reading.focus, FOCUSED_STEPS) if reading.focus else (request.question, None)
+        if plan.step_detail:
+            focus, steps = plan.step_detail, FOCUSED_STEPS  # the lines closest to that step
         focused = self._focused(books[0].playbook, focus, steps)
         if asks_how_to_open(request.question):
             # The playbook's lines to say come in authored order, its opening line first; closeness to "how do I
@@ -196,10 +200,18 @@ class OfflineCoach:
         plan.tailoring = [line.format(name=mentee.name) for line in lines]
 
 
-def _previous_steps(history: list[tuple[str, str]]) -> tuple[str, ...]:
+def _previous_steps(history: list[tuple[str, str]], numbered_only: bool = False) -> tuple[str, ...]:
     """The listed lines of the coach's last answer, without their citation markers."""
     last = next((text for role, text in reversed(history) if role == "assistant"), "")
-    return tuple(drop_unknown_citations(item, 0)[0].strip() for item in list_items(last))
+    return tuple(drop_unknown_citations(item, 0)[0].strip() for item in list_items(last, numbered_only))
+
+
+def _asked_step(history: list[tuple[str, str]], number: int | None) -> str | None:
+    """The numbered step of the last answer a follow-up asks about (1-based; -1 the last), when it has one."""
+    steps = _previous_steps(history, numbered_only=True) if number is not None else ()
+    if number is None or not steps or number > len(steps):
+        return None
+    return steps[number - 1] if number > 0 else steps[-1]
 
 
 def _with_steps(book: Playbook, steps: list[str]) -> Playbook:

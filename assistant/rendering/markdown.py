@@ -91,10 +91,16 @@ def render_markdown(text: str, limit: int = MAX_RENDER_CHARS) -> str:
     return _CLEANER.clean(_PARSER.renderer.render(tokens, _PARSER.options, env))
 
 
-def list_items(text: str) -> list[str]:
-    """The Markdown source of each item of the lists (numbered or not) in `text`, in order."""
-    return [t.content for t in _PARSER.parse(text) if t.type == "inline" and t.level >= LIST_ITEM_LEVEL]
-
-
-# An item's text sits inside list, item and paragraph tokens; a top-level paragraph's text is at level 1.
-LIST_ITEM_LEVEL = 3
+def list_items(text: str, numbered_only: bool = False) -> list[str]:
+    """The Markdown source of each item of the lists in `text` (only numbered lists' items when `numbered_only`),
+    in order."""
+    items: list[str] = []
+    lists: list[str] = []  # the kinds of the lists open around the current token
+    for token in _PARSER.parse(text):
+        if token.type in ("ordered_list_open", "bullet_list_open"):
+            lists.append(token.type)
+        elif token.type in ("ordered_list_close", "bullet_list_close"):
+            lists.pop()
+        elif token.type == "inline" and lists and (lists[-1] == "ordered_list_open" or not numbered_only):
+            items.append(token.content)
+    return items
