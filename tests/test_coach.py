@@ -506,3 +506,18 @@ def test_a_draft_without_a_situation_gives_the_impact_its_own_sentence(rt: Runti
         "My mentee Lina keeps missing her sprint commitments and the team is starting to resent it.", persist=False
     )
     assert "you keep missing your sprint commitments. The team is starting to resent it." in answer.answer
+
+
+def test_a_follow_up_asking_for_one_part_gets_that_part(own_rt: Runtime) -> None:
+    """ "What questions could I ask him?" is answered with the guidance's questions, "what should I avoid?" with
+    its don'ts, "sum it up in one sentence" with one sentence of its bottom line: not the plan again."""
+    rt = own_rt
+    first = rt.coach.ask("I have to tell my apprentice Kwame that he failed his practical assessment.")
+    book = rt.understanding.playbooks[first.extras["playbooks"][0]]
+    questions = rt.coach.ask("what questions could I ask him?", session_id=first.session)
+    assert _listed(questions.answer) == list(book.questions), questions.answer
+    avoid = rt.coach.ask("what should I avoid saying?", session_id=first.session)
+    assert set(_listed(avoid.answer)) >= set(book.donts) and not set(_listed(avoid.answer)) & set(book.steps)
+    gist = rt.coach.ask("sum it up in one sentence", session_id=first.session)
+    assert gist.answer.startswith("**In short:**") and not _listed(gist.answer), gist.answer
+    assert len(re.findall(r"[.!?](?:\s|$)", gist.answer.split("**A question for you:**")[0])) == 1

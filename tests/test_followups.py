@@ -17,6 +17,7 @@ from assistant.coaching.followups import (
     candidate_ids,
     feature_names,
     outcome,
+    part_asked,
     turn_cues,
 )
 from assistant.coaching.matcher import SETBACK
@@ -228,3 +229,20 @@ def test_an_edit_says_how_many_items_it_wants(request_text: str, count: int | No
 )
 def test_an_edit_names_the_step_it_asks_about(request_text: str, step: int | None) -> None:
     assert step_asked(request_text) == step
+
+
+@pytest.mark.parametrize(
+    ("request_text", "part"),
+    [
+        ("what questions could I ask him?", "questions"),
+        ("what should I ask her first?", "questions"),
+        ("what should I avoid saying?", "cautions"),
+        ("any pitfalls?", "cautions"),
+        ("sum it up in one sentence", "summary"),
+        ("what's the bottom line?", "summary"),
+        ("what if she asks why?", None),
+        ("how do I open the conversation?", None),
+    ],
+)
+def test_a_follow_up_names_the_part_of_the_guidance_it_wants(request_text: str, part: str | None) -> None:
+    assert part_asked(request_text) == part

@@ -81,6 +81,7 @@ class AnswerPlan:
     items_wanted: int | None = None  # "three bullet points": how many lines the shorter answer keeps
     wants_example: bool = False  # "how might that conversation go?": the playbook's worked example
     step_detail: str | None = None  # "say more about the second step": that step of the last answer
+    part_asked: str | None = None  # "what questions could I ask?": questions | cautions | summary
 
     def __post_init__(self) -> None:
         # A name is a proper noun; anything else the parse offered ("mentoring", "growth") is not used.
@@ -112,6 +113,8 @@ def content_words(text: str) -> frozenset[str]:
 
 
 BRIEF_STEPS = 4  # the steps a shorter answer keeps at most
+PARTS = ("questions", "cautions", "summary")  # parts of the guidance a follow-up can ask for on their own
+MIN_CAUTIONS = 3  # "what should I avoid?" with fewer don'ts than this also gets the do's
 
 
 class _Lines:
@@ -152,6 +155,8 @@ class Composer:
             parts = self._example(plan, lines)
         elif plan.step_detail:
             parts = self._step_detail(plan, plan.step_detail, lines)
+        elif plan.part_asked in PARTS:
+            parts = self._part(plan, plan.part_asked, lines)
         elif plan.shorter and plan.need in ("feedback", "praise"):
             parts = self._brief_words(plan, lines)
         elif plan.shorter:
@@ -237,6 +242,27 @@ class Composer:
             self._questions(plan, lines, 2),
             self._bullets(s["cautions"], main, "dos_and_donts", main.playbook.donts[:2], lines),
         ]
+
+    def _part(self, plan: AnswerPlan, part: str, lines: _Lines) -> list[str]:
+        """ "What questions could I ask?", "what should I avoid?", "sum it up": that part of the guidance alone."""
+        main = plan.playbooks[0]
+        book = main.playbook
+        who = plan.mentee_name or "your mentee"
+        lead = self.words["part_leads"][part].format(who=who)
+        if part == "summary":
+            gist = first_sentences(book.in_short, 1) if plan.items_wanted == 1 else book.in_short
+            if gist:
+                return [f"{lead} {gist}{main.cite('short')}"]
+            return [self._numbered(self.words["sections"]["steps"], main, "steps", book.steps[:3], lines)]
+        if part == "questions":
+            return [
+                lead,
+                self._bullets(
+                    self.words["sections"]["questions"].format(who=who), main, "questions", book.questions, lines
+                ),
+            ]
+        cautions = list(book.donts) + (list(book.dos) if len(book.donts) < MIN_CAUTIONS else [])
+        return [lead, self._bullets(self.words["sections"]["cautions"], main, "dos_and_donts", cautions, lines)]
 
     def _brief_words(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
         """ "Make it shorter" after feedback or praise: the draft and the first steps of delivering it."""

@@ -44,6 +44,18 @@ def _cue_patterns() -> dict[str, re.Pattern[str]]:
     return {cue: re.compile("|".join(f"(?:{p})" for p in loaded[cue]), re.IGNORECASE) for cue in CUES}
 
 
+@cache
+def _part_patterns() -> dict[str, re.Pattern[str]]:
+    text = resources.files(__package__).joinpath("followup_cues.yaml").read_text(encoding="utf-8")
+    parts = (yaml.safe_load(text) or {}).get("parts", {})
+    return {part: re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) for part, patterns in parts.items()}
+
+
+def part_asked(message: str) -> str | None:
+    """The part of the guidance a follow-up asks for ("what questions could I ask him?" → questions), if any."""
+    return next((part for part, pattern in _part_patterns().items() if pattern.search(message)), None)
+
+
 def asks_how_to_open(message: str) -> bool:
     """ "How do I start the conversation?", "what do I say first?" (followup_cues.yaml, opening)."""
     return bool(_opening_pattern().search(message))

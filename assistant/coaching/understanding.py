@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from assistant.coaching.followups import FollowUpChooser, asks_how_to_open, blended_scores, fits_outcome, outcome
+from assistant.coaching.followups import (
+    FollowUpChooser,
+    asks_how_to_open,
+    blended_scores,
+    fits_outcome,
+    outcome,
+    part_asked,
+)
 from assistant.coaching.matcher import SURE, Matches, SituationMatcher
 from assistant.coaching.needs import NeedClassifier
 from assistant.coaching.playbooks import Playbook
@@ -202,6 +209,7 @@ class Reading:
     items_wanted: int | None = None  # "make it shorter, three bullet points": how many items the answer keeps
     wants_example: bool = False  # "give me an example of how it might go": the playbook's worked example
     step_asked: int | None = None  # "say more about the second step": which listed step (1-based, -1 the last)
+    part_asked: str | None = None  # "what questions could I ask him?": one part of the guidance (followup_cues.yaml)
 
     @property
     def understood(self) -> bool:
@@ -314,6 +322,9 @@ class Understanding:
         if edit and _EXAMPLE.search(request):
             reading = self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
             return replace(reading, wants_example=True, restate=restate)
+        if edit and (part := part_asked(request)) is not None:
+            reading = self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
+            return replace(reading, part_asked=part, items_wanted=items_wanted(request), restate=restate)
         if edit and (step := step_asked(request)) is not None:
             reading = self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
             return replace(reading, step_asked=step, restate=restate)

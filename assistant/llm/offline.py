@@ -121,6 +121,7 @@ class OfflineCoach:
             items_wanted=reading.items_wanted,
             wants_example=reading.wants_example,
             step_detail=_asked_step(request.history, reading.step_asked),
+            part_asked=reading.part_asked,
             own_documents=list(dict.fromkeys((c.title, n) for n, c in numbered if c.user_source)),
         )
         # The lines of the playbook closest to what was asked come first; a follow-up on the same situation
@@ -128,7 +129,8 @@ class OfflineCoach:
         focus, steps = (reading.focus, FOCUSED_STEPS) if reading.focus else (request.question, None)
         if plan.step_detail:
             focus, steps = plan.step_detail, FOCUSED_STEPS  # the lines closest to that step
-        focused = self._focused(books[0].playbook, focus, steps)
+        # A part asked for on its own ("what questions could I ask?") comes whole, in authored order.
+        focused = books[0].playbook if plan.part_asked else self._focused(books[0].playbook, focus, steps)
         if asks_how_to_open(request.question):
             # The playbook's lines to say come in authored order, its opening line first; closeness to "how do I
             # start?" says nothing about which line opens well.
