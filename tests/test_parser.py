@@ -11,6 +11,7 @@ import pytest
 
 from assistant.understanding import ParserUnavailable, parse
 from assistant.understanding import model as parser_model
+from assistant.understanding.details import extract
 from assistant.understanding.parser import parse_fresh
 
 PRIYANKA = (
@@ -341,3 +342,16 @@ def test_what_someone_saw_the_mentee_do_and_what_they_did_after_a_move_are_behav
     assert parse_fresh("Jonas was caught sleeping in the van on Tuesday afternoon.").behavior is not None
     p = parse_fresh("Chidi was moved to the returns desk in March and keeps leaving the till open.")
     assert p.behavior is not None and "leaving the till open" in p.behavior
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "behavior_you"),
+    [
+        # The small model hangs "Ben" on the verb as a compound; the name stays with the role, not in the act.
+        ("My mentee Ben talks over junior colleagues in design reviews.", "Ben", "you talk over junior colleagues"),
+        ("My apprentice Jo leaves the van unlocked on site.", "Jo", "you leave the van unlocked"),
+    ],
+)
+def test_a_name_after_the_role_is_the_mentee_not_part_of_the_act(text: str, name: str, behavior_you: str) -> None:
+    details = extract(text)
+    assert (details.name, details.behavior_you) == (name, behavior_you)

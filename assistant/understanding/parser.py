@@ -25,6 +25,7 @@ from assistant.understanding.people import (
     appos_root,
     find_people,
     own_subjects,
+    reattach_named_roles,
 )
 from assistant.understanding.rewrite import FOCUS_WORDS, joint, second_person
 
@@ -191,6 +192,7 @@ def _parse(text: str) -> MessageParse:
     if not text:
         return MessageParse()
     doc = parse_doc(text)
+    reattach_named_roles(doc)
     people = find_people(doc)
     reader = _Reader(doc, people)
     return reader.record()

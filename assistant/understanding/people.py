@@ -112,6 +112,23 @@ class People:
         return tuple(p.name for p in self.persons if p.name)
 
 
+def reattach_named_roles(doc: Doc) -> None:
+    """The small model sometimes hangs the name after a role on the verb ("My mentee Ben talks over…": "Ben" a
+    compound of "talks"), so the name joins the act. Such a name is put back beside its role, as an apposition."""
+    for token in doc:
+        role = doc[token.i - 1] if token.i else None
+        if (
+            role is not None
+            and token.pos_ == "PROPN"
+            and token.dep_ == "compound"
+            and token.head.pos_ in ("VERB", "AUX")
+            and role.lemma_.lower() in PERSON_NOUNS
+            and role.head == token.head
+        ):
+            token.head = role
+            token.dep_ = "appos"
+
+
 def find_people(doc: Doc) -> People:
     persons: list[Person] = []
     owner: dict[int, int] = {}
