@@ -200,6 +200,10 @@ class SafetyRouter:
             and all(how.startswith(CLASSIFIER_NOTE) for how in hows)
             and not self.patterns.has_evidence(category, words)  # a named sign ("gave her things away") stays
         ]
+        if "harmful" in only_classifier and self.patterns.asks_answer_edit(words):
+            # "Give me a script I can follow" after a coaching question asks for this answer in another form.
+            del findings.possible["harmful"]
+            only_classifier.remove("harmful")
         if not only_classifier:
             return
         joined = clean(f"{context[-1]}\n\n{cleaned.text}")
