@@ -355,3 +355,13 @@ def test_what_someone_saw_the_mentee_do_and_what_they_did_after_a_move_are_behav
 def test_a_name_after_the_role_is_the_mentee_not_part_of_the_act(text: str, name: str, behavior_you: str) -> None:
     details = extract(text)
     assert (details.name, details.behavior_you) == (name, behavior_you)
+
+
+def test_the_effect_after_a_thanks_is_the_impact() -> None:
+    """ "I want to thank Amara for staying late…. The client loved it.": the act is named in the thanks, and the
+    next sentence is what it led to."""
+    details = extract(
+        "I want to thank Amara for staying late to rebuild the client deck after the data changed. The client loved it."
+    )
+    assert details.behavior == "staying late to rebuild the client deck after the data changed"
+    assert details.impact == "The client loved it"

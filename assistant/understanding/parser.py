@@ -216,6 +216,11 @@ class _Reader:
             behavior = []  # "thank her for the feedback she gave me": the thanks names the act, not the clause alone
         else:
             thanked_for = []
+        if thanked_for and not self.behavior_verbs:
+            # "I want to thank Amara for staying late… The client loved it.": the act thanked for is what the
+            # effect follows, as a behaviour clause would be.
+            inside = {t.i for t in thanked_for}
+            self.behavior_verbs = [t for t in thanked_for if t.head.i not in inside][:1]
         impact = self._impact_tokens()
         request = self._request_tokens()
         topic, is_news = self._topic_tokens()
