@@ -77,7 +77,7 @@ class AnswerPlan:
     tailoring: list[str] = field(default_factory=list)
     own_documents: list[tuple[str, int]] = field(default_factory=list)  # (title, citation) of uploaded documents
     quick_answer: QuickAnswer | None = None  # the playbook's answer to the direct question the mentor asked
-    previous_steps: tuple[str, ...] = ()  # "make it shorter": the numbered lines of the answer it shortens
+    previous_steps: tuple[str, ...] = ()  # "make it shorter": the listed lines of the answer it shortens
     items_wanted: int | None = None  # "three bullet points": how many lines the shorter answer keeps
     wants_example: bool = False  # "how might that conversation go?": the playbook's worked example
     step_detail: str | None = None  # "say more about the second step": that step of the last answer
@@ -198,8 +198,8 @@ class Composer:
 
     def _brief(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
         """ "Make it shorter" and "less formal": the steps of the answer being shortened (the playbook's first
-        steps when it had none), as many as were asked for (four by default) and two lines to say; a count
-        asked for ("three bullet points") is all the answer holds."""
+        steps when it had none), fewer than it had and at most four, with two lines to say when it was a full
+        answer; a count asked for ("three bullet points") is all the answer holds."""
         main = plan.playbooks[0]
         s = self.words["sections"]
         lead = self.words["plain"] if plan.plain else self._lead(plan)

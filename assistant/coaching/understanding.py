@@ -319,15 +319,10 @@ class Understanding:
         if edit and _WORDS_PLEASE.search(request) and state.need in ("praise", "feedback"):
             # "Give me the exact words": the draft for the act described earlier, not another topic.
             return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
-        if edit and _EXAMPLE.search(request):
+        if edit and (asked := _part_of_answer_asked(request)):
+            # An example, one part of the guidance or more on one step: the same guidance, that piece of it.
             reading = self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
-            return replace(reading, wants_example=True, restate=restate)
-        if edit and (part := part_asked(request)) is not None:
-            reading = self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
-            return replace(reading, part_asked=part, items_wanted=items_wanted(request), restate=restate)
-        if edit and (step := step_asked(request)) is not None:
-            reading = self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
-            return replace(reading, step_asked=step, restate=restate)
+            return replace(reading, restate=restate, **asked)
         if edit and _WRITTEN.search(request) and not _MENTEE_WRITES.search(message):
             return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need="email")
         if edit and _RESTYLE.search(request):
@@ -527,6 +522,17 @@ def items_wanted(request: str) -> int | None:
         return None
     word = found.group(1).lower()
     return int(word) if word.isdigit() else _NUMBER_WORDS[word]
+
+
+def _part_of_answer_asked(request: str) -> dict[str, Any]:
+    """The Reading fields for an edit asking for one piece of the guidance already given, or {} for none."""
+    if _EXAMPLE.search(request):
+        return {"wants_example": True}
+    if (part := part_asked(request)) is not None:
+        return {"part_asked": part, "items_wanted": items_wanted(request)}
+    if (step := step_asked(request)) is not None:
+        return {"step_asked": step}
+    return {}
 
 
 def step_asked(request: str) -> int | None:
