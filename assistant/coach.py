@@ -143,18 +143,18 @@ class Coach:
         turns = self.sessions.history(session_id, owner=owner) if session_id else []
         safety = self.safety.classify(question, context=[t.content for t in turns if t.role == "user"])
         require_readable(safety)  # only invisible characters: a clear reply, not a guess
-        # Normalised, encoded and parsed once; every stage below reads this record, not the raw text. (Safety
-        # read the raw text above: hidden characters and smuggled instructions are evidence for it.)
-        message = self.understanding.message(question)
         practice = mode == "practice" or (mode == "auto" and (wants_practice(question) or active_practice(turns)))
         if safety.escalated and (practice or not coaching_follows(safety)):
-            answer = self._escalate(message, "chat" if mode == "auto" else mode, safety)
+            answer = self._escalate(self.understanding.message(question), "chat" if mode == "auto" else mode, safety)
         elif practice:
-            try:  # a running role-play goes on until the mentor ends it
+            try:  # a running role-play goes on until the mentor ends it (its partner reads the line itself)
                 answer = self.practice.turn(question, turns, cancel)
             except RequestCancelled:
                 return
         else:
+            # Normalised, encoded and parsed once; the stages below read this record, not the raw text. (Safety
+            # read the raw text above: hidden characters and smuggled instructions are evidence for it.)
+            message = self.understanding.message(question)
             coaching = self._coach_after_escalation if safety.escalated else self._coach
             try:
                 answer = yield from coaching(message, mode, turns, mentee_id, owner, safety, cancel)

@@ -204,8 +204,9 @@ class Composer:
         s = self.words["sections"]
         lead = self.words["plain"] if plan.plain else self._lead(plan)
         shown = [step for step in plan.previous_steps if step in main.playbook.steps]
+        steps = shown or list(main.playbook.steps)
         if plan.items_wanted:
-            kept = (shown or list(main.playbook.steps))[: plan.items_wanted]
+            kept = steps[: plan.items_wanted]
             return [self.words["shorter_count"], self._bullets(s["steps"], main, "steps", kept, lines)]
         # Always shorter than the answer it shortens: one step fewer than a short answer had, at most four.
         count = min(BRIEF_STEPS, len(shown) - 1) if len(shown) > 1 else BRIEF_STEPS
@@ -215,7 +216,7 @@ class Composer:
             lead = self.words["shorter_count"]
         return [
             lead.format(who=plan.mentee_name or "your mentee"),
-            self._numbered(s["steps"], main, "steps", (shown or list(main.playbook.steps))[:count], lines),
+            self._numbered(s["steps"], main, "steps", steps[:count], lines),
             self._bullets(s["phrases"], main, "phrases", phrases, lines),
         ]
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import numpy as np
 import yaml
@@ -38,17 +39,23 @@ OPENING_WEIGHT = 0.5  # in the blended score: the follow-up read with the conver
 
 
 @cache
-def _cue_patterns() -> dict[str, re.Pattern[str]]:
+def _cue_file() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("followup_cues.yaml").read_text(encoding="utf-8")
-    loaded = yaml.safe_load(text) or {}
-    return {cue: re.compile("|".join(f"(?:{p})" for p in loaded[cue]), re.IGNORECASE) for cue in CUES}
+    return yaml.safe_load(text) or {}
+
+
+def _any_of(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+@cache
+def _cue_patterns() -> dict[str, re.Pattern[str]]:
+    return {cue: _any_of(_cue_file()[cue]) for cue in CUES}
 
 
 @cache
 def _part_patterns() -> dict[str, re.Pattern[str]]:
-    text = resources.files(__package__).joinpath("followup_cues.yaml").read_text(encoding="utf-8")
-    parts = (yaml.safe_load(text) or {}).get("parts", {})
-    return {part: re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) for part, patterns in parts.items()}
+    return {part: _any_of(patterns) for part, patterns in _cue_file().get("parts", {}).items()}
 
 
 def part_asked(message: str) -> str | None:

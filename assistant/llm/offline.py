@@ -210,8 +210,10 @@ def _previous_steps(history: list[tuple[str, str]], numbered_only: bool = False)
 
 def _asked_step(history: list[tuple[str, str]], number: int | None) -> str | None:
     """The numbered step of the last answer a follow-up asks about (1-based; -1 the last), when it has one."""
-    steps = _previous_steps(history, numbered_only=True) if number is not None else ()
-    if number is None or not steps or number > len(steps):
+    if number is None:
+        return None
+    steps = _previous_steps(history, numbered_only=True)
+    if not steps or number > len(steps):
         return None
     return steps[number - 1] if number > 0 else steps[-1]
 
