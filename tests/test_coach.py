@@ -516,8 +516,12 @@ def test_a_follow_up_asking_for_one_part_gets_that_part(own_rt: Runtime) -> None
     book = rt.understanding.playbooks[first.extras["playbooks"][0]]
     questions = rt.coach.ask("what questions could I ask him?", session_id=first.session)
     assert _listed(questions.answer) == list(book.questions), questions.answer
+    # How to ask them comes from the guidance on asking, which supports the thread without taking it over.
+    assert [s.source for s in questions.sources][:2] == ["knowledge/asking-powerful-open-questions.md", book.source]
+    assert "**How to ask them:**" in questions.answer
     avoid = rt.coach.ask("what should I avoid saying?", session_id=first.session)
     assert set(_listed(avoid.answer)) >= set(book.donts) and not set(_listed(avoid.answer)) & set(book.steps)
+    assert avoid.extras["playbooks"][0] == book.id
     gist = rt.coach.ask("sum it up in one sentence", session_id=first.session)
     assert gist.answer.startswith("**In short:**") and not _listed(gist.answer), gist.answer
     assert len(re.findall(r"[.!?](?:\s|$)", gist.answer.split("**A question for you:**")[0])) == 1

@@ -240,6 +240,8 @@ def test_an_edit_names_the_step_it_asks_about(request_text: str, step: int | Non
         ("any pitfalls?", "cautions"),
         ("sum it up in one sentence", "summary"),
         ("what's the bottom line?", "summary"),
+        ("what questions would help her decide?", "questions"),
+        ("she's asking what questions the panel will ask", None),  # the mentee's question, not what to ask her
         ("what if she asks why?", None),
         ("how do I open the conversation?", None),
     ],

@@ -257,13 +257,21 @@ class Composer:
             return [self._numbered(self.words["sections"]["steps"], main, "steps", book.steps[:3], lines)]
         if part == "questions":
             return [
-                lead,
+                lead + self._how_to_ask(plan),
                 self._bullets(
                     self.words["sections"]["questions"].format(who=who), main, "questions", book.questions, lines
                 ),
             ]
         cautions = list(book.donts) + (list(book.dos) if len(book.donts) < MIN_CAUTIONS else [])
         return [lead, self._bullets(self.words["sections"]["cautions"], main, "dos_and_donts", cautions, lines)]
+
+    def _how_to_ask(self, plan: AnswerPlan) -> str:
+        """The gist of the guidance on asking, when the plan carries it beside the situation's own."""
+        asking = plan.playbooks[1] if len(plan.playbooks) > 1 else None
+        gist = first_sentences(asking.playbook.in_short, 1) if asking else ""
+        if not (asking and gist):
+            return ""
+        return f"\n\n**{self.words['how_to_ask']}** {gist}{asking.cite('short')}"
 
     def _brief_words(self, plan: AnswerPlan, lines: _Lines) -> list[str]:
         """ "Make it shorter" after feedback or praise: the draft and the first steps of delivering it."""

@@ -144,6 +144,8 @@ _MENTEE_WILL_TALK = re.compile(
     re.I,
 )
 MENTEE_CONVERSATION_PLAYBOOK = "helping-a-mentee-prepare-for-a-hard-conversation"
+# "What should I ask him?" is answered with the situation's own questions and how to ask them, from this guidance.
+ASKING_PLAYBOOK = "asking-powerful-open-questions"
 # A new message this long that clearly matches another situation starts a new thread.
 NEW_THREAD_WORDS = 12
 # Fused-score head start, for a follow-up, of the conversation's playbook and its related ones (a top fused
@@ -261,7 +263,9 @@ class Understanding:
             cited = [self._by_source[s].id for s in sources if s in self._by_source]
             cited = cited or self._escalated_playbook(turn.safety)
             if cited:
-                ids = tuple(dict.fromkeys(cited))
+                # The guidance on asking, cited first beside the situation's questions, supports the thread and
+                # never leads it.
+                ids = tuple(sorted(dict.fromkeys(cited), key=lambda i: i == ASKING_PLAYBOOK))
                 need = NEED_BY_MODE.get(turn.mode, "advice")
                 if need == "feedback" and self.playbooks[ids[0]].need == "praise":
                     need = "praise"  # praise is answered in feedback mode; the thread stays praise
@@ -321,7 +325,8 @@ class Understanding:
             return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
         if edit and (asked := _part_of_answer_asked(request)):
             # An example, one part of the guidance or more on one step: the same guidance, that piece of it.
-            reading = self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need=state.need)
+            books = self._with_asking(previous) if asked.get("part_asked") == "questions" else previous
+            reading = self._reading(message, books, details, name, alone, mode, follow_up_of=thread, need=state.need)
             return replace(reading, restate=restate, **asked)
         if edit and _WRITTEN.search(request) and not _MENTEE_WRITES.search(message):
             return self._reading(message, previous, details, name, alone, mode, follow_up_of=thread, need="email")
@@ -437,6 +442,13 @@ class Understanding:
         near = {previous[0].id, *previous[0].related}
         scores = blended_scores(message, readings)
         return {i: v + (FOLLOW_UP_BOOST if i in near else 0.0) for i, v in scores.items()}
+
+    def _with_asking(self, previous: list[Playbook]) -> list[Playbook]:
+        """The conversation's playbook, then the guidance on asking questions (unless the thread is about that)."""
+        asking = self.playbooks.get(ASKING_PLAYBOOK)
+        if asking is None or previous[0].id == ASKING_PLAYBOOK:
+            return previous
+        return [previous[0], asking]
 
     def _reading(
         self,
