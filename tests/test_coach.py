@@ -508,6 +508,19 @@ def test_a_draft_without_a_situation_gives_the_impact_its_own_sentence(rt: Runti
     assert "you keep missing your sprint commitments. The team is starting to resent it." in answer.answer
 
 
+def test_a_question_about_passing_on_a_confidence_gets_the_confidentiality_guidance(own_rt: Runtime) -> None:
+    """ "Should I tell his manager?" after a disclosure is answered from the guidance on confidentiality, which
+    then supports the thread: the next question about the mentee is read against the disclosure again."""
+    rt = own_rt
+    first = rt.coach.ask("My mentee Jonah told me he's been diagnosed with depression and is struggling at work.")
+    situation = first.extras["playbooks"][0]
+    tell = rt.coach.ask("should I tell his manager so they go easy on him?", session_id=first.session)
+    assert tell.extras["playbooks"][0] == "confidentiality-and-its-limits", tell.extras
+    assert first.session is not None
+    state = rt.understanding.state_from(rt.sessions.history(first.session))
+    assert state.playbook_ids[:2] == (situation, "confidentiality-and-its-limits"), state
+
+
 def test_a_follow_up_asking_for_one_part_gets_that_part(own_rt: Runtime) -> None:
     """ "What questions could I ask him?" is answered with the guidance's questions, "what should I avoid?" with
     its don'ts, "sum it up in one sentence" with one sentence of its bottom line: not the plan again."""

@@ -21,6 +21,7 @@ from assistant.coaching.followups import (
     turn_cues,
 )
 from assistant.coaching.matcher import SETBACK
+from assistant.coaching.passing_on import asks_about_passing_on
 from assistant.coaching.train_followups import next_state, training_conversations
 from assistant.coaching.understanding import ConversationState, Understanding, items_wanted, step_asked
 from assistant.evals.datasets import DATASET_DIR
@@ -248,3 +249,22 @@ def test_an_edit_names_the_step_it_asks_about(request_text: str, step: int | Non
 )
 def test_a_follow_up_names_the_part_of_the_guidance_it_wants(request_text: str, part: str | None) -> None:
     assert part_asked(request_text) == part
+
+
+@pytest.mark.parametrize(
+    ("message", "passing_on"),
+    [
+        ("should I tell his manager so they go easy on him?", True),
+        ("do i have to tell HR?", True),
+        ("would it be ok to share this with her supervisor?", True),
+        ("his manager is asking me how he's doing", True),
+        ("she made me promise not to tell anyone", True),
+        ("he wants me to keep it between us", True),
+        ("should I tell her it went well?", False),  # the mentee hears it
+        ("should I also mention it at the team meeting?", False),  # where, not to whom
+        ("a colleague asked me to dinner to talk about careers", False),  # not asking about the mentee
+        ("what should I tell him?", False),
+    ],
+)
+def test_a_follow_up_about_passing_on_what_the_mentee_shared_is_recognised(message: str, passing_on: bool) -> None:
+    assert asks_about_passing_on(message) is passing_on

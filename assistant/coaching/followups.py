@@ -39,23 +39,25 @@ OPENING_WEIGHT = 0.5  # in the blended score: the follow-up read with the conver
 
 
 @cache
-def _cue_file() -> dict[str, Any]:
+def cue_file() -> dict[str, Any]:
+    """followup_cues.yaml, read once."""
     text = resources.files(__package__).joinpath("followup_cues.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text) or {}
 
 
-def _any_of(patterns: list[str]) -> re.Pattern[str]:
+def any_of(patterns: list[str]) -> re.Pattern[str]:
+    """One case-insensitive pattern that holds when any of `patterns` is found."""
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
 @cache
 def _cue_patterns() -> dict[str, re.Pattern[str]]:
-    return {cue: _any_of(_cue_file()[cue]) for cue in CUES}
+    return {cue: any_of(cue_file()[cue]) for cue in CUES}
 
 
 @cache
 def _part_patterns() -> dict[str, re.Pattern[str]]:
-    return {part: _any_of(patterns) for part, patterns in _cue_file().get("parts", {}).items()}
+    return {part: any_of(patterns) for part, patterns in cue_file().get("parts", {}).items()}
 
 
 def part_asked(message: str) -> str | None:

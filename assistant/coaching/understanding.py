@@ -22,6 +22,7 @@ from assistant.coaching.followups import (
 )
 from assistant.coaching.matcher import SURE, Matches, SituationMatcher
 from assistant.coaching.needs import NeedClassifier
+from assistant.coaching.passing_on import asks_about_passing_on
 from assistant.coaching.playbooks import Playbook
 from assistant.sessions import TurnRecord
 from assistant.understanding.details import Details, extract
@@ -111,6 +112,9 @@ _CLOSING = re.compile(
     re.I,
 )
 CLOSING_PLAYBOOK = "closing-a-hard-conversation-with-next-steps"
+# "Should I tell his manager?", "she made me promise not to tell anyone": passing on what the mentee shared.
+CONFIDENTIALITY_PLAYBOOK = "confidentiality-and-its-limits"
+CONFIDENCE_PLAYBOOKS = {CONFIDENTIALITY_PLAYBOOK, "keeping-confidences-and-being-reliable"}
 # The situation a safety escalation was about, carried into the conversation's state (a threat to others is
 # referred on, so its follow-ups are about referring; legal questions keep the thread they came from).
 PLAYBOOK_AFTER_ESCALATION = {
@@ -146,6 +150,7 @@ _MENTEE_WILL_TALK = re.compile(
 MENTEE_CONVERSATION_PLAYBOOK = "helping-a-mentee-prepare-for-a-hard-conversation"
 # "What should I ask him?" is answered with the situation's own questions and how to ask them, from this guidance.
 ASKING_PLAYBOOK = "asking-powerful-open-questions"
+SIDE_PLAYBOOKS = {ASKING_PLAYBOOK, CONFIDENTIALITY_PLAYBOOK}
 # A new message this long that clearly matches another situation starts a new thread.
 NEW_THREAD_WORDS = 12
 # Fused-score head start, for a follow-up, of the conversation's playbook and its related ones (a top fused
@@ -263,9 +268,13 @@ class Understanding:
             cited = [self._by_source[s].id for s in sources if s in self._by_source]
             cited = cited or self._escalated_playbook(turn.safety)
             if cited:
-                # The guidance on asking, cited first beside the situation's questions, supports the thread and
-                # never leads it.
-                ids = tuple(sorted(dict.fromkeys(cited), key=lambda i: i == ASKING_PLAYBOOK))
+                # The guidance on asking or on confidentiality answers a side question ("what should I ask him?",
+                # "should I tell his manager?"): it supports the thread and never leads it.
+                cited_ids = list(dict.fromkeys(cited))
+                leading = [i for i in cited_ids if i not in SIDE_PLAYBOOKS] or [
+                    i for i in ids if i not in SIDE_PLAYBOOKS
+                ]
+                ids = tuple(dict.fromkeys([*leading, *cited_ids]))
                 need = NEED_BY_MODE.get(turn.mode, "advice")
                 if need == "feedback" and self.playbooks[ids[0]].need == "praise":
                     need = "praise"  # praise is answered in feedback mode; the thread stays praise
@@ -405,6 +414,9 @@ class Understanding:
                 _prefer(scores, max(prepare, key=scores.__getitem__))
             elif MENTEE_CONVERSATION_PLAYBOOK in self.playbooks:
                 _prefer(scores, MENTEE_CONVERSATION_PLAYBOOK)
+        passing_on = previous[0].id not in CONFIDENCE_PLAYBOOKS and asks_about_passing_on(message)
+        if passing_on and CONFIDENTIALITY_PLAYBOOK in self.playbooks:
+            _prefer(scores, CONFIDENTIALITY_PLAYBOOK)  # what the mentor may pass on, and to whom
         # "What if he gets defensive?" in the mentor's own conversation, or "he got defensive" in any thread: the
         # playbook for that moment. What the mentee might say or ask ("what if she asks why?") stays with the
         # conversation's own guidance.
