@@ -72,8 +72,7 @@ def asks_how_to_open(message: str) -> bool:
 
 @cache
 def _opening_pattern() -> re.Pattern[str]:
-    text = resources.files(__package__).joinpath("followup_cues.yaml").read_text(encoding="utf-8")
-    return re.compile("|".join(f"(?:{p})" for p in (yaml.safe_load(text) or {})["opening"]), re.IGNORECASE)
+    return any_of(cue_file()["opening"])
 
 
 def outcome(message: str) -> str | None:
