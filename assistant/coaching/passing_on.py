@@ -12,7 +12,7 @@ from functools import cache
 from spacy.tokens import Doc, Token
 
 from assistant.coaching.followups import any_of, cue_file
-from assistant.understanding.model import parse_doc
+from assistant.understanding.parser import message_doc
 
 MENTOR = {"i", "we"}
 QUESTION_OPENERS = {"should", "do", "does", "must", "can", "could", "shall", "would", "is", "am", "ought"}
@@ -43,7 +43,7 @@ def asks_about_passing_on(message: str) -> bool:
     words = _words()
     if words.secrecy.search(message):
         return True
-    doc = parse_doc(message)
+    doc = message_doc(message)
     return any(_mentor_tells_another(t, words) or _another_asks_the_mentor(t, words) for t in doc)
 
 

@@ -163,7 +163,8 @@ def parse(text: str) -> MessageParse:
 
 def parse_fresh(text: str) -> MessageParse:
     """Parse without the per-process memory (for timing)."""
-    return _parse.__wrapped__(as_sentences(text))
+    text = as_sentences(text)
+    return _record(_fresh_doc(text)) if text else MessageParse()
 
 
 _BULLET = re.compile(r"^\s*(?:[-*•·–—>]+|\d+[.)])\s+")
@@ -187,15 +188,26 @@ def as_sentences(text: str) -> str:
 _ENDS = ".!?:;,\"'’”)"
 
 
+@lru_cache(maxsize=256)
+def message_doc(text: str) -> Doc:
+    """The message's English parse, made once per text and shared by every reader of it (the details, the
+    direct questions, the follow-up cues), so none parses it again. Shared: read it, never change it."""
+    return _fresh_doc(text)
+
+
+def _fresh_doc(text: str) -> Doc:
+    doc = parse_doc(as_sentences(text))
+    reattach_named_roles(doc)
+    return doc
+
+
 @lru_cache(maxsize=1024)
 def _parse(text: str) -> MessageParse:
-    if not text:
-        return MessageParse()
-    doc = parse_doc(text)
-    reattach_named_roles(doc)
-    people = find_people(doc)
-    reader = _Reader(doc, people)
-    return reader.record()
+    return _record(message_doc(text)) if text else MessageParse()
+
+
+def _record(doc: Doc) -> MessageParse:
+    return _Reader(doc, find_people(doc)).record()
 
 
 class _Reader:

@@ -11,7 +11,7 @@ import re
 
 from spacy.tokens import Token
 
-from assistant.understanding.model import parse_doc
+from assistant.understanding.parser import message_doc
 
 # Words that ask for a rehearsal whatever their part of speech.
 _REHEARSAL = re.compile(r"\b(?:role[- ]?play(?:ing)?|rehears(?:e|ing)|simulate|pretend to be)\b", re.IGNORECASE)
@@ -27,7 +27,7 @@ def asks_to_practise(message: str) -> bool:
         return True
     if not _PRACTICE.search(message):
         return False  # most messages never need the parse
-    return any(_practice_asked(t) for t in parse_doc(message) if _PRACTICE.fullmatch(t.text))
+    return any(_practice_asked(t) for t in message_doc(message) if _PRACTICE.fullmatch(t.text))
 
 
 def _practice_asked(token: Token) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.understanding.model import parse_doc
+from assistant.understanding.parser import message_doc
 
 # Questions a yes, a no or a choice answers: "Should I cancel?", "Is it OK to...?", "Do I tell her manager?"
 _DECIDES = r"(?:should|shall|must|do|does|is|are|am|would|will|can|could|may|ought)\b"
@@ -36,7 +36,7 @@ def direct_questions(text: str) -> list[DirectQuestion]:
     """The message's sentences that ask something, in order."""
     found = []
     previous = ""
-    for sentence in parse_doc(text).sents:
+    for sentence in message_doc(text).sents:
         words = sentence.text.strip()
         unmarked = _UNMARKED.search(words) if len(words.split()) <= UNMARKED_WORDS else None
         if words.endswith("?") or unmarked:
