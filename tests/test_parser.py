@@ -365,3 +365,16 @@ def test_the_effect_after_a_thanks_is_the_impact() -> None:
     )
     assert details.behavior == "staying late to rebuild the client deck after the data changed"
     assert details.impact == "The client loved it"
+
+
+def test_an_aside_between_commas_is_not_a_second_doer() -> None:
+    # The small model reads "one of my line cooks" as a second subject of "sent"; the act is still Marta's.
+    p = parse(
+        "Marta, one of my line cooks, sent out the wrong dishes to a 12-top on Saturday because she didn't read "
+        "the modifiers on the ticket."
+    )
+    assert p.mentee == "Marta"
+    assert (
+        p.behavior_you
+        == "you sent out the wrong dishes to a 12-top because you didn't read the modifiers on the ticket"
+    )

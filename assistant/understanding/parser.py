@@ -26,6 +26,7 @@ from assistant.understanding.people import (
     find_people,
     own_subjects,
     reattach_named_roles,
+    reattach_second_subjects,
 )
 from assistant.understanding.rewrite import FOCUS_WORDS, joint, second_person
 
@@ -198,6 +199,7 @@ def message_doc(text: str) -> Doc:
 def _fresh_doc(text: str) -> Doc:
     doc = parse_doc(as_sentences(text))
     reattach_named_roles(doc)
+    reattach_second_subjects(doc)
     return doc
 
 

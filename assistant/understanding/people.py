@@ -129,6 +129,22 @@ def reattach_named_roles(doc: Doc) -> None:
             token.dep_ = "appos"
 
 
+def reattach_second_subjects(doc: Doc) -> None:
+    """ "Marta, one of my line cooks, sent out the wrong dishes": the small model sometimes reads the aside between
+    commas as a second subject of the verb, so the act has no single doer. A subject set off by commas right after
+    another is an apposition of the first."""
+    for verb in doc:
+        subjects = [c for c in verb.children if c.dep_ == "nsubj"]
+        if len(subjects) < 2:
+            continue
+        first, aside = subjects[0], subjects[1]
+        before, after = aside.left_edge.i - 1, aside.right_edge.i + 1
+        between_commas = before > first.i and doc[before].text == "," and after < len(doc) and doc[after].text == ","
+        if between_commas and before == first.right_edge.i + 1:
+            aside.head = first
+            aside.dep_ = "appos"
+
+
 def find_people(doc: Doc) -> People:
     persons: list[Person] = []
     owner: dict[int, int] = {}
