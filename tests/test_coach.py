@@ -397,6 +397,10 @@ def test_follow_ups_keep_the_mentors_own_conversation_and_take_in_what_the_mente
     raised = rt.coach.ask("My mentee Aiyana keeps interrupting people in team meetings. Her manager asked me to help.")
     replied = rt.coach.ask("she replied that she's overwhelmed and that's why", session_id=raised.session)
     assert replied.answer.startswith("Now that Aiyana says she's overwhelmed")
+    again = rt.coach.ask("My mentee Aiyana keeps interrupting people in team meetings. Her manager asked me to help.")
+    asked = rt.coach.ask("she mentioned she's autistic, does that change anything?", session_id=again.session)
+    # The news is said back; the question about it is not folded into the sentence.
+    assert asked.answer.startswith("Now that Aiyana says she's autistic: staying with what you described")
     words = rt.coach.ask("ok so what do I actually say to her on Friday?", session_id=raised.session)
     assert words.mode == "feedback"
     # A pattern ("keeps interrupting") is said as something noticed, and one occasion is asked for.

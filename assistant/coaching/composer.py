@@ -468,6 +468,11 @@ _REPORTED_CLAUSE = re.compile(
     re.IGNORECASE,
 )
 
+_QUESTION_AFTER_NEWS = re.compile(
+    r"\s*(?:,|\band\b|\bso\b|\bbut\b|-|–|—)\s*(?:does|do|did|is|are|should|shall|can|could|would|will|what|how|"
+    r"why|when|where|who|any)\b",
+    re.IGNORECASE,
+)
 
 # When the conversation is: "tomorrow", "on Friday", "this afternoon"; not an adjective the parse took for a
 # time ("a second-year teacher" is not "with Kwame second-year").
@@ -501,7 +506,9 @@ def _reported(question: str, name: str | None) -> str | None:
         return None
     pronoun = found.group(1)
     verb = "say" if pronoun.lower() == "they" else "says"
-    return f"{_who(pronoun, name)} {verb} {_mentor_as_you(found.group(2).strip())}"
+    # "he mentioned he's autistic, does that change anything?": the news, without the question asked about it.
+    news = _QUESTION_AFTER_NEWS.split(found.group(2), maxsplit=1)[0]
+    return f"{_who(pronoun, name)} {verb} {_mentor_as_you(news.strip())}"
 
 
 # The mentor's words about themselves, said back to them: "if she gets angry with me" -> "with you". Quoted words
