@@ -542,3 +542,12 @@ def test_a_follow_up_asking_for_one_part_gets_that_part(own_rt: Runtime) -> None
     gist = rt.coach.ask("sum it up in one sentence", session_id=first.session)
     assert gist.answer.startswith("**In short:**") and not _listed(gist.answer), gist.answer
     assert len(re.findall(r"[.!?](?:\s|$)", gist.answer.split("**A question for you:**")[0])) == 1
+
+
+def test_a_question_the_mentee_asked_is_not_read_as_a_reaction(own_rt: Runtime) -> None:
+    first = own_rt.coach.ask("My mentee Alejandra found out this morning she didn't get the senior designer promotion.")
+    asked = own_rt.coach.ask("she's asking me if she should complain about the decision", session_id=first.session)
+    # "if she should complain" is whether she should, not a reaction to plan for ("If Alejandra should complain…").
+    assert not asked.answer.startswith("If ")
+    messaged = own_rt.coach.ask("he just messaged asking if we can talk tonight at 11pm", session_id=first.session)
+    assert "says asking" not in messaged.answer

@@ -378,3 +378,12 @@ def test_an_aside_between_commas_is_not_a_second_doer() -> None:
         p.behavior_you
         == "you sent out the wrong dishes to a 12-top because you didn't read the modifiers on the ticket"
     )
+
+
+def test_the_mentee_named_after_my_mentee_is_not_replaced_by_a_tool() -> None:
+    p = parse(
+        "My mentee Lakshmi is in Mumbai, I'm in London. Her father died on Sunday and she's on leave. "
+        "We only ever talk over Teams."
+    )
+    assert p.people == ("Lakshmi",)
+    assert p.mentee == "Lakshmi"

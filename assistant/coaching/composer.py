@@ -459,6 +459,11 @@ _OPENING = re.compile(
 )
 # "what if he says no?", "and if she gets defensive": the reaction a follow-up asks about.
 _REACTION_CLAUSE = re.compile(r"\bif (s?he|they) ([^,?.!;]{2,60})", re.IGNORECASE)
+# "asked me if she can", "wondering if he made a mistake": an "if" that means whether.
+_ASKS_WHETHER = re.compile(
+    r"\b(?:ask(?:s|ed|ing)?|wonder(?:s|ed|ing)?|know|sure|check(?:s|ed|ing)?)(?: (?:me|you|us|him|her|them))?\s*$",
+    re.IGNORECASE,
+)
 
 
 # "she replied that she's overwhelmed", "he told me he's interviewing": what the mentee has said since.
@@ -494,8 +499,8 @@ def asks_how_to_open(question: str) -> bool:
 def _reaction(question: str, name: str | None) -> str | None:
     """ "what if he says no, he still wants…" → "Dan says no": the reaction, with the mentee's name."""
     found = _REACTION_CLAUSE.search(question)
-    if not found:
-        return None
+    if not found or _ASKS_WHETHER.search(question[: found.start()]) or found.group(2).lower().startswith("should "):
+        return None  # "she's asking me if she should complain": a question she has, not a reaction to plan for
     return f"{_who(found.group(1), name)} {_mentor_as_you(found.group(2).strip())}"
 
 
@@ -507,8 +512,10 @@ def _reported(question: str, name: str | None) -> str | None:
     pronoun = found.group(1)
     verb = "say" if pronoun.lower() == "they" else "says"
     # "he mentioned he's autistic, does that change anything?": the news, without the question asked about it.
-    news = _QUESTION_AFTER_NEWS.split(found.group(2), maxsplit=1)[0]
-    return f"{_who(pronoun, name)} {verb} {_mentor_as_you(news.strip())}"
+    news = _QUESTION_AFTER_NEWS.split(found.group(2), maxsplit=1)[0].strip()
+    if news.lower().startswith("asking "):  # "he just messaged asking if we can talk tonight"
+        verb = "are" if pronoun.lower() == "they" else "is"
+    return f"{_who(pronoun, name)} {verb} {_mentor_as_you(news)}"
 
 
 # The mentor's words about themselves, said back to them: "if she gets angry with me" -> "with you". Quoted words

@@ -23,6 +23,9 @@ MENTOR_WORDS = {
     "i", "me", "my", "myself", "mine", "we", "us", "our", "ours", "ourselves",
 }
 # fmt: on
+# "We only ever talk over Teams": how they talk, not who listens. Not "at" or "on": the parser can hang a name on
+# them ("At Tuesday's stand-up Nadia told…").
+MEDIUM_PREPOSITIONS = {"over", "via", "through"}
 # Nouns for a single person at work; a pronoun may point at any of them, so they must be candidates too.
 # fmt: off
 PERSON_NOUNS = {
@@ -367,6 +370,8 @@ def talk_word(token: Token) -> Token | None:
 def is_talked_to(token: Token) -> bool:
     if token.dep_ == "compound":  # "give Farah feedback" parsed as a kind of feedback
         return token.head.lemma_.lower() in TALK_WORDS
+    if token.dep_ == "pobj" and token.head.lower_ in MEDIUM_PREPOSITIONS:
+        return False
     return token.dep_ in ("dobj", "dative", "pobj", "attr") and talk_word(token) is not None
 
 
@@ -742,7 +747,18 @@ def _starts_as_subject(span: Span) -> bool:
 def _named_mentee(people: People) -> Person | None:
     """The mentor's own mentee, report, intern…: "my mentee Kofi", "Grace is my mentee", "one of my reports"."""
     own = [p for p in people.persons if p.is_role and _has_mentee_role(people, p) and _is_mentors(people.doc, p)]
-    return next((p for p in own if p.name), None) or next(iter(own), None)
+    titled = [p for p in people.persons if p.name and _titled_by_own_role(people.doc, p)]
+    return next((p for p in own if p.name), None) or next(iter(titled), None) or next(iter(own), None)
+
+
+def _titled_by_own_role(doc: Doc, person: Person) -> bool:
+    """ "My mentee Lakshmi is in Mumbai": the parser can fold the role into the name as a compound, so no role
+    person is made; the role word just before the name, with "my" or "our", still says whose mentee she is."""
+    start = person.mentions[0][0] if person.mentions else 0
+    role = doc[start - 1] if start > 0 else None
+    if role is None or role.lemma_.lower() not in MENTEE_ROLES:
+        return False
+    return any(t.lower_ in ("my", "our") for t in doc[max(0, role.i - 3) : role.i])
 
 
 def _has_mentee_role(people: People, person: Person) -> bool:
