@@ -551,3 +551,12 @@ def test_a_question_the_mentee_asked_is_not_read_as_a_reaction(own_rt: Runtime) 
     assert not asked.answer.startswith("If ")
     messaged = own_rt.coach.ask("he just messaged asking if we can talk tonight at 11pm", session_id=first.session)
     assert "says asking" not in messaged.answer
+
+
+def test_a_reaction_the_mentor_expects_is_said_back(own_rt: Runtime) -> None:
+    first = own_rt.coach.ask(
+        "I mentor Dev, a junior pharmacist. At yesterday's audit he argued with the inspector in front of the whole "
+        "team and we got a worse rating because of it."
+    )
+    expected = own_rt.coach.ask("he'll probably say the inspector was wrong", session_id=first.session)
+    assert expected.answer.startswith("If Dev says the inspector was wrong")

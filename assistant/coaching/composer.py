@@ -459,6 +459,13 @@ _OPENING = re.compile(
 )
 # "what if he says no?", "and if she gets defensive": the reaction a follow-up asks about.
 _REACTION_CLAUSE = re.compile(r"\bif (s?he|they) ([^,?.!;]{2,60})", re.IGNORECASE)
+# "he'll probably say the inspector was wrong", "she's going to get defensive": a reaction the mentor expects.
+_PREDICTED_REACTION = re.compile(
+    r"\b(s?he|they)(?:'ll|’ll| will|(?:'s|’s| is|'re|’re| are) going to| might| may)"
+    r"(?: probably| likely| just| definitely)? "
+    r"(say|argue|claim|insist|tell me|blame|deny|push back|get|cry|refuse|storm off|walk out)\b([^,?.!;]{0,60})",
+    re.IGNORECASE,
+)
 # "asked me if she can", "wondering if he made a mistake": an "if" that means whether.
 _ASKS_WHETHER = re.compile(
     r"\b(?:ask(?:s|ed|ing)?|wonder(?:s|ed|ing)?|know|sure|check(?:s|ed|ing)?)(?: (?:me|you|us|him|her|them))?\s*$",
@@ -500,8 +507,21 @@ def _reaction(question: str, name: str | None) -> str | None:
     """ "what if he says no, he still wants…" → "Dan says no": the reaction, with the mentee's name."""
     found = _REACTION_CLAUSE.search(question)
     if not found or _ASKS_WHETHER.search(question[: found.start()]) or found.group(2).lower().startswith("should "):
-        return None  # "she's asking me if she should complain": a question she has, not a reaction to plan for
+        return _predicted_reaction(question, name)  # "asking me if she should complain": her question, not a reaction
     return f"{_who(found.group(1), name)} {_mentor_as_you(found.group(2).strip())}"
+
+
+def _predicted_reaction(question: str, name: str | None) -> str | None:
+    """ "he'll probably say the inspector was wrong" → "Dev says the inspector was wrong"."""
+    found = _PREDICTED_REACTION.search(question)
+    if not found:
+        return None
+    pronoun, verb, rest = found.group(1), found.group(2).lower(), found.group(3)
+    if pronoun.lower() != "they":
+        first, _, tail = verb.partition(" ")
+        third = first[:-1] + "ies" if first.endswith("y") and first not in ("say",) else first + "s"
+        verb = f"{third} {tail}".strip()
+    return f"{_who(pronoun, name)} {_mentor_as_you(f'{verb}{rest}'.strip())}"
 
 
 def _reported(question: str, name: str | None) -> str | None:
