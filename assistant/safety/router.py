@@ -173,7 +173,7 @@ class SafetyRouter:
         findings = self._findings(cleaned)
         self._patterns(cleaned, findings)
         self._classifier(cleaned, findings)
-        if context and len(cleaned.text.split()) <= SHORT_SEGMENT_WORDS:
+        if context:
             self._read_in_context(cleaned, findings, context)
         if not findings.any():
             self._ask_llm(cleaned.text, findings)
@@ -201,10 +201,11 @@ class SafetyRouter:
             and not self.patterns.has_evidence(category, words)  # a named sign ("gave her things away") stays
         ]
         if "harmful" in only_classifier and self.patterns.asks_answer_edit(words):
-            # "Give me a script I can follow" after a coaching question asks for this answer in another form.
+            # "Give me a script I can follow", "give me three bullet points I can send her" after a coaching
+            # question asks for this answer in another form, however long the request.
             del findings.possible["harmful"]
             only_classifier.remove("harmful")
-        if not only_classifier:
+        if not only_classifier or len(cleaned.text.split()) > SHORT_SEGMENT_WORDS:
             return
         joined = clean(f"{context[-1]}\n\n{cleaned.text}")
         in_context = self._findings(joined)
