@@ -1000,6 +1000,21 @@ def test_a_short_follow_up_is_read_with_the_conversation_before_it(router: Safet
     ],
 )
 def test_context_never_takes_away_a_named_or_clear_warning_sign(router: SafetyRouter, follow_up: str) -> None:
-    alone = router.classify(follow_up).level("crisis")
-    assert alone is not None
-    assert router.classify(follow_up, context=[OFFER]).level("crisis") == alone
+    assert router.classify(follow_up).level("crisis") is not None
+    assert router.classify(follow_up, context=[OFFER]).level("crisis") is not None
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "in_conversation"),
+    [
+        ("she told me she has been stockpiling her sleeping pills", "clear"),  # a named indicator: the crisis reply
+        ("he just said he doesn't think teaching is for him", "possible"),  # the reporting form alone scored clear
+    ],
+)
+def test_a_follow_up_gets_the_crisis_reply_only_for_a_named_indicator(
+    router: SafetyRouter, follow_up: str, in_conversation: str
+) -> None:
+    """Alone, both score in the clear crisis band. In a conversation the second, with no risk indicator in its
+    words, gets the warning-signs box above the coaching instead of a reply that withholds the coaching."""
+    assert router.classify(follow_up).level("crisis") == "clear"
+    assert router.classify(follow_up, context=[OFFER]).level("crisis") == in_conversation

@@ -193,6 +193,7 @@ class SafetyRouter:
         Clear findings, pattern findings and longer messages stay: read after four ordinary questions, none of
         the 614 crisis messages in the safety sets lost its finding (a longer message loses 27 that way)."""
         words = for_patterns(cleaned.text)
+        self._demote_unsupported_crisis(findings, words)
         only_classifier = [
             category
             for category, hows in findings.possible.items()
@@ -213,6 +214,20 @@ class SafetyRouter:
         for category in only_classifier:
             if category not in in_context.clear and category not in in_context.possible:
                 del findings.possible[category]
+
+    def _demote_unsupported_crisis(self, findings: _Findings, words: str) -> None:
+        """In a conversation, a clear crisis finding that rests on the classifier alone, with no risk indicator in
+        the words, becomes possible: the warning-signs box above the coaching instead of a reply that withholds
+        it. Mentors' follow-ups report what the mentee said ("he just said he doesn't think teaching is for him",
+        "he laughed it off and said he's fine"), and that reporting form alone scored in the clear crisis band.
+        The sign is still flagged either way; a named indicator ("he's been giving his things away") stays
+        clear."""
+        hows = findings.clear.get("crisis", [])
+        if not hows or not all(how.startswith(CLASSIFIER_NOTE) for how in hows):
+            return
+        if self.patterns.has_evidence("crisis", words):
+            return
+        findings.possible.setdefault("crisis", []).extend(findings.clear.pop("crisis"))
 
     def scores(self, text: str) -> dict[str, float]:
         """The classifier's probability per category for a message (the highest over its sentences)."""
