@@ -387,3 +387,14 @@ def test_the_mentee_named_after_my_mentee_is_not_replaced_by_a_tool() -> None:
     )
     assert p.people == ("Lakshmi",)
     assert p.mentee == "Lakshmi"
+
+
+def test_an_age_is_who_the_mentee_is_not_what_they_did() -> None:
+    assert parse("How do I tell my apprentice his timekeeping is a problem? He's 17").behavior is None
+    p = parse("My intern Leo is 19 and keeps missing the morning briefing.")
+    assert (p.mentee, p.behavior) == ("Leo", "keeps missing the morning briefing")
+
+
+def test_a_dash_spells_out_the_act_like_a_colon() -> None:
+    p = parse("Ruta did brilliantly at the conference — she closed three new accounts.")
+    assert p.behavior_you == "you did brilliantly — you closed three new accounts"

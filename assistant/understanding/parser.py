@@ -212,6 +212,13 @@ def _record(doc: Doc) -> MessageParse:
     return _Reader(doc, find_people(doc)).record()
 
 
+def _is_break(token: Token) -> bool:
+    """A colon, semicolon or dash between clauses ("on Saturday — he stayed calm"), not a hyphen inside a word."""
+    if token.text in (":", ";", "—", "–"):
+        return True
+    return token.text == "-" and token.i > 0 and bool(token.doc[token.i - 1].whitespace_)
+
+
 class _Reader:
     def __init__(self, doc: Doc, people: People) -> None:
         self.doc, self.people = doc, people
@@ -467,7 +474,12 @@ class _Reader:
     def _behavior_verbs(self) -> list[Token]:
         """The first clause whose own subject is the mentee (an observed act before a judgement such as "is
         reliable"), and the verbs coordinated with it."""
-        found = [v for v in self._mentee_clauses() if not self._is_role(v)]
+        found: list[Token] = []
+        for clause in self._mentee_clauses():
+            if self._states_age(clause):  # "Leo is 19 and keeps missing the briefing": the act is the next verb
+                found += [c for c in clause.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")]
+            elif not self._is_role(clause):
+                found.append(clause)
         acts = [v for v in found if not self._is_trait(v)]
         incident = [v for v in acts if not self._is_background(v)]
         first = (incident or acts or found)[:1]
@@ -483,9 +495,7 @@ class _Reader:
         spelled_out = [
             v
             for v in acts
-            if v.i > verb.i
-            and v.sent.start == verb.sent.start
-            and any(t.text in (":", ";") for t in self.doc[verb.i : v.i])
+            if v.i > verb.i and v.sent.start == verb.sent.start and any(_is_break(t) for t in self.doc[verb.i : v.i])
         ]
         self.spelled_out = set(spelled_out[:1])  # keeps its own subject: "…: she closed" → "…: you closed"
         return [verb, *self._coordinated(verb), *spelled_out[:1], *self._note_lines(verb)]
@@ -659,6 +669,13 @@ class _Reader:
         if naming and not any(c.dep_ == "dobj" for c in verb.children):
             return True  # not "Gaurav called Meena's plan 'naive'", which is something he did
         return verb.lemma_ == "be" and any(c.dep_ == "attr" and self.people.of(c) is not None for c in verb.children)
+
+    @staticmethod
+    def _states_age(verb: Token) -> bool:
+        """ "he's 17", "she is twenty-three": who the mentee is, never something they did."""
+        if verb.lemma_ != "be":
+            return False
+        return any(c.dep_ in ("attr", "acomp", "npadvmod") and (c.like_num or c.lower_ == "old") for c in verb.children)
 
     def _is_trait(self, verb: Token) -> bool:
         """ "Pita is really reliable": a judgement of the person, set aside when the message also says what they
