@@ -398,3 +398,15 @@ def test_an_age_is_who_the_mentee_is_not_what_they_did() -> None:
 def test_a_dash_spells_out_the_act_like_a_colon() -> None:
     p = parse("Ruta did brilliantly at the conference — she closed three new accounts.")
     assert p.behavior_you == "you did brilliantly — you closed three new accounts"
+
+
+def test_her_after_a_thing_she_acted_on_is_still_hers() -> None:
+    # "every question" is no person, so "her notes" can only be Hana's; "the candidate" could be the one meant.
+    p = parse(
+        "Yesterday Hana presented the quarterly numbers to the board and answered every question without looking "
+        "at her notes."
+    )
+    assert p.behavior_you == (
+        "you presented the quarterly numbers to the board and answered every question without looking at your notes"
+    )
+    assert parse("Uma asked the candidate about her kids in the interview.").behavior_you is None

@@ -52,6 +52,17 @@ PERSON_NOUNS = {
     "coworker", "co-worker", "counterpart", "representative", "spokesperson", "translator", "interpreter",
 }
 # fmt: on
+# Verbs whose object is usually a person ("asked the candidate", "thanked the driver"): a noun after one of them may
+# be someone no role list knows.
+# fmt: off
+PERSON_OBJECT_VERBS = {
+    "ask", "tell", "show", "help", "call", "meet", "interview", "thank", "email", "message", "introduce", "remind",
+    "teach", "train", "coach", "mentor", "pay", "hire", "fire", "invite", "warn", "text", "phone", "praise", "blame",
+    "correct", "interrupt", "contact", "brief", "greet", "push", "follow", "criticise", "criticize", "mock", "ignore",
+    "reassure", "comfort", "support", "welcome", "treat", "serve", "visit", "walk", "drive", "take", "bring", "leave",
+    "give", "offer", "promise", "assure", "convince", "persuade", "cover", "replace", "shout", "yell",
+}
+# fmt: on
 MENTEE_ROLES = {"mentee", "report", "intern", "apprentice", "trainee"}
 # Verbs and nouns with which the mentor names the person they will talk to: "give her feedback", "talk to Chloe".
 # fmt: off
@@ -641,7 +652,8 @@ def _resumed_name(pronoun: Token, persons: list[Person], owner: dict[int, int]) 
 
 def _could_be_unlisted(pronoun: Token, person: Person, owner: dict[int, int]) -> bool:
     """An object or possessive pronoun after a singular noun the mentee acted on ("Uma asked the candidate about
-    *her* kids"): that noun may be a person no role list knows, so the one candidate is not sure."""
+    *her* kids"): that noun may be a person no role list knows, so the one candidate is not sure. Only verbs done
+    to people count: "answered every question without looking at her notes" leaves no one else to mean."""
     if pronoun.dep_ not in ("poss", "dobj", "pobj", "dative") or pronoun.lower_.endswith("self"):
         return False
     subject = _clause_subject(pronoun.head if pronoun.dep_ == "poss" else pronoun)
@@ -650,7 +662,12 @@ def _could_be_unlisted(pronoun: Token, person: Person, owner: dict[int, int]) ->
     start = max((s for s, _ in person.mentions if s < pronoun.i), default=pronoun.sent.start)
     between = pronoun.doc[max(start, pronoun.sent.start) : pronoun.i]
     return any(
-        t.tag_ == "NN" and t.dep_ in ("dobj", "dative") and t.i not in owner and t.head.pos_ == "VERB" for t in between
+        t.tag_ == "NN"
+        and t.dep_ in ("dobj", "dative")
+        and t.i not in owner
+        and t.head.pos_ == "VERB"
+        and t.head.lemma_.lower() in PERSON_OBJECT_VERBS
+        for t in between
     )
 
 
