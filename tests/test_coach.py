@@ -512,6 +512,21 @@ def test_a_draft_without_a_situation_gives_the_impact_its_own_sentence(rt: Runti
     assert "you keep missing your sprint commitments. The team is starting to resent it." in answer.answer
 
 
+def test_a_setting_that_completes_the_act_follows_it(rt: Runtime) -> None:
+    answer = rt.coach.ask(
+        "Teodor keeps arriving late to the morning huddle. The rest of the team has to repeat the updates for him.",
+        persist=False,
+    )
+    assert "you keep arriving late to the morning huddle. The rest of the team" in answer.answer
+    late = rt.coach.ask(
+        "I need to talk to Fatima about the fact that she's been 15 minutes late to every morning huddle this week "
+        "and the night team has had to stay on.",
+        persist=False,
+    )
+    # How late is part of the act; it never opens the draft as if it were when it happened.
+    assert "> 15 minutes" not in late.answer and "> you've been 15 minutes late" in late.answer.lower()
+
+
 def test_a_question_about_passing_on_a_confidence_gets_the_confidentiality_guidance(own_rt: Runtime) -> None:
     """ "Should I tell his manager?" after a disclosure is answered from the guidance on confidentiality, which
     then supports the thread: the next question about the mentee is read against the disclosure again."""

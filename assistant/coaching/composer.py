@@ -410,8 +410,10 @@ class Composer:
         closing = self.words["praise_close"] if praise else (d.request or "")
         if praise and "thank" in " ".join(parts).lower():
             closing = ""  # "Thank you for staying late…" already thanks them
-        # The situation leads into the behaviour ("In Monday's call, you…"); the impact is a sentence of its own.
-        opening = " ".join(p for p in (d.situation, d.behavior) if p)
+        # The situation leads into the behaviour ("In Monday's call, you…"), unless it only completes the act ("you
+        # keep arriving late to the morning huddle"); the impact is a sentence of its own.
+        trailing = bool(d.situation and _COMPLETES_ACT.match(d.situation))
+        opening = " ".join(p for p in ((d.behavior, d.situation) if trailing else (d.situation, d.behavior)) if p)
         sentences = [_sentence(opening)] + ([_sentence(d.impact)] if d.impact else [])
         if closing:
             sentences.append(_sentence(closing))
@@ -459,6 +461,9 @@ _OPENING = re.compile(
 )
 # "what if he says no?", "and if she gets defensive": the reaction a follow-up asks about.
 _REACTION_CLAUSE = re.compile(r"\bif (s?he|they) ([^,?.!;]{2,60})", re.IGNORECASE)
+# A setting that completes the act rather than dating it: "late *to the morning huddle*", "rude *to the client*".
+_COMPLETES_ACT = re.compile(r"(?:to|for|from|into|onto|with)\b", re.IGNORECASE)
+
 # "he'll probably say the inspector was wrong", "she's going to get defensive": a reaction the mentor expects.
 _PREDICTED_REACTION = re.compile(
     r"\b(s?he|they)(?:'ll|’ll| will|(?:'s|’s| is|'re|’re| are) going to| might| may)"

@@ -810,7 +810,12 @@ class _Reader:
                     picked |= {t.i for t in child.subtree if not (t.is_punct and t.i == child.right_edge.i)}
         if not picked:
             picked = self._situation_around()
-        return self._whole_words(picked)
+        return self._whole_words(picked - self._how_late())
+
+    def _how_late(self) -> set[int]:
+        """ "15 minutes late to every morning huddle": the occasion is the setting, how late belongs to the act."""
+        late = [t for i in self.clause_tokens if (t := self.doc[i]).lower_ in _TIMING_OF_ACT]
+        return {d.i for t in late for c in t.children if c.dep_ == "npadvmod" for d in c.subtree}
 
     def _occasion_of(self, time: Token) -> Token:
         """ "Late to the client workshop on Tuesday", "the deck for the investor pitch on Monday": a time that dates
@@ -1479,6 +1484,9 @@ def _modifiers(verb: Token) -> list[Token]:
 
 # Passives that report what someone saw the mentee do: "was seen shouting at a client", "got caught napping".
 _WITNESSED = {"see", "catch", "hear", "find", "spot", "overhear", "observe", "record", "film", "notice", "report"}
+
+
+_TIMING_OF_ACT = {"late", "early", "behind", "ahead", "overdue"}
 
 
 def _is_time(token: Token) -> bool:
