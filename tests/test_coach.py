@@ -512,6 +512,16 @@ def test_a_draft_without_a_situation_gives_the_impact_its_own_sentence(rt: Runti
     assert "you keep missing your sprint commitments. The team is starting to resent it." in answer.answer
 
 
+def test_praise_for_a_success_is_not_answered_as_effort_when_results_fell_short(rt: Runtime) -> None:
+    answer = rt.coach.ask(
+        "Yesterday Hana presented the quarterly numbers to the board and answered every question without looking "
+        "at her notes. I want to tell her it was great.",
+        persist=False,
+    )
+    assert answer.extras["playbooks"][0] == "giving-specific-praise-and-recognition"
+    assert "> Yesterday you presented the quarterly numbers to the board" in answer.answer
+
+
 def test_a_setting_that_completes_the_act_follows_it(rt: Runtime) -> None:
     answer = rt.coach.ask(
         "Teodor keeps arriving late to the morning huddle. The rest of the team has to repeat the updates for him.",

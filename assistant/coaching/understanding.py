@@ -20,7 +20,7 @@ from assistant.coaching.followups import (
     outcome,
     part_asked,
 )
-from assistant.coaching.matcher import SURE, Matches, SituationMatcher
+from assistant.coaching.matcher import SETBACK, SURE, Matches, SituationMatcher, reports_setback
 from assistant.coaching.needs import NeedClassifier
 from assistant.coaching.passing_on import asks_about_passing_on
 from assistant.coaching.playbooks import Playbook
@@ -602,12 +602,18 @@ def _praise_first(
     """The parse reads praise ("it went really well", "he handled it calmly") where the encoder only sees the
     topic ("presented to the leadership team… I want to tell him" is closest to delivering news): a praise
     playbook among the leading candidates answers it, else the praise playbook closest to the message."""
-    if not chosen or not details.is_praise or chosen[0].need == "praise" or _HABIT.search(details.behavior or ""):
+    setback = reports_setback(message)
+
+    def fits(book: Playbook) -> bool:
+        # Recognising effort when results fall short needs a result that fell short ("we still lost the appeal").
+        return book.need == "praise" and (setback or SETBACK not in book.tags)
+
+    if not chosen or not details.is_praise or fits(chosen[0]) or _HABIT.search(details.behavior or ""):
         return chosen
-    leading = next((m.playbook for m in matches.ranked if m.playbook.need == "praise"), None)
+    leading = next((m.playbook for m in matches.ranked if fits(m.playbook)), None)
     if leading is None and not _PRAISE_INTENT.search(message):
         return chosen  # "just got promoted… what should we focus on?": good news, and no wish to recognise it
-    praise = [b for b in catalogue.values() if b.need == "praise"]
+    praise = [b for b in catalogue.values() if fits(b)]
     closest = leading or max(praise, key=lambda b: matches.similarity.get(b.id, 0.0), default=None)
     top = max(matches.similarity.values(), default=0.0)
     if closest is None or matches.similarity.get(closest.id, 0.0) < top - PRAISE_WITHIN:
