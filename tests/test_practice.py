@@ -98,6 +98,14 @@ def test_a_line_is_read_sentence_by_sentence(
     assert reading.moves == moves and reading.move == move
 
 
+def test_news_after_an_opener_does_not_end_the_role_play(classifier: MoveClassifier) -> None:
+    """A practice mentee who hears a closing line walks out: the opener and the news were read as endings
+    (0.31 and 0.40), and the upset persona left after the mentor's first line."""
+    reading = classifier.read("Ravi, I wanted to talk to you about the new project. You won't be on it this time.")
+    assert "ending" not in reading.moves and reading.move == "sbi"  # the news names the line
+    assert classifier.read("Thanks, that's all for today.").move == "ending"
+
+
 # --- scripted role-plays: tension paths by persona ------------------------------------------------------------------
 
 # (persona, scenario, [(mentor line, its move)], tension after each line), worked out from personas.yaml by hand.

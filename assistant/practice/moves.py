@@ -39,6 +39,8 @@ QUESTIONS = ("open_question", "closed_question")
 # Which move names a line with several sentences (see moves.yaml): the ones that change how the rest lands first.
 LEADING = ("blame", "ending", "next_steps", "sbi", "advice")
 TRAILING = ("empathy", "pause")
+ENDING_SURE = 0.5  # below this a closing line counts as its next likeliest move (see _sentence)
+SURE_MOVE = 0.3  # below this a sentence names the line only when no sentence in it is surer
 
 # Form features: their scale against unit-length embeddings, and the regression's settings (chosen on the dev
 # split of evals/datasets/moves.jsonl; the test split was not used).
@@ -204,9 +206,7 @@ class MoveClassifier:
             return []
         scores = self._features(sentences) @ self.weights + self.bias
         probs = _softmax(scores)
-        return [
-            Sentence(s, MOVES[int(p.argmax())], round(float(p.max()), 3)) for s, p in zip(sentences, probs, strict=True)
-        ]
+        return [_sentence(s, p) for s, p in zip(sentences, probs, strict=True)]
 
     def read(self, line: str) -> LineReading:
         text = " ".join((line or "").split())
@@ -215,7 +215,21 @@ class MoveClassifier:
             raise InputError("the mentor line is empty")
         last = sentences[-1].text
         kind = question_kind(last)
-        return LineReading(text, sentences, leading_move([s.move for s in sentences]), last if kind else None, kind)
+        # A sentence the classifier is unsure of ("Ravi, I wanted to talk to you about the new project") does not
+        # name the line when another is clear ("You won't be on it this time": the news).
+        sure = [s.move for s in sentences if s.confidence >= SURE_MOVE] or [s.move for s in sentences]
+        return LineReading(text, sentences, leading_move(sure), last if kind else None, kind)
+
+
+def _sentence(text: str, probs: np.ndarray) -> Sentence:
+    """The likeliest move, except that an unsure closing line counts as the next likeliest: a practice mentee
+    who hears an ending walks out, so "I wanted to talk to you about the new project" (an ending at 0.31) must not
+    end the role-play."""
+    order = np.argsort(-probs)
+    best = int(order[0])
+    if MOVES[best] == "ending" and probs[best] < ENDING_SURE and len(order) > 1:
+        best = int(order[1])
+    return Sentence(text, MOVES[best], round(float(probs[best]), 3))
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
