@@ -289,9 +289,10 @@ def test_a_slow_model_is_cut_off_at_the_deadline(
 
     # From the moment the request reached the server to the offline coach's answer: the deadline, plus the offline
     # coach composing its answer and storing the turn (slow on a loaded machine). The trickle alone would take 85
-    # pieces x 0.25 s = 21 s, the hang 120 s per attempt.
+    # pieces x 0.25 s = 21 s, the hang 120 s per attempt. The client starts its clock just before the server records
+    # the request arriving, so the interval can fall a hair under the deadline (1.9995 s was seen on a fresh clone).
     cut_at = answered_at - server.chat_requests[0].at
-    assert 2.0 <= cut_at < 10.0, f"the offline answer came {cut_at:.1f} s after the request, with a 2 s deadline"
+    assert 1.9 <= cut_at < 10.0, f"the offline answer came {cut_at:.1f} s after the request, with a 2 s deadline"
     assert len(server.chat_requests) == 1, "no retry was started after the deadline"
     assert answer.backend == "offline" and answer.fallback and answer.fallback.endswith(FALLBACK_SUFFIX)
     assert re.search(r"in time", answer.fallback) and "2 s" in answer.fallback, answer.fallback
