@@ -165,8 +165,9 @@ class SafetyRouter:
 
     # --- public ---------------------------------------------------------------------------------------------
     def classify(self, text: str, context: Sequence[str] = ()) -> RouterDecision:
-        """`context`: the mentor's earlier messages in the same conversation, oldest first. They can only take
-        away a possible sign the classifier alone read into a short follow-up; they never add one."""
+        """`context`: the mentor's earlier messages in the same conversation, oldest first. They never add a
+        finding; they can turn a clear crisis finding the classifier alone made into a possible one, and take away
+        a possible one it alone read into a follow-up (_read_in_context)."""
         cleaned = clean(text or "")
         if cleaned.empty and not cleaned.hidden:
             return _unreadable(text or "", cleaned)
@@ -187,28 +188,41 @@ class SafetyRouter:
         return findings
 
     def _read_in_context(self, cleaned: Cleaned, findings: _Findings, context: Sequence[str]) -> None:
-        """Drop a possible sign the classifier alone read into a short follow-up that names no risk indicator,
-        when the follow-up read after the conversation's last message shows none: "he took it! starts in May"
-        after a question about a job offer is good news, while the same words alone scored in the crisis band.
-        Clear findings, pattern findings and longer messages stay: read after four ordinary questions, none of
-        the 614 crisis messages in the safety sets lost its finding (a longer message loses 27 that way)."""
+        """A follow-up inside a conversation: a crisis reply needs a named indicator, an edit request loses the
+        harmful note, and a short follow-up is read after the mentor's last message. Context never adds a finding
+        and never takes a flag from a pattern or a named warning sign."""
         words = for_patterns(cleaned.text)
         self._demote_unsupported_crisis(findings, words)
-        only_classifier = [
+        self._drop_edit_note(findings, words)
+        if len(cleaned.text.split()) <= SHORT_SEGMENT_WORDS:
+            self._read_after_last_message(cleaned, findings, context[-1], words)
+
+    def _classifier_only(self, findings: _Findings, words: str) -> list[str]:
+        """The possible findings that only the classifier made, in a message that names no sign of them."""
+        return [
             category
             for category, hows in findings.possible.items()
             if category not in findings.clear
             and all(how.startswith(CLASSIFIER_NOTE) for how in hows)
             and not self.patterns.has_evidence(category, words)  # a named sign ("gave her things away") stays
         ]
-        if "harmful" in only_classifier and self.patterns.asks_answer_edit(words):
-            # "Give me a script I can follow", "give me three bullet points I can send her" after a coaching
-            # question asks for this answer in another form, however long the request.
+
+    def _drop_edit_note(self, findings: _Findings, words: str) -> None:
+        """ "Give me a script I can follow", "give me three bullet points I can send her" after a coaching question
+        asks for this answer in another form, however long the request: no note about unfair ways."""
+        if "harmful" in self._classifier_only(findings, words) and self.patterns.asks_answer_edit(words):
             del findings.possible["harmful"]
-            only_classifier.remove("harmful")
-        if not only_classifier or len(cleaned.text.split()) > SHORT_SEGMENT_WORDS:
+
+    def _read_after_last_message(self, cleaned: Cleaned, findings: _Findings, last: str, words: str) -> None:
+        """Drop a possible sign the classifier alone read into a short follow-up that names no risk indicator,
+        when the follow-up read after the conversation's last message shows none: "he took it! starts in May"
+        after a question about a job offer is good news, while the same words alone scored in the crisis band.
+        Clear findings, pattern findings and longer messages stay: read after four ordinary questions, none of
+        the 614 crisis messages in the safety sets lost its finding (a longer message loses 27 that way)."""
+        only_classifier = self._classifier_only(findings, words)
+        if not only_classifier:
             return
-        joined = clean(f"{context[-1]}\n\n{cleaned.text}")
+        joined = clean(f"{last}\n\n{cleaned.text}")
         in_context = self._findings(joined)
         self._classifier(joined, in_context)
         for category in only_classifier:

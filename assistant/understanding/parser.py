@@ -189,15 +189,20 @@ def as_sentences(text: str) -> str:
 _ENDS = ".!?:;,\"'’”)"
 
 
-@lru_cache(maxsize=256)
 def message_doc(text: str) -> Doc:
-    """The message's English parse, made once per text and shared by every reader of it (the details, the
+    """The message's English parse, made once per message and shared by every reader of it (the details, the
     direct questions, the follow-up cues), so none parses it again. Shared: read it, never change it."""
-    return _fresh_doc(text)
+    return _sentences_doc(as_sentences(text))
 
 
-def _fresh_doc(text: str) -> Doc:
-    doc = parse_doc(as_sentences(text))
+@lru_cache(maxsize=256)
+def _sentences_doc(sentences: str) -> Doc:
+    # Keyed by the message as `as_sentences` gives it, so the raw message and its one-line form share one parse.
+    return _fresh_doc(sentences)
+
+
+def _fresh_doc(sentences: str) -> Doc:
+    doc = parse_doc(sentences)
     reattach_named_roles(doc)
     reattach_second_subjects(doc)
     return doc
@@ -205,7 +210,7 @@ def _fresh_doc(text: str) -> Doc:
 
 @lru_cache(maxsize=1024)
 def _parse(text: str) -> MessageParse:
-    return _record(message_doc(text)) if text else MessageParse()
+    return _record(_sentences_doc(text)) if text else MessageParse()
 
 
 def _record(doc: Doc) -> MessageParse:

@@ -773,9 +773,7 @@ def _titled_by_own_role(doc: Doc, person: Person) -> bool:
     person is made; the role word just before the name, with "my" or "our", still says whose mentee she is."""
     start = person.mentions[0][0] if person.mentions else 0
     role = doc[start - 1] if start > 0 else None
-    if role is None or role.lemma_.lower() not in MENTEE_ROLES:
-        return False
-    return any(t.lower_ in ("my", "our") for t in doc[max(0, role.i - 3) : role.i])
+    return role is not None and role.lemma_.lower() in MENTEE_ROLES and _is_mentors(doc, person)
 
 
 def _has_mentee_role(people: People, person: Person) -> bool:
